@@ -1,0 +1,85 @@
+import Foundation
+import Directory
+
+/// Counts of accounts by age, for the histograms in the HTML report.
+///
+/// Buckets are fixed so that two runs can be compared; each bucket is `[lowerDays, upperDays)`.
+public struct AgeHistogram: Sendable, Equatable {
+    public static let bucketBounds: [Int] = [0, 30, 60, 90, 180, 365, 730]
+
+    /// One count per bucket in `bucketBounds` (the last is open-ended: 730 days and more).
+    public private(set) var counts: [Int] = Array(repeating: 0, count: AgeHistogram.bucketBounds.count)
+    /// The attribute was 0 or absent (never set, never logged on).
+    public private(set) var never = 0
+    /// The timestamp lies in the future: a clock problem, no age can be given.
+    public private(set) var future = 0
+
+    public init() {}
+
+    public mutating func add(ageDays: Int?) {
+        guard let ageDays else { never += 1; return }
+        if ageDays < 0 { future += 1; return }
+        var bucket = Self.bucketBounds.count - 1
+        while bucket > 0 && ageDays < Self.bucketBounds[bucket] { bucket -= 1 }
+        counts[bucket] += 1
+    }
+
+    /// "0-29", "30-59", ..., "730+".
+    public static func label(ofBucket index: Int) -> String {
+        let lower = bucketBounds[index]
+        if index + 1 < bucketBounds.count { return "\(lower)-\(bucketBounds[index + 1] - 1)" }
+        return "\(lower)+"
+    }
+}
+
+/// The whole-domain numbers that open every report.
+public struct AuditSummary: Sendable, Equatable {
+    /// Where the data came from (`corp.ldif`, `ldaps://dc01.corp.example`).
+    public var source: String
+    /// The DNS name of the audited domain, from the computers' DNs; nil if none was seen.
+    public var domain: String?
+    /// The moment ages were computed from (`--now`, or the real time).
+    public var generatedAt: Date
+    public var objectsRead = 0
+    public var computers = 0
+    public var enabledComputers = 0
+    public var disabledComputers = 0
+    public var domainControllers = 0
+    public var groupManagedServiceAccounts = 0
+    public var managedServiceAccounts = 0
+    /// Users and other non-computer objects that hold at least one SPN.
+    public var otherSPNHolders = 0
+    /// Computers skipped by the configuration's exclusions.
+    public var excludedComputers = 0
+    public var inventoryNames = 0
+    public var stalePasswordDays: Int
+    public var passwordAge = AgeHistogram()
+    public var lastLogonAge = AgeHistogram()
+    /// Findings per severity and per rule id, filled when the audit ends.
+    public var findingsBySeverity: [Severity: Int] = [:]
+    public var findingsByRule: [String: Int] = [:]
+    /// Seconds the DC's clock is ahead (+) or behind (-) the audit host, for live audits.
+    public var clockSkewSeconds: Double?
+
+    public init(source: String, generatedAt: Date, stalePasswordDays: Int) {
+        self.source = source
+        self.generatedAt = generatedAt
+        self.stalePasswordDays = stalePasswordDays
+    }
+
+    public var totalFindings: Int { findingsBySeverity.values.reduce(0, +) }
+}
+
+/// Everything an audit produced: the summary, the findings in a stable order, and the rules that ran.
+public struct AuditResult: Sendable {
+    public var summary: AuditSummary
+    /// Sorted by rule (in `AuditRules.all` order), then severity (highest first), then account and DN.
+    public var findings: [Finding]
+    public var rules: [RuleDescription]
+
+    public init(summary: AuditSummary, findings: [Finding], rules: [RuleDescription]) {
+        self.summary = summary
+        self.findings = findings
+        self.rules = rules
+    }
+}
