@@ -5,20 +5,32 @@ import PackageDescription
 let package = Package(
     name: "TrustAudit",
     products: [
-        .executable(name: "trustaudit", targets: ["trustaudit"])
+        .executable(name: "trustaudit", targets: ["trustaudit"]),
+        .executable(name: "trustaudit-sample", targets: ["trustaudit-sample"]),
     ],
     dependencies: [],
     targets: [
+        // OpenLDAP's libldap; only LDAPClient imports it.
+        .systemLibrary(
+            name: "CLDAP",
+            pkgConfig: "ldap",
+            providers: [.apt(["libldap-dev"]), .brew(["openldap"])]
+        ),
+        // A Swift owner for the LDAP* handle: binds, TLS, paged and ranged search, typed errors.
+        .target(name: "LDAPClient", dependencies: ["CLDAP"]),
         // The Active Directory model and the sources it is read from; Foundation only.
         .target(name: "Directory"),
         // The audit rules and the runner that streams directory objects through them.
         .target(name: "Audit", dependencies: ["Directory"]),
         // CSV, JSON and HTML renderers; never sees the source, only findings.
         .target(name: "Reporting", dependencies: ["Audit", "Directory"]),
-        .executableTarget(name: "trustaudit", dependencies: ["Directory", "Audit", "Reporting"]),
+        .executableTarget(name: "trustaudit", dependencies: ["Directory", "Audit", "Reporting", "LDAPClient"]),
+        // Writes deterministic, realistic AD exports for the demo, the tests and the benchmark.
+        .executableTarget(name: "trustaudit-sample", dependencies: ["Directory"]),
         .testTarget(name: "DirectoryTests", dependencies: ["Directory"]),
         .testTarget(name: "AuditTests", dependencies: ["Audit", "Directory"]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Audit", "Directory"]),
+        .testTarget(name: "LDAPClientTests", dependencies: ["LDAPClient"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,1 @@
+// The LDAP client is written in this folder.

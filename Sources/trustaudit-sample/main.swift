@@ -1,0 +1,1 @@
+print("trustaudit-sample: under construction")
