@@ -1,0 +1,200 @@
+import Foundation
+import Directory
+
+/// Where an SPN service class must be registered, per the `requiredSPNs` configuration.
+public enum SPNRequirementScope: String, Sendable, CaseIterable {
+    /// Both forms (short name and FQDN) on every enabled computer.
+    case all
+    /// Both forms on Windows servers (operatingSystem contains "Windows Server"); elsewhere as `paired`.
+    case servers
+    /// Only when one form is present: the other must be too (a renamed host, a half-done setspn).
+    case paired
+    case none
+}
+
+/// One service class that a healthy join registers, and how loudly its absence is reported.
+public struct SPNRequirement: Sendable, Equatable {
+    public var serviceClass: String
+    public var scope: SPNRequirementScope
+    public var severity: Severity
+
+    public init(serviceClass: String, scope: SPNRequirementScope, severity: Severity) {
+        self.serviceClass = serviceClass
+        self.scope = scope
+        self.severity = severity
+    }
+}
+
+/// Everything a site can tune. Defaults follow what real domains hold and Windows' own defaults.
+public struct AuditConfiguration: Sendable {
+    /// Two missed 30-day rotations: AD keeps only the current and the previous machine password.
+    public var stalePasswordDays = 60
+    /// The machine password rotation interval ("Domain member: Maximum machine account password age").
+    public var passwordRotationDays = 30
+    /// In the order they are checked and reported.
+    public var requiredSPNs: [SPNRequirement] = [
+        SPNRequirement(serviceClass: "HOST", scope: .all, severity: .high),
+        SPNRequirement(serviceClass: "RestrictedKrbHost", scope: .all, severity: .medium),
+        SPNRequirement(serviceClass: "TERMSRV", scope: .servers, severity: .low),
+    ]
+    /// Per-rule severity overrides (rule id to severity), applied to every finding of that rule.
+    public var severities: [String: Severity] = [:]
+    /// sAMAccountNames (with or without `$`), lower-cased and without `$`.
+    public var excludedAccounts: Set<String> = []
+    /// Normalized DNs of OUs (or any containers) whose computers are not audited.
+    public var excludedContainers: [String] = []
+    /// The DC named in fix commands (`Reset-ComputerMachinePassword -Server ...`); else the audited DC or domain.
+    public var remediationServer: String?
+
+    public init() {}
+
+    /// True when the account is excluded by name or by container.
+    public func isExcluded(_ object: DirectoryObject) -> Bool {
+        if !excludedAccounts.isEmpty && excludedAccounts.contains(object.shortName.lowercased()) { return true }
+        if excludedContainers.isEmpty { return false }
+        let dn = DistinguishedName.normalized(object.distinguishedName)
+        return excludedContainers.contains { DistinguishedName.isNormalized(dn, within: $0) }
+    }
+
+    public func severity(for rule: String, default defaultSeverity: Severity) -> Severity {
+        severities[rule] ?? defaultSeverity
+    }
+}
+
+/// A configuration file that cannot be used, with the file and the offending key.
+public struct ConfigurationError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let file: String
+    /// The JSON path of the problem (`requiredSPNs.TERMSRV.requiredOn`), or empty for the file itself.
+    public let key: String
+    public let reason: String
+
+    public var description: String {
+        key.isEmpty ? "\(file): \(reason)" : "\(file): \(key): \(reason)"
+    }
+}
+
+extension AuditConfiguration {
+    /// Reads a JSON configuration file. Unknown keys are errors, not ignored: a misspelt
+    /// `stalePaswordDays` silently falling back to the default is how audits go wrong.
+    public static func load(from path: String) throws -> AuditConfiguration {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigurationError(file: path, key: "", reason: "cannot read the file")
+        }
+        return try parse(data, file: path)
+    }
+
+    public static func parse(_ data: Data, file: String) throws -> AuditConfiguration {
+        let root: Any
+        do {
+            root = try JSONSerialization.jsonObject(with: data)
+        } catch {
+            throw ConfigurationError(file: file, key: "", reason: "not valid JSON (\(error.localizedDescription))")
+        }
+        guard let object = root as? [String: Any] else {
+            throw ConfigurationError(file: file, key: "", reason: "the top level must be a JSON object")
+        }
+        var configuration = AuditConfiguration()
+        let fail = { (key: String, reason: String) in ConfigurationError(file: file, key: key, reason: reason) }
+        for (key, value) in object {
+            switch key {
+            case "stalePasswordDays":
+                configuration.stalePasswordDays = try days(value, key: key, range: 1...3650, fail: fail)
+            case "passwordRotationDays":
+                configuration.passwordRotationDays = try days(value, key: key, range: 1...999, fail: fail)
+            case "remediationServer":
+                guard let server = value as? String, !server.isEmpty else { throw fail(key, "must be a DC host name") }
+                configuration.remediationServer = server
+            case "severities":
+                guard let map = value as? [String: Any] else { throw fail(key, "must be an object of rule id to severity") }
+                for (rule, severityValue) in map {
+                    guard AuditRules.ids.contains(rule) else {
+                        throw fail("\(key).\(rule)", "unknown rule; rules are \(AuditRules.ids.joined(separator: ", "))")
+                    }
+                    configuration.severities[rule] = try severity(severityValue, key: "\(key).\(rule)", fail: fail)
+                }
+            case "requiredSPNs":
+                guard let map = value as? [String: Any] else {
+                    throw fail(key, "must be an object of service class to {\"requiredOn\", \"severity\"}")
+                }
+                for serviceClass in map.keys.sorted() {
+                    let path = "\(key).\(serviceClass)"
+                    guard !serviceClass.isEmpty, !serviceClass.contains("/") else {
+                        throw fail(path, "a service class is the part before '/', such as HOST or TERMSRV")
+                    }
+                    guard let settings = map[serviceClass] as? [String: Any] else {
+                        throw fail(path, "must be an object with \"requiredOn\" and optionally \"severity\"")
+                    }
+                    let existing = configuration.requiredSPNs.firstIndex {
+                        $0.serviceClass.caseInsensitiveCompare(serviceClass) == .orderedSame
+                    }
+                    var requirement = existing.map { configuration.requiredSPNs[$0] }
+                        ?? SPNRequirement(serviceClass: serviceClass, scope: .none, severity: .medium)
+                    for (settingKey, settingValue) in settings {
+                        switch settingKey {
+                        case "requiredOn":
+                            guard let text = settingValue as? String, let scope = SPNRequirementScope(rawValue: text) else {
+                                throw fail("\(path).requiredOn", "must be one of all, servers, paired, none")
+                            }
+                            requirement.scope = scope
+                        case "severity":
+                            requirement.severity = try severity(settingValue, key: "\(path).severity", fail: fail)
+                        default:
+                            throw fail("\(path).\(settingKey)", "unknown key; use requiredOn and severity")
+                        }
+                    }
+                    if let existing { configuration.requiredSPNs[existing] = requirement } else {
+                        configuration.requiredSPNs.append(requirement)
+                    }
+                }
+            case "exclude":
+                guard let map = value as? [String: Any] else {
+                    throw fail(key, "must be an object with \"accounts\" and/or \"organizationalUnits\"")
+                }
+                for (excludeKey, excludeValue) in map {
+                    guard let list = excludeValue as? [String] else {
+                        throw fail("\(key).\(excludeKey)", "must be a list of strings")
+                    }
+                    switch excludeKey {
+                    case "accounts":
+                        configuration.excludedAccounts = Set(list.map { name in
+                            let lowered = name.trimmingCharacters(in: .whitespaces).lowercased()
+                            return lowered.hasSuffix("$") ? String(lowered.dropLast()) : lowered
+                        })
+                    case "organizationalUnits":
+                        for dn in list where !dn.contains("=") {
+                            throw fail("\(key).\(excludeKey)", "'\(dn)' is not a distinguished name (OU=Lab,DC=corp,DC=example)")
+                        }
+                        configuration.excludedContainers = list.map(DistinguishedName.normalized)
+                    default:
+                        throw fail("\(key).\(excludeKey)", "unknown key; use accounts and organizationalUnits")
+                    }
+                }
+            default:
+                throw fail(
+                    key,
+                    "unknown key; known keys are stalePasswordDays, passwordRotationDays, requiredSPNs, severities, exclude, remediationServer"
+                )
+            }
+        }
+        return configuration
+    }
+
+    private static func days(
+        _ value: Any, key: String, range: ClosedRange<Int>, fail: (String, String) -> ConfigurationError
+    ) throws -> Int {
+        // JSONSerialization gives NSNumber for both 60 and true (objCType "c"); reject booleans and fractions.
+        guard let number = value as? NSNumber, String(cString: number.objCType) != "c",
+            let days = Int(exactly: number.doubleValue), range.contains(days)
+        else {
+            throw fail(key, "must be a whole number of days from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return days
+    }
+
+    private static func severity(_ value: Any, key: String, fail: (String, String) -> ConfigurationError) throws -> Severity {
+        guard let text = value as? String, let severity = Severity(rawValue: text.lowercased()) else {
+            throw fail(key, "must be one of info, low, medium, high, critical")
+        }
+        return severity
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+import Directory
+
+/// What every rule needs besides the account: the clock, the settings, and the names used in fix commands.
+public struct AuditContext: Sendable {
+    public let now: Date
+    public let nowFileTime: FileTime
+    public let configuration: AuditConfiguration
+    /// The audited domain's DNS name, used in fix commands when no DC is known.
+    public var domain: String?
+    /// The DC the data came from (live audits), used in fix commands.
+    public var domainController: String?
+
+    public init(now: Date, configuration: AuditConfiguration, domain: String? = nil, domainController: String? = nil) {
+        self.now = now
+        self.nowFileTime = FileTime(date: now)
+        self.configuration = configuration
+        self.domain = domain
+        self.domainController = domainController
+    }
+
+    /// The `-Server` argument for fix commands: the configured DC, the audited DC, the domain, or a placeholder.
+    public var server: String {
+        configuration.remediationServer ?? domainController ?? domain ?? "<DC>"
+    }
+
+    /// Whole days from `time` to now; negative when `time` is in the future.
+    public func ageInDays(_ time: FileTime) -> Int {
+        let ticks = nowFileTime.ticks - time.ticks
+        let day: Int64 = 864_000_000_000
+        // Floor division so that one second in the future is day -1, not day 0.
+        return Int(ticks >= 0 ? ticks / day : -((-ticks + day - 1) / day))
+    }
+
+    /// `2026-05-28` in UTC: dates in messages are days, the precision an admin acts on.
+    public static func day(_ time: FileTime) -> String {
+        let (year, month, day, _) = civil(time)
+        return pad(year, 4) + "-" + pad(month, 2) + "-" + pad(day, 2)
+    }
+
+    /// `2026-05-28T10:15:02Z`, for details an admin may correlate with event logs.
+    public static func timestamp(_ time: FileTime) -> String {
+        let (year, month, day, seconds) = civil(time)
+        return pad(year, 4) + "-" + pad(month, 2) + "-" + pad(day, 2) + "T" + pad(seconds / 3600, 2) + ":"
+            + pad(seconds / 60 % 60, 2) + ":" + pad(seconds % 60, 2) + "Z"
+    }
+
+    /// Calendar date and second of day in UTC, without a formatter: this runs once per account
+    /// with findings, up to hundreds of thousands of times. (Howard Hinnant's days-to-civil.)
+    static func civil(_ time: FileTime) -> (year: Int, month: Int, day: Int, secondOfDay: Int) {
+        let unixSeconds = time.ticks / 10_000_000 - 11_644_473_600
+        var days = unixSeconds / 86_400
+        var secondOfDay = unixSeconds % 86_400
+        if secondOfDay < 0 {
+            secondOfDay += 86_400
+            days -= 1
+        }
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
+        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        return (Int(year), Int(month), Int(day), Int(secondOfDay))
+    }
+
+    private static func pad(_ value: Int, _ width: Int) -> String {
+        let text = String(value)
+        return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text
+    }
+}

@@ -1,0 +1,50 @@
+import Foundation
+
+/// The machines that should exist, from a CMDB export or a migration list: one name per line.
+///
+/// Inventories are messy, so nothing is rejected or dropped: whitespace is trimmed, blank lines and
+/// lines starting with `#` are skipped, and every other line is a name, kept exactly as written so the
+/// report shows what the admin's own list says.
+public struct Inventory: Sendable, Equatable {
+    public struct Item: Sendable, Equatable {
+        public let name: String
+        /// 1-based line in the inventory file.
+        public let line: Int
+    }
+
+    public let source: String
+    public let items: [Item]
+
+    public init(source: String, items: [Item]) {
+        self.source = source
+        self.items = items
+    }
+
+    public static func load(path: String) throws -> Inventory {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw InventoryError(file: path, reason: "cannot read the inventory file")
+        }
+        return parse(String(decoding: data, as: UTF8.self), source: path)
+    }
+
+    public static func parse(_ text: String, source: String) -> Inventory {
+        var items: [Item] = []
+        var lineNumber = 0
+        // Split on LF only; a CR before it is trimmed below with the other whitespace.
+        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            lineNumber += 1
+            var line = Substring(rawLine)
+            if lineNumber == 1, line.first == "\u{FEFF}" { line = line.dropFirst() }  // a BOM from Excel
+            let name = line.trimmingCharacters(in: .whitespacesAndNewlines)
+            if name.isEmpty || name.hasPrefix("#") { continue }
+            items.append(Item(name: name, line: lineNumber))
+        }
+        return Inventory(source: source, items: items)
+    }
+}
+
+public struct InventoryError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let file: String
+    public let reason: String
+    public var description: String { "\(file): \(reason)" }
+}

@@ -1,0 +1,49 @@
+import Directory
+
+/// userAccountControl has ACCOUNTDISABLE (0x2): the machine can no longer log on to the domain.
+public struct DisabledAccountRule: AccountRule {
+    public static let description = RuleDescription(
+        id: "disabled-account",
+        title: "Disabled computer accounts",
+        rationale: """
+            A disabled computer account is one of the causes of "The trust relationship between this workstation \
+            and the primary domain failed": the machine can no longer authenticate to a domain controller. \
+            If the machine is still in use it needs the account enabled and its secure channel repaired; \
+            if it is retired the account is a cleanup candidate.
+            """)
+
+    public init() {}
+
+    public func evaluate(_ computer: DirectoryObject, in context: AuditContext, into findings: inout [Finding]) {
+        guard let control = computer.userAccountControl, control.isDisabled else { return }
+        var details: [(key: String, value: DetailValue)] = [("userAccountControl", .integer(Int64(control.rawValue)))]
+        var evidence = "userAccountControl \(control.rawValue) has ACCOUNTDISABLE (0x2)"
+        if let logon = computer.lastLogonTimestamp, !logon.isNever {
+            evidence += "; last logon \(AuditContext.day(logon))"
+            details.append(("lastLogonTimestamp", .string(AuditContext.timestamp(logon))))
+        }
+        findings.append(
+            Finding(
+                rule: Self.description.id,
+                severity: context.configuration.severity(for: Self.description.id, default: .medium),
+                account: computer.accountName,
+                distinguishedName: computer.distinguishedName,
+                message: .disabled(computer, evidence: evidence),
+                remediation: .enableOrRemove(computer, in: context),
+                details: details))
+    }
+}
+
+extension String {
+    fileprivate static func disabled(_ computer: DirectoryObject, evidence: String) -> String {
+        "Computer account \(computer.accountName) is disabled (\(evidence)): \(computer.shortName) cannot log on to the domain."
+    }
+
+    fileprivate static func enableOrRemove(_ computer: DirectoryObject, in context: AuditContext) -> String {
+        """
+        If \(computer.shortName) is still in use: Enable-ADComputer -Identity \(Remediation.quoted(computer.accountName)) -Server \(context.server)
+        \(Remediation.repairSecureChannel(computer, in: context))
+        If it is retired: Remove-ADComputer -Identity \(Remediation.quoted(computer.distinguishedName)) -Server \(context.server)
+        """
+    }
+}

@@ -1,0 +1,160 @@
+import Directory
+
+/// Finds SPNs held by two or more objects of any kind, as `setspn -X` does.
+///
+/// This is the one rule that needs the whole domain before it can speak, so its memory is what
+/// the audit's memory grows with. It keeps, per SPN, a 128-bit keyed fingerprint of the lower-cased
+/// SPN and the index of its first holder, and per holder only its name and DN in one byte arena;
+/// no SPN text is kept unless a second holder turns up. The fingerprints come from the standard
+/// library's per-process randomly keyed SipHash, so nobody who can write an SPN into AD can forge a
+/// collision that makes two different SPNs look the same.
+public struct DuplicateSPNIndex {
+    public static let description = RuleDescription(
+        id: "duplicate-spn",
+        title: "Duplicate service principal names",
+        rationale: """
+            When the same SPN is registered on two objects, the KDC cannot tell which account's key to use and \
+            Kerberos to that service fails (the DC logs Event 2974, "The attribute value provided is not unique \
+            in the forest or partition"). It often follows a cloned machine or a computer added twice with the \
+            same host name.
+            """)
+
+    struct Fingerprint: Hashable {
+        let high: UInt64
+        let low: UInt64
+    }
+
+    private var firstHolder: [Fingerprint: UInt32] = [:]
+    /// Only for SPNs with a second holder: every holder and the spelling each one used.
+    private var shared: [Fingerprint: [(holder: UInt32, spelling: String)]] = [:]
+    private var holders = HolderTable()
+    private let seedHigh = UInt64.random(in: .min ... .max)
+    private let seedLow = UInt64.random(in: .min ... .max)
+
+    public init() {}
+
+    /// Records every SPN of `object`. Excluded objects still count as holders (the duplicate is real)
+    /// but get no finding of their own.
+    public mutating func add(_ object: DirectoryObject, excluded: Bool) {
+        guard !object.servicePrincipalNames.isEmpty else { return }
+        let holder = holders.append(
+            name: object.accountName, distinguishedName: object.distinguishedName, excluded: excluded,
+            isComputer: object.kind == .computer)
+        for spn in object.servicePrincipalNames {
+            let fingerprint = self.fingerprint(spn.normalized)
+            if let first = firstHolder[fingerprint] {
+                guard first != holder else { continue }  // the same SPN twice on one object
+                if shared[fingerprint] == nil {
+                    // The first holder's spelling was not kept; until proven otherwise it is this one (AD
+                    // compares case-insensitively, and setspn accepts either).
+                    shared[fingerprint] = [(first, spn.value)]
+                }
+                if !shared[fingerprint]!.contains(where: { $0.holder == holder }) {
+                    shared[fingerprint]!.append((holder, spn.value))
+                }
+            } else {
+                firstHolder[fingerprint] = holder
+            }
+        }
+    }
+
+    /// Holders seen so far (objects with at least one SPN).
+    public var holderCount: Int { holders.count }
+
+    /// One finding per non-excluded holder of each shared SPN.
+    public func findings(in context: AuditContext) -> [Finding] {
+        var findings: [Finding] = []
+        for (_, entries) in shared {
+            let sorted = entries.sorted {
+                holders.name($0.holder).lowercased() < holders.name($1.holder).lowercased()
+            }
+            for entry in sorted where !holders.isExcluded(entry.holder) {
+                let others = sorted.filter { $0.holder != entry.holder }
+                let spn = entry.spelling
+                let name = holders.name(entry.holder)
+                let otherNames = others.map { holders.name($0.holder) }
+                let target = holders.setspnTarget(entry.holder)
+                let otherTargets = others.map { holders.setspnTarget($0.holder) }
+                let otherDNs = others.map { holders.distinguishedName($0.holder) }
+                findings.append(
+                    Finding(
+                        rule: Self.description.id,
+                        severity: context.configuration.severity(for: Self.description.id, default: .high),
+                        account: name,
+                        distinguishedName: holders.distinguishedName(entry.holder),
+                        message: .duplicate(spn: spn, holder: name, others: otherNames, otherDNs: otherDNs),
+                        remediation: .removeDuplicate(spn: spn, holder: target, others: otherTargets),
+                        details: [
+                            ("spn", .string(spn)),
+                            ("otherHolders", .strings(otherNames)),
+                            ("otherHolderDNs", .strings(otherDNs)),
+                        ]))
+            }
+        }
+        return findings
+    }
+
+    private func fingerprint(_ normalizedSPN: String) -> Fingerprint {
+        var high = Hasher()
+        high.combine(seedHigh)
+        high.combine(normalizedSPN)
+        var low = Hasher()
+        low.combine(seedLow)
+        low.combine(normalizedSPN)
+        return Fingerprint(
+            high: UInt64(bitPattern: Int64(high.finalize())), low: UInt64(bitPattern: Int64(low.finalize())))
+    }
+}
+
+/// Names and DNs of SPN holders, packed in one byte array instead of two Strings per object.
+struct HolderTable {
+    private var bytes: [UInt8] = []
+    /// For holder i: name at offsets[2i]..<offsets[2i+1], DN at offsets[2i+1]..<offsets[2i+2].
+    private var offsets: [UInt32] = [0]
+    /// Bit 0: excluded by the configuration; bit 1: a plain computer (setspn names it without `$`).
+    private var flags: [UInt8] = []
+
+    var count: Int { flags.count }
+
+    mutating func append(name: String, distinguishedName: String, excluded: Bool, isComputer: Bool) -> UInt32 {
+        bytes.append(contentsOf: name.utf8)
+        offsets.append(UInt32(bytes.count))
+        bytes.append(contentsOf: distinguishedName.utf8)
+        offsets.append(UInt32(bytes.count))
+        flags.append((excluded ? 1 : 0) | (isComputer ? 2 : 0))
+        return UInt32(flags.count - 1)
+    }
+
+    func name(_ holder: UInt32) -> String { string(Int(holder) * 2) }
+    func distinguishedName(_ holder: UInt32) -> String { string(Int(holder) * 2 + 1) }
+    func isExcluded(_ holder: UInt32) -> Bool { flags[Int(holder)] & 1 != 0 }
+
+    /// The account name as `setspn` takes it: a computer's name without `$`, anything else as stored.
+    func setspnTarget(_ holder: UInt32) -> String {
+        let name = self.name(holder)
+        return flags[Int(holder)] & 2 != 0 && name.hasSuffix("$") ? String(name.dropLast()) : name
+    }
+
+    private func string(_ slot: Int) -> String {
+        String(decoding: bytes[Int(offsets[slot])..<Int(offsets[slot + 1])], as: UTF8.self)
+    }
+}
+
+extension String {
+    fileprivate static func duplicate(spn: String, holder: String, others: [String], otherDNs: [String]) -> String {
+        let list = zip(others, otherDNs).map { "\($0) (\($1))" }.joined(separator: ", ")
+        return "SPN \(spn) on \(holder) is also registered on \(list): Kerberos to this service fails (Event 2974)."
+    }
+
+    fileprivate static func removeDuplicate(spn: String, holder: String, others: [String]) -> String {
+        var lines = [
+            "Confirm every holder: setspn -Q \(Remediation.argument(spn))   (forest-wide: setspn -X -F)",
+            "Keep the SPN only on the account that runs the service; remove it from the others:",
+            "  setspn -D \(Remediation.argument(spn)) \(Remediation.argument(holder))   (if \(holder) should not hold it)",
+        ]
+        for other in others {
+            lines.append("  setspn -D \(Remediation.argument(spn)) \(Remediation.argument(other))   (if \(other) should not hold it)")
+        }
+        return lines.joined(separator: "\n")
+    }
+}

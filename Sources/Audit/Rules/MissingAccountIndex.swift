@@ -1,0 +1,96 @@
+import Directory
+
+/// Inventory names with no computer account: the machines that would fail to log on, or fail a
+/// migration, because the domain has no account for them.
+///
+/// A name matches a computer's sAMAccountName (without `$`), cn, or dNSHostName, case-insensitively.
+/// A short name also matches the first label of a dNSHostName; an FQDN also matches the short name of
+/// a computer that has no dNSHostName at all.
+public struct MissingAccountIndex {
+    public static let description = RuleDescription(
+        id: "missing-account",
+        title: "Inventory machines without a computer account",
+        rationale: """
+            A machine whose computer object was deleted cannot log on to the domain: its users see "The security \
+            database on the server does not have a computer account for this workstation trust relationship". \
+            Checking the inventory before a migration lists exactly which machines would fail.
+            """)
+
+    private let inventory: Inventory
+    /// Lower-cased lookup key to the indexes of inventory items that use it.
+    private var byName: [String: [Int]] = [:]
+    /// FQDN items by their first label, for computers without dNSHostName.
+    private var byFQDNFirstLabel: [String: [Int]] = [:]
+    private var found: [Bool]
+
+    public init(inventory: Inventory) {
+        self.inventory = inventory
+        found = Array(repeating: false, count: inventory.items.count)
+        for (index, item) in inventory.items.enumerated() {
+            var key = item.name.lowercased()
+            if key.hasSuffix("$") { key.removeLast() }
+            byName[key, default: []].append(index)
+            if let dot = key.firstIndex(of: "."), dot != key.startIndex {
+                byFQDNFirstLabel[String(key[..<dot]), default: []].append(index)
+            }
+        }
+    }
+
+    /// Marks the inventory names this computer account answers to.
+    public mutating func add(_ computer: DirectoryObject) {
+        guard computer.kind == .computer, !inventory.items.isEmpty else { return }
+        let short = computer.shortName.lowercased()
+        mark(byName[short])
+        if let cn = computer.commonName?.lowercased(), cn != short { mark(byName[cn]) }
+        if let fqdn = computer.dnsHostName?.lowercased() {
+            mark(byName[fqdn])
+            if let dot = fqdn.firstIndex(of: "."), fqdn[..<dot] != short { mark(byName[String(fqdn[..<dot])]) }
+        } else {
+            mark(byFQDNFirstLabel[short])
+        }
+    }
+
+    private mutating func mark(_ indexes: [Int]?) {
+        guard let indexes else { return }
+        for index in indexes { found[index] = true }
+    }
+
+    public func findings(in context: AuditContext) -> [Finding] {
+        var findings: [Finding] = []
+        var reported: Set<String> = []
+        for (index, item) in inventory.items.enumerated() where !found[index] {
+            // A name listed twice is one missing machine.
+            guard reported.insert(item.name.lowercased()).inserted else { continue }
+            findings.append(
+                Finding(
+                    rule: Self.description.id,
+                    severity: context.configuration.severity(for: Self.description.id, default: .high),
+                    account: item.name,
+                    distinguishedName: nil,
+                    message: .missing(item, inventory: inventory.source, domain: context.domain),
+                    remediation: .recreate(item, in: context),
+                    details: [("inventoryFile", .string(inventory.source)), ("inventoryLine", .integer(Int64(item.line)))]))
+        }
+        return findings
+    }
+}
+
+extension String {
+    fileprivate static func missing(_ item: Inventory.Item, inventory: String, domain: String?) -> String {
+        "\(item.name) (\(inventory) line \(item.line)) has no computer account in \(domain ?? "the domain"): it cannot log on to the domain (\"The security database on the server does not have a computer account for this workstation trust relationship\")."
+    }
+
+    fileprivate static func recreate(_ item: Inventory.Item, in context: AuditContext) -> String {
+        let short = item.name.split(separator: ".").first.map(String.init) ?? item.name
+        var create = "New-ADComputer -Name \(Remediation.quoted(short)) -SamAccountName \(Remediation.quoted(short))"
+        if item.name.contains(".") { create += " -DNSHostName \(Remediation.quoted(item.name))" }
+        create += " -Path '<OU distinguished name>' -Server \(context.server)"
+        return """
+            If the machine is still in service, rejoin it (Add-Computer -DomainName \(context.domain ?? "<domain>") -Credential (Get-Credential) -Restart), \
+            or recreate its account and repair the channel from the machine:
+              \(create)
+              then on the machine: Test-ComputerSecureChannel -Repair -Credential (Get-Credential)
+            If it was decommissioned, remove it from the inventory.
+            """
+    }
+}

@@ -1,0 +1,113 @@
+import Directory
+
+/// An enabled computer lacks an SPN that a healthy join registers.
+///
+/// Windows joins and Linux adcli/realmd joins both register HOST/ and RestrictedKrbHost/ in the short
+/// and the FQDN form; Remote Desktop adds TERMSRV/ on servers. Which classes are required where is
+/// configuration (`requiredSPNs`), because sites differ.
+public struct MissingSPNRule: AccountRule {
+    public static let description = RuleDescription(
+        id: "missing-spn",
+        title: "Missing service principal names",
+        rationale: """
+            Kerberos finds a computer by its servicePrincipalName values (HOST/, RestrictedKrbHost/, TERMSRV/, \
+            in short and FQDN form). When they are missing, logons and remote administration by that name fail \
+            or fall back to NTLM, and the DC logs "The security database on the server does not have a computer \
+            account for this workstation trust relationship".
+            """)
+
+    public init() {}
+
+    public func evaluate(_ computer: DirectoryObject, in context: AuditContext, into findings: inout [Finding]) {
+        guard computer.kind == .computer, let control = computer.userAccountControl, !control.isDisabled else { return }
+        let shortName = computer.shortName
+        let fqdn = computer.dnsHostName
+        var missing: [String] = []
+        var severity: Severity?
+        var fqdnUnknownClasses: [String] = []
+
+        for requirement in context.configuration.requiredSPNs where requirement.scope != .none {
+            let serviceClass = requirement.serviceClass
+            let hasShort = Self.holds(computer, serviceClass: serviceClass, host: shortName)
+            let hasFQDN = fqdn.map { Self.holds(computer, serviceClass: serviceClass, host: $0) } ?? false
+            let required: Bool
+            switch requirement.scope {
+            case .all: required = true
+            case .servers: required = computer.isWindowsServer || hasShort || hasFQDN
+            case .paired: required = hasShort || hasFQDN
+            case .none: required = false
+            }
+            guard required else { continue }
+            var missedHere = false
+            if !hasShort {
+                missing.append("\(serviceClass)/\(shortName)")
+                missedHere = true
+            }
+            if let fqdn, !hasFQDN {
+                missing.append("\(serviceClass)/\(fqdn)")
+                missedHere = true
+            }
+            if fqdn == nil {
+                fqdnUnknownClasses.append(serviceClass)
+                missedHere = true
+            }
+            if missedHere { severity = max(severity ?? requirement.severity, requirement.severity) }
+        }
+        guard let severity else { return }
+
+        var details: [(key: String, value: DetailValue)] = [
+            ("missingSPNs", .strings(missing)),
+            ("dNSHostName", fqdn.map(DetailValue.string) ?? .null),
+        ]
+        if let operatingSystem = computer.operatingSystem { details.append(("operatingSystem", .string(operatingSystem))) }
+        findings.append(
+            Finding(
+                rule: Self.description.id,
+                severity: context.configuration.severity(for: Self.description.id, default: severity),
+                account: computer.accountName,
+                distinguishedName: computer.distinguishedName,
+                message: .missingSPNs(computer, missing: missing, fqdnUnknownClasses: fqdnUnknownClasses),
+                remediation: .addSPNs(computer, missing: missing, fqdnUnknownClasses: fqdnUnknownClasses, in: context),
+                details: details))
+    }
+
+    /// True when the account holds exactly `serviceClass/host` (no port, no service name), case-insensitively.
+    static func holds(_ computer: DirectoryObject, serviceClass: String, host: String) -> Bool {
+        let wanted = (serviceClass + "/" + host).lowercased()
+        return computer.servicePrincipalNames.contains { $0.normalized == wanted }
+    }
+}
+
+extension String {
+    fileprivate static func missingSPNs(_ computer: DirectoryObject, missing: [String], fqdnUnknownClasses: [String]) -> String {
+        var parts: [String] = []
+        if !missing.isEmpty {
+            parts.append("Missing SPNs: \(missing.joined(separator: ", ")); Kerberos to \(computer.shortName) by these names fails or falls back to NTLM.")
+        }
+        if !fqdnUnknownClasses.isEmpty {
+            let forms = fqdnUnknownClasses.map { "\($0)/<fqdn>" }.joined(separator: ", ")
+            parts.append("It has no dNSHostName, so its FQDN SPNs (\(forms)) cannot exist and Kerberos by FQDN fails.")
+        }
+        return parts.joined(separator: " ")
+    }
+
+    fileprivate static func addSPNs(
+        _ computer: DirectoryObject, missing: [String], fqdnUnknownClasses: [String], in context: AuditContext
+    ) -> String {
+        var lines: [String] = []
+        if !fqdnUnknownClasses.isEmpty {
+            let fqdn = "\(computer.shortName.lowercased()).\(context.domain ?? "<domain>")"
+            lines.append(
+                "Set its DNS name (or rejoin the machine, which sets it): Set-ADComputer -Identity \(Remediation.quoted(computer.accountName)) -DNSHostName \(fqdn) -Server \(context.server)"
+            )
+            for serviceClass in fqdnUnknownClasses {
+                lines.append("setspn -S \(Remediation.argument("\(serviceClass)/\(fqdn)")) \(Remediation.argument(computer.shortName))")
+            }
+        }
+        for spn in missing {
+            lines.append("setspn -S \(Remediation.argument(spn)) \(Remediation.argument(computer.shortName))")
+        }
+        lines.append("setspn -S refuses an SPN another account already holds; if it does, resolve that duplicate first (setspn -X).")
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,200 @@
+import Directory
+
+/// pwdLastSet older than the threshold, told apart by lastLogonTimestamp.
+///
+/// An old password alone does not say what is wrong. A machine that still logs on but no longer
+/// rotates its password is the one whose trust is about to fail (or already has); a machine that
+/// went quiet long ago is a cleanup candidate. lastLogonTimestamp tells the two apart, keeping in
+/// mind that it is only replicated every 9 to 14 days.
+public struct StalePasswordRule: AccountRule {
+    public static let description = RuleDescription(
+        id: "stale-password",
+        title: "Stale machine account passwords",
+        rationale: """
+            A domain member changes its machine password every 30 days by default, and AD keeps only the current \
+            and the previous one. A machine that has missed two rotations, was restored from a snapshot or image, \
+            or has DisablePasswordChange set, presents a password the domain no longer accepts, and its secure \
+            channel (the trust relationship) fails.
+            """)
+
+    /// The stories an old (or odd) pwdLastSet tells; the `story` detail in the reports.
+    public enum Story: String, Sendable {
+        /// Logged on recently, well after a rotation was due: not rotating while alive.
+        case aliveNotRotating = "alive-not-rotating"
+        /// Was alive after a rotation was due, then went quiet.
+        case rotationStopped = "rotation-stopped"
+        /// Went quiet before its password was due: a dormant machine.
+        case dormant
+        /// An old password and no logon ever recorded.
+        case neverLoggedOn = "never-logged-on"
+        /// The password is old and lastLogonTimestamp lies in the future, which proves nothing.
+        case logonInFuture = "logon-in-future"
+        /// pwdLastSet 0 and no logon: pre-created and never joined.
+        case neverSet = "never-set"
+        /// pwdLastSet 0 but the machine has logged on: the account was reset under a running machine.
+        case resetPending = "reset-pending"
+        /// pwdLastSet in the future: a DC clock was wrong when it was written.
+        case passwordInFuture = "password-in-future"
+
+        var defaultSeverity: Severity {
+            switch self {
+            case .aliveNotRotating, .resetPending, .passwordInFuture: return .high
+            case .rotationStopped, .logonInFuture, .neverSet: return .medium
+            case .dormant, .neverLoggedOn: return .low
+            }
+        }
+    }
+
+    /// lastLogonTimestamp is written only when the stored value is older than
+    /// ms-DS-Logon-Time-Sync-Interval (14 days by default, less a random 0-5 days).
+    public static let lastLogonLagDays = 14
+    /// Clocks on members and DCs may differ by this much before a future time means anything.
+    static let futureToleranceTicks: Int64 = 5 * 60 * 10_000_000
+
+    public init() {}
+
+    public func evaluate(_ computer: DirectoryObject, in context: AuditContext, into findings: inout [Finding]) {
+        guard let password = computer.passwordLastSet else { return }
+        let configuration = context.configuration
+        let logon = computer.lastLogonTimestamp.flatMap { $0.isNever ? nil : $0 }
+        let logonInFuture = logon.map { $0.ticks > context.nowFileTime.ticks + Self.futureToleranceTicks } ?? false
+        var details: [(key: String, value: DetailValue)] = []
+        let story: Story
+        let message: String
+
+        if password.ticks == 0 {
+            details.append(("pwdLastSet", .integer(0)))
+            if let logon, !logonInFuture {
+                story = .resetPending
+                message = .resetPending(computer, logon: logon)
+                details.append(("lastLogonTimestamp", .string(AuditContext.timestamp(logon))))
+            } else {
+                story = .neverSet
+                message = .neverSet(computer)
+            }
+        } else if password.ticks > context.nowFileTime.ticks + Self.futureToleranceTicks {
+            story = .passwordInFuture
+            message = .passwordInFuture(computer, password: password, days: -context.ageInDays(password))
+            details.append(("pwdLastSet", .string(AuditContext.timestamp(password))))
+        } else {
+            let passwordAge = context.ageInDays(password)
+            guard passwordAge >= configuration.stalePasswordDays else { return }
+            details.append(("pwdLastSet", .string(AuditContext.timestamp(password))))
+            details.append(("passwordAgeDays", .integer(Int64(passwordAge))))
+            if let logon {
+                details.append(("lastLogonTimestamp", .string(AuditContext.timestamp(logon))))
+                if logonInFuture {
+                    story = .logonInFuture
+                    message = .logonInFuture(computer, password: password, passwordAge: passwordAge, logon: logon)
+                } else {
+                    let logonAge = context.ageInDays(logon)
+                    details.append(("lastLogonAgeDays", .integer(Int64(logonAge))))
+                    let day: Int64 = 864_000_000_000
+                    let rotationDue = password.ticks + Int64(configuration.passwordRotationDays) * day
+                    let recentLogonDays = configuration.passwordRotationDays + Self.lastLogonLagDays
+                    if logon.ticks > rotationDue && logonAge <= recentLogonDays {
+                        story = .aliveNotRotating
+                        message = .aliveNotRotating(
+                            computer, password: password, passwordAge: passwordAge, logon: logon, logonAge: logonAge)
+                    } else if logon.ticks > rotationDue {
+                        story = .rotationStopped
+                        message = .rotationStopped(
+                            computer, password: password, passwordAge: passwordAge, logon: logon, logonAge: logonAge,
+                            rotationDays: configuration.passwordRotationDays)
+                    } else {
+                        story = .dormant
+                        message = .dormant(computer, password: password, passwordAge: passwordAge, logon: logon, logonAge: logonAge)
+                    }
+                }
+            } else {
+                story = .neverLoggedOn
+                message = .neverLoggedOn(computer, password: password, passwordAge: passwordAge)
+            }
+        }
+        details.insert(("story", .string(story.rawValue)), at: 0)
+        findings.append(
+            Finding(
+                rule: Self.description.id,
+                severity: configuration.severity(for: Self.description.id, default: story.defaultSeverity),
+                account: computer.accountName,
+                distinguishedName: computer.distinguishedName,
+                message: message,
+                remediation: Self.remediation(for: story, computer, in: context),
+                details: details))
+    }
+
+    static func remediation(for story: Story, _ computer: DirectoryObject, in context: AuditContext) -> String {
+        let repair = Remediation.repairSecureChannel(computer, in: context)
+        let identity = Remediation.quoted(computer.accountName)
+        switch story {
+        case .aliveNotRotating, .rotationStopped, .logonInFuture:
+            return """
+                \(repair)
+                Then find why it stopped rotating: DisablePasswordChange must not be 1 under HKLM\\SYSTEM\\CurrentControlSet\\Services\\Netlogon\\Parameters, \
+                the policy "Domain member: Disable machine account password changes" must be off, the machine must not be \
+                restored from a snapshot, and the time must be within 5 minutes of the DC (w32tm /query /source). Check replication: repadmin /showrepl
+                """
+        case .dormant, .neverLoggedOn:
+            return """
+                Confirm with the owner that \(computer.shortName) is retired, then: Disable-ADComputer -Identity \(identity) -Server \(context.server)
+                After a grace period: Remove-ADComputer -Identity \(Remediation.quoted(computer.distinguishedName)) -Server \(context.server)
+                If it comes back into use instead: \(repair.replacingOccurrences(of: "\n", with: "\n  "))
+                """
+        case .neverSet:
+            return """
+                If the account was pre-staged for a machine not yet joined, join it: Add-Computer -DomainName \(context.domain ?? "<domain>") -Credential (Get-Credential) -Restart
+                If no machine will use it, remove it: Remove-ADComputer -Identity \(Remediation.quoted(computer.distinguishedName)) -Server \(context.server)
+                """
+        case .resetPending:
+            return """
+                The account was reset while \(computer.shortName) was in use; the machine's own password no longer matches.
+                \(repair)
+                """
+        case .passwordInFuture:
+            return """
+                A domain controller's clock was ahead when this password was written. Check time service on the DCs: w32tm /monitor, and on the PDC emulator: w32tm /query /source
+                Then reset the password from the machine: \(repair.replacingOccurrences(of: "\n", with: "\n  "))
+                """
+        }
+    }
+}
+
+extension String {
+    fileprivate static func resetPending(_ computer: DirectoryObject, logon: FileTime) -> String {
+        "pwdLastSet is 0 (the account was reset or must change its password) but \(computer.shortName) last logged on \(AuditContext.day(logon)): its own machine password no longer matches, so its trust relationship fails."
+    }
+
+    fileprivate static func neverSet(_ computer: DirectoryObject) -> String {
+        "pwdLastSet is 0 and no logon is recorded: the account was pre-created and never joined (or reset before first use)."
+    }
+
+    fileprivate static func passwordInFuture(_ computer: DirectoryObject, password: FileTime, days: Int) -> String {
+        "pwdLastSet \(AuditContext.day(password)) is \(days) day(s) in the future: a domain controller's clock was wrong when it was set."
+    }
+
+    fileprivate static func logonInFuture(_ computer: DirectoryObject, password: FileTime, passwordAge: Int, logon: FileTime) -> String {
+        "Machine password last set \(AuditContext.day(password)) (\(passwordAge) days ago); lastLogonTimestamp \(AuditContext.day(logon)) is in the future, which is no proof of life (a clock problem or a known Windows bug): whether \(computer.shortName) is alive is unknown."
+    }
+
+    fileprivate static func aliveNotRotating(
+        _ computer: DirectoryObject, password: FileTime, passwordAge: Int, logon: FileTime, logonAge: Int
+    ) -> String {
+        "Alive but not rotating its password: last logon \(AuditContext.day(logon)) (\(logonAge) days ago, lastLogonTimestamp lags up to 14 days) while the machine password was last set \(AuditContext.day(password)) (\(passwordAge) days ago). Its secure channel is broken or password changes are disabled."
+    }
+
+    fileprivate static func rotationStopped(
+        _ computer: DirectoryObject, password: FileTime, passwordAge: Int, logon: FileTime, logonAge: Int, rotationDays: Int
+    ) -> String {
+        "Stopped rotating while alive, then went quiet: machine password last set \(AuditContext.day(password)) (\(passwordAge) days ago), yet it logged on \(AuditContext.day(logon)) (\(logonAge) days ago), after its \(rotationDays)-day rotation was due. Expect a trust failure if it returns."
+    }
+
+    fileprivate static func dormant(
+        _ computer: DirectoryObject, password: FileTime, passwordAge: Int, logon: FileTime, logonAge: Int
+    ) -> String {
+        "Dormant: machine password last set \(AuditContext.day(password)) (\(passwordAge) days ago) and last logon \(AuditContext.day(logon)) (\(logonAge) days ago). A cleanup candidate; if it returns it will need its secure channel repaired."
+    }
+
+    fileprivate static func neverLoggedOn(_ computer: DirectoryObject, password: FileTime, passwordAge: Int) -> String {
+        "Machine password last set \(AuditContext.day(password)) (\(passwordAge) days ago) and no logon ever recorded: pre-created or never used. A cleanup candidate."
+    }
+}
