@@ -24,13 +24,20 @@ let package = Package(
         .target(name: "Audit", dependencies: ["Directory"]),
         // CSV, JSON and HTML renderers; never sees the source, only findings.
         .target(name: "Reporting", dependencies: ["Audit", "Directory"]),
-        .executableTarget(name: "trustaudit", dependencies: ["Directory", "Audit", "Reporting", "LDAPClient"]),
+        // The live source: feeds directory entries from a domain controller through LDAPClient.
+        .target(name: "LDAPSource", dependencies: ["Directory", "LDAPClient"]),
+        .executableTarget(name: "trustaudit", dependencies: ["Directory", "Audit", "Reporting", "LDAPSource"]),
         // Writes deterministic, realistic AD exports for the demo, the tests and the benchmark.
         .executableTarget(name: "trustaudit-sample", dependencies: ["Directory"]),
         .testTarget(name: "DirectoryTests", dependencies: ["Directory"]),
         .testTarget(name: "AuditTests", dependencies: ["Audit", "Directory"]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Audit", "Directory"]),
         .testTarget(name: "LDAPClientTests", dependencies: ["LDAPClient"]),
+        // Runs the built `trustaudit` executable end to end on LDIF fixtures; needs no server.
+        .testTarget(name: "CLITests", dependencies: ["Directory"]),
+        // Runs the executable against a throwaway Samba AD DC (scripts/testdc); skipped without one
+        // unless CI=true.
+        .testTarget(name: "IntegrationTests", dependencies: ["Directory"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,103 @@
+import XCTest
+
+@testable import Directory
+
+final class ModelTests: XCTestCase {
+    func testFileTimeRoundTripsAndKnowsNever() throws {
+        // 2026-11-24T00:00:00Z as AD stores it.
+        let time = try XCTUnwrap(FileTime(ldapValue: Array("134399520000000000".utf8)))
+        XCTAssertEqual(time.date, Date(timeIntervalSince1970: 1_795_478_400))
+        XCTAssertEqual(FileTime(date: time.date), time)
+        XCTAssertTrue(FileTime(ticks: 0).isNever)
+        XCTAssertTrue(FileTime(ticks: 9_223_372_036_854_775_807).isNever)
+        XCTAssertNil(FileTime(ldapValue: Array("13439952000000000x".utf8)))
+        XCTAssertNil(FileTime(ldapValue: Array("99999999999999999999".utf8)), "overflow must not wrap")
+        XCTAssertNil(FileTime(ldapValue: []))
+    }
+
+    func testUserAccountControlBits() throws {
+        let disabled = try XCTUnwrap(UserAccountControl(ldapValue: Array("4098".utf8)))
+        XCTAssertTrue(disabled.isDisabled)
+        XCTAssertTrue(disabled.contains(.workstationTrustAccount))
+        let domainController = try XCTUnwrap(UserAccountControl(ldapValue: Array("532480".utf8)))
+        XCTAssertTrue(domainController.isDomainController)
+        XCTAssertFalse(domainController.isDisabled)
+        // AD sends userAccountControl as a signed 32-bit integer; the high bit must survive.
+        XCTAssertEqual(UserAccountControl(ldapValue: Array("-2147479552".utf8))?.rawValue, 0x8000_1000)
+        XCTAssertNil(UserAccountControl(ldapValue: Array("enabled".utf8)))
+    }
+
+    func testServicePrincipalNameParts() {
+        let spn = ServicePrincipalName("MSSQLSvc/SQL01.corp.example:1433")
+        XCTAssertEqual(spn.serviceClass, "MSSQLSvc")
+        XCTAssertEqual(spn.host, "SQL01.corp.example")
+        XCTAssertTrue(spn.hasPort)
+        XCTAssertEqual(spn, ServicePrincipalName("mssqlsvc/sql01.CORP.example:1433"))
+        XCTAssertNotEqual(spn, ServicePrincipalName("MSSQLSvc/SQL01.corp.example"))
+        XCTAssertEqual(Set([ServicePrincipalName("HOST/a"), ServicePrincipalName("host/A")]).count, 1)
+    }
+
+    func testDistinguishedNames() {
+        let dn = #"CN=Kiosk\, Lobby,OU=Workstations,OU=London,DC=corp,DC=example"#
+        XCTAssertEqual(DistinguishedName.relativeNames(of: dn).first, #"CN=Kiosk\, Lobby"#)
+        XCTAssertEqual(DistinguishedName.domainDNSName(of: dn), "corp.example")
+        XCTAssertNil(DistinguishedName.domainDNSName(of: "CN=Schema,CN=Configuration"))
+        let lab = DistinguishedName.normalized("OU=Lab, DC=Corp, DC=Example")
+        XCTAssertTrue(DistinguishedName.isNormalized(DistinguishedName.normalized("CN=LAB-01,OU=lab,DC=corp,DC=example"), within: lab))
+        XCTAssertFalse(DistinguishedName.isNormalized(DistinguishedName.normalized("CN=X,OU=NotLab,DC=corp,DC=example"), within: lab))
+    }
+
+    private func entry(_ attributes: [String: [String]]) -> DirectoryEntry {
+        DirectoryEntry(
+            distinguishedName: "CN=X,DC=corp,DC=example", attributes: attributes.mapValues { $0.map { Array($0.utf8) } })
+    }
+
+    func testDecodesAComputer() throws {
+        let object = try XCTUnwrap(
+            DirectoryObject(
+                entry: entry([
+                    "objectClass": ["top", "person", "organizationalPerson", "user", "computer"],
+                    "sAMAccountName": ["WKS-0142$"], "userAccountControl": ["4096"], "pwdLastSet": ["134391186000000000"],
+                    "servicePrincipalName": ["HOST/WKS-0142"], "operatingSystem": ["Windows Server 2022 Standard"],
+                ])))
+        XCTAssertEqual(object.kind, .computer)
+        XCTAssertEqual(object.shortName, "WKS-0142")
+        XCTAssertTrue(object.isWindowsServer)
+        XCTAssertNil(object.lastLogonTimestamp, "absent, not 0, on a new computer")
+    }
+
+    func testGroupManagedServiceAccountByClassOrCategory() throws {
+        let byClass = DirectoryObject(entry: entry([
+            "objectClass": ["top", "person", "organizationalPerson", "user", "computer", "msDS-GroupManagedServiceAccount"],
+        ]))
+        XCTAssertEqual(byClass?.kind, .groupManagedServiceAccount)
+        // Samba returns objectClass computer and says what it is only in objectCategory.
+        let byCategory = DirectoryObject(entry: entry([
+            "objectClass": ["computer"],
+            "objectCategory": ["CN=ms-DS-Group-Managed-Service-Account,CN=Schema,CN=Configuration,DC=corp,DC=test"],
+        ]))
+        XCTAssertEqual(byCategory?.kind, .groupManagedServiceAccount)
+        let standalone = DirectoryObject(entry: entry(["objectClass": ["computer", "msDS-ManagedServiceAccount"]]))
+        XCTAssertEqual(standalone?.kind, .managedServiceAccount)
+    }
+
+    func testUsersCountOnlyWhenTheyHoldAnSPN() {
+        XCTAssertEqual(
+            DirectoryObject(entry: entry(["objectClass": ["user"], "servicePrincipalName": ["MSSQLSvc/sql01:1433"]]))?.kind,
+            .otherSPNHolder)
+        XCTAssertNil(DirectoryObject(entry: entry(["objectClass": ["user"]])))
+        XCTAssertNil(DirectoryObject(entry: entry(["objectClass": ["organizationalUnit"]])))
+    }
+
+    func testBase64Codec() {
+        XCTAssertEqual(Base64.decode("TcO8bGxlci1QQw==").map { String(decoding: $0, as: UTF8.self) }, "Müller-PC")
+        XCTAssertEqual(Base64.decode(""), [])
+        XCTAssertNil(Base64.decode("abc"))
+        XCTAssertNil(Base64.decode("ab=c"))
+        XCTAssertNil(Base64.decode("a b="))
+        for length in 0..<8 {
+            let bytes = (0..<length).map { UInt8($0 * 37 & 0xFF) }
+            XCTAssertEqual(Base64.decode(Base64.encode(bytes)), bytes)
+        }
+    }
+}
