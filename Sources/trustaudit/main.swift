@@ -1,1 +1,58 @@
-print("trustaudit: under construction")
+import Foundation
+
+/// The process exit codes, documented in the README; scripts and cron wrappers depend on them.
+enum ExitCode: Int32 {
+    /// The audit ran, whatever it found.
+    case success = 0
+    /// Findings at or above `--fail-on` were found.
+    case findingsAtThreshold = 1
+    /// Bad command line, configuration, inventory or templates.
+    case usage = 2
+    /// The source (LDIF file or domain controller) could not be read.
+    case sourceUnreadable = 3
+    /// A report could not be written; the previous reports are untouched.
+    case reportNotWritten = 4
+}
+
+let version = "0.1.0"
+
+let topLevelHelp = """
+    trustaudit \(version): audits Active Directory computer accounts for the causes of
+    "The trust relationship between this workstation and the primary domain failed".
+
+    Usage:
+      trustaudit audit --ldif FILE [options]     audit an LDIF export (ldapsearch or ldifde)
+      trustaudit audit --help                    every audit option
+      trustaudit --version
+
+    Exit codes: 0 audit ran, 1 findings at or above --fail-on, 2 usage or configuration error,
+    3 source could not be read, 4 a report could not be written.
+    """
+
+func run(_ arguments: [String]) -> ExitCode {
+    guard let command = arguments.first else {
+        printError(topLevelHelp)
+        return .usage
+    }
+    switch command {
+    case "--help", "-h", "help":
+        print(topLevelHelp)
+        return .success
+    case "--version", "-V", "version":
+        print("trustaudit \(version)")
+        return .success
+    case "audit":
+        return AuditCommand.run(Array(arguments.dropFirst()))
+    default:
+        printError("trustaudit: unknown command '\(command)'. Commands: audit. See 'trustaudit --help'.")
+        return .usage
+    }
+}
+
+func printError(_ message: String) {
+    var line = message
+    if !line.hasSuffix("\n") { line += "\n" }
+    FileHandle.standardError.write(Data(line.utf8))
+}
+
+exit(run(Array(CommandLine.arguments.dropFirst())).rawValue)
