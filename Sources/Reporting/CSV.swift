@@ -1,0 +1,89 @@
+import Audit
+
+/// RFC 4180 CSV that is safe to open in a spreadsheet.
+///
+/// Encoding: UTF-8 *without* a byte order mark by default. The CSV is read by scripts first (Python's
+/// csv module, `Import-Csv`, awk, diff between two runs), and to most of them a BOM is three bytes of
+/// the first column's name (`\u{FEFF}rule`), which breaks lookups by header. Excel users who need the
+/// BOM to see non-ASCII names correctly can ask for it (`FindingsCSV.write(byteOrderMark: true)`) or
+/// use Excel's Data > From Text/CSV, which detects UTF-8.
+///
+/// Line ends are CRLF as the RFC says; line breaks *inside* a quoted cell are left as they are.
+public enum CSV {
+    public static let lineEnding = "\r\n"
+    public static let byteOrderMark: [UInt8] = [0xEF, 0xBB, 0xBF]
+
+    /// The characters that make a spreadsheet treat a cell as a formula or a DDE command
+    /// (OWASP "CSV Injection"). Directory data is written by whoever can create a computer account,
+    /// so a name like `=cmd|' /C calc'!A0` must reach Excel as text.
+    static let formulaTriggers: Set<Unicode.Scalar> = ["=", "+", "-", "@", "\t", "\r"]
+
+    /// The value with a leading `'` when it would start a formula. The quote is visible in the
+    /// cell; that is the price of not executing it, and it shows the reader the value was odd.
+    public static func neutralized(_ value: String) -> String {
+        // Scalars, not Characters: "\r\n" is one Character and would not compare equal to "\r".
+        guard let first = value.unicodeScalars.first, formulaTriggers.contains(first) else { return value }
+        return "'" + value
+    }
+
+    /// One cell: neutralised, then quoted when it holds `"`, `,`, CR or LF.
+    public static func field(_ value: String) -> String {
+        let safe = neutralized(value)
+        let needsQuotes = safe.utf8.contains { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: ",") || $0 == 0x0D || $0 == 0x0A }
+        guard needsQuotes else { return safe }
+        // Doubled scalar by scalar: a quote followed by a combining mark is still a quote to a CSV reader.
+        var quoted = String.UnicodeScalarView()
+        quoted.append("\"")
+        for scalar in safe.unicodeScalars {
+            quoted.append(scalar)
+            if scalar == "\"" { quoted.append("\"") }
+        }
+        quoted.append("\"")
+        return String(quoted)
+    }
+
+    /// One record with its CRLF.
+    public static func row(_ fields: [String]) -> String {
+        fields.map(field).joined(separator: ",") + lineEnding
+    }
+
+    public static func writeRow(_ fields: [String], to output: ReportOutput) throws {
+        try output.write(row(fields))
+    }
+}
+
+/// `findings.csv`: one row per finding, for spreadsheets and scripts.
+///
+/// Columns: `rule,severity,account,dn,message,remediation,details`. `dn` is empty for accounts
+/// that do not exist (missing-account). `remediation` keeps one command per line inside its cell.
+/// `details` is `key=value; key=value` with lists joined by `|`; it is for reading, not parsing
+/// (a value may itself hold `;`): scripts should read `findings.json` instead.
+public enum FindingsCSV {
+    public static let header = ["rule", "severity", "account", "dn", "message", "remediation", "details"]
+
+    public static func write(_ findings: [Finding], to output: ReportOutput, byteOrderMark: Bool = false) throws {
+        if byteOrderMark { try output.write(bytes: CSV.byteOrderMark) }
+        try CSV.writeRow(header, to: output)
+        for finding in findings {
+            try CSV.writeRow(
+                [
+                    finding.rule, finding.severity.rawValue, finding.account, finding.distinguishedName ?? "",
+                    finding.message, finding.remediation, details(finding.details),
+                ], to: output)
+        }
+    }
+
+    static func details(_ details: [(key: String, value: DetailValue)]) -> String {
+        details.map { "\($0.key)=\(text($0.value))" }.joined(separator: "; ")
+    }
+
+    static func text(_ value: DetailValue) -> String {
+        switch value {
+        case .string(let string): return string
+        case .integer(let number): return String(number)
+        case .bool(let flag): return flag ? "true" : "false"
+        case .strings(let list): return list.joined(separator: "|")
+        case .null: return ""
+        }
+    }
+}

@@ -1,0 +1,154 @@
+import Audit
+import Foundation
+
+/// `findings.json`: the machine-readable report, for scripts, SIEMs and comparing two runs.
+///
+/// Keys always appear in the order below and every key is always present (null when unknown), so a
+/// consumer needs no existence checks and two runs diff line by line. Each finding is one line.
+/// `schemaVersion` changes only when a key is removed or changes meaning; added keys keep it.
+///
+/// ```
+/// {
+///   "schemaVersion": 1,
+///   "generatedAt": "2026-11-24T00:00:00Z",        // UTC, the moment ages were computed from
+///   "source": "corp.ldif",                         // the LDIF file or ldaps:// URL audited
+///   "domain": "corp.example",                      // or null when no computer was seen
+///   "summary": {
+///     "objectsRead": 0, "computers": 0, "enabledComputers": 0, "disabledComputers": 0,
+///     "domainControllers": 0, "groupManagedServiceAccounts": 0, "managedServiceAccounts": 0,
+///     "otherSPNHolders": 0, "excludedComputers": 0, "inventoryNames": 0,
+///     "stalePasswordDays": 60,
+///     "clockSkewSeconds": 1.5,                      // DC minus audit host; null unless audited live
+///     "findings": 0,                                // total
+///     "bySeverity": {"critical": 0, "high": 0, "medium": 0, "low": 0, "info": 0},   // all five, always
+///     "byRule": {"disabled-account": 0, ...},       // every rule in report order, zeros included
+///     "passwordAgeDays": {"buckets": [{"label": "0-29", "count": 0}, ...], "never": 0, "future": 0},
+///     "lastLogonAgeDays": {same shape}
+///   },
+///   "findings": [
+///     {"rule": "stale-password", "severity": "high", "account": "WKS-0042$",
+///      "dn": "CN=WKS-0042,OU=Workstations,DC=corp,DC=example",    // null for missing-account
+///      "message": "...", "remediation": "one command per line\n...",
+///      "details": {"story": "alive-not-rotating", "passwordAgeDays": 97, "missingSPNs": ["HOST/WKS-0042"]}}
+///   ]
+/// }
+/// ```
+/// `details` values are strings, integers, booleans, arrays of strings or null, in the rule's order;
+/// their keys per rule are documented with each rule.
+public enum FindingsJSON {
+    public static let schemaVersion = 1
+
+    public static func write(_ result: AuditResult, to output: ReportOutput) throws {
+        let json = JSONWriter(output: output)
+        let summary = result.summary
+        try json.beginObject()
+        try json.field("schemaVersion", schemaVersion)
+        try json.field("generatedAt", timestamp(summary.generatedAt))
+        try json.field("source", summary.source)
+        try json.field("domain", summary.domain)
+
+        try json.key("summary")
+        try json.beginObject()
+        try json.field("objectsRead", summary.objectsRead)
+        try json.field("computers", summary.computers)
+        try json.field("enabledComputers", summary.enabledComputers)
+        try json.field("disabledComputers", summary.disabledComputers)
+        try json.field("domainControllers", summary.domainControllers)
+        try json.field("groupManagedServiceAccounts", summary.groupManagedServiceAccounts)
+        try json.field("managedServiceAccounts", summary.managedServiceAccounts)
+        try json.field("otherSPNHolders", summary.otherSPNHolders)
+        try json.field("excludedComputers", summary.excludedComputers)
+        try json.field("inventoryNames", summary.inventoryNames)
+        try json.field("stalePasswordDays", summary.stalePasswordDays)
+        try json.key("clockSkewSeconds")
+        try json.value(summary.clockSkewSeconds)
+        try json.field("findings", summary.totalFindings)
+        try json.key("bySeverity")
+        try json.beginObject(inline: true)
+        for severity in Severity.allCases.reversed() {
+            try json.field(severity.rawValue, summary.findingsBySeverity[severity] ?? 0)
+        }
+        try json.endObject()
+        try json.key("byRule")
+        try json.beginObject()
+        for (rule, count) in ruleCounts(summary) {
+            try json.field(rule, count)
+        }
+        try json.endObject()
+        try json.key("passwordAgeDays")
+        try write(summary.passwordAge, to: json)
+        try json.key("lastLogonAgeDays")
+        try write(summary.lastLogonAge, to: json)
+        try json.endObject()
+
+        try json.key("findings")
+        try json.beginArray()
+        for finding in result.findings {
+            try write(finding, to: json)
+        }
+        try json.endArray()
+        try json.endObject()
+    }
+
+    /// Every known rule in report order (zeros included, so a rule that stopped firing still shows),
+    /// then any other rule id that produced findings, by name.
+    static func ruleCounts(_ summary: AuditSummary) -> [(rule: String, count: Int)] {
+        var counts = AuditRules.ids.map { (rule: $0, count: summary.findingsByRule[$0] ?? 0) }
+        let others = summary.findingsByRule.keys.filter { !AuditRules.ids.contains($0) }.sorted()
+        counts += others.map { (rule: $0, count: summary.findingsByRule[$0] ?? 0) }
+        return counts
+    }
+
+    private static func write(_ histogram: AgeHistogram, to json: JSONWriter) throws {
+        try json.beginObject(inline: true)
+        try json.key("buckets")
+        try json.beginArray()
+        for (index, count) in histogram.counts.enumerated() {
+            try json.beginObject()
+            try json.field("label", AgeHistogram.label(ofBucket: index))
+            try json.field("count", count)
+            try json.endObject()
+        }
+        try json.endArray()
+        try json.field("never", histogram.never)
+        try json.field("future", histogram.future)
+        try json.endObject()
+    }
+
+    private static func write(_ finding: Finding, to json: JSONWriter) throws {
+        try json.beginObject(inline: true)
+        try json.field("rule", finding.rule)
+        try json.field("severity", finding.severity.rawValue)
+        try json.field("account", finding.account)
+        try json.field("dn", finding.distinguishedName)
+        try json.field("message", finding.message)
+        try json.field("remediation", finding.remediation)
+        try json.key("details")
+        try json.beginObject()
+        // A repeated key would make the object ambiguous (parsers keep either one); the first wins.
+        var seen = Set<String>()
+        for (key, value) in finding.details where seen.insert(key).inserted {
+            try json.key(key)
+            switch value {
+            case .string(let text): try json.value(text)
+            case .integer(let number): try json.value(number)
+            case .bool(let flag): try json.value(flag)
+            case .null: try json.null()
+            case .strings(let list):
+                try json.beginArray()
+                for item in list { try json.value(item) }
+                try json.endArray()
+            }
+        }
+        try json.endObject()
+        try json.endObject()
+    }
+
+    /// `2026-11-24T00:00:00Z`: UTC to the second, the form `--now` accepts back.
+    static func timestamp(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        return formatter.string(from: date)
+    }
+}

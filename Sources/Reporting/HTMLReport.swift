@@ -1,0 +1,190 @@
+import Audit
+import Foundation
+
+/// Builds the values `report.html` renders: every directory string as `.string` (escaped), only the
+/// charts drawn here as `.html`.
+///
+/// The names below are the template's interface; users edit the template, so renaming one breaks
+/// their copies. Keep them, add new ones.
+///
+/// Top level: `title`, `domain` (absent when unknown), `source`, `generatedAt`, `clockSkew` (absent
+/// unless audited live), `verdict`, `summary.*` (the AuditSummary counts), `severities[]`
+/// {`name`, `count`, `badgeStyle`}, `rules[]` {`id`, `title`, `count`, `anchor`}, `ruleChart`,
+/// `staleDays`, `passwordAge` and `lastLogonAge` {`chart`, `buckets[]` {`label`, `count`}},
+/// `maximumFindingsPerRule`, `fullListFile`, `sections[]` (below), `generator`.
+///
+/// `sections[]`: `id`, `anchor`, `title`, `rationale`, `count`, `hasFindings`, `truncated`, `shown`,
+/// `more` {`count`, `file`} (absent unless truncated), `findings[]` {`severity`, `badgeStyle`, `account`,
+/// `dn` (absent for missing accounts), `message`, `remediation`}.
+public enum HTMLReport {
+    /// The most findings shown per rule. A report for a domain where 40,000 machines share one
+    /// problem must still open in a browser and a mail client; the full list is in the CSV and JSON.
+    public static let maximumFindingsPerRule = 500
+
+    /// The filled-in report. `formats` says which other files exist, so "N more in ..." names one that does.
+    public static func render(_ result: AuditResult, template: Template, formats: Set<ReportFormat>) throws -> String {
+        try template.render(context(for: result, formats: formats))
+    }
+
+    public static func context(for result: AuditResult, formats: Set<ReportFormat>) -> TemplateValue {
+        let summary = result.summary
+        let fullListFile: String
+        if formats.contains(.csv) {
+            fullListFile = ReportFormat.csv.fileName
+        } else if formats.contains(.json) {
+            fullListFile = ReportFormat.json.fileName
+        } else {
+            fullListFile = "findings.csv (run again with --format csv,html)"
+        }
+
+        var context: [String: TemplateValue] = [
+            "title": .string("TrustAudit: computer account trust" + (summary.domain.map { " in \($0)" } ?? "")),
+            "source": .string(summary.source),
+            "generatedAt": .string(FindingsJSON.timestamp(summary.generatedAt)),
+            "verdict": .string(verdict(summary)),
+            "staleDays": .number(summary.stalePasswordDays),
+            "maximumFindingsPerRule": .number(maximumFindingsPerRule),
+            "fullListFile": .string(fullListFile),
+            "generator": "TrustAudit",
+        ]
+        if let domain = summary.domain { context["domain"] = .string(domain) }
+        if let skew = summary.clockSkewSeconds { context["clockSkew"] = .string(describeSkew(skew)) }
+        context["summary"] = .object([
+            "objectsRead": .number(summary.objectsRead),
+            "computers": .number(summary.computers),
+            "enabledComputers": .number(summary.enabledComputers),
+            "disabledComputers": .number(summary.disabledComputers),
+            "domainControllers": .number(summary.domainControllers),
+            "groupManagedServiceAccounts": .number(summary.groupManagedServiceAccounts),
+            "managedServiceAccounts": .number(summary.managedServiceAccounts),
+            "otherSPNHolders": .number(summary.otherSPNHolders),
+            "excludedComputers": .number(summary.excludedComputers),
+            "inventoryNames": .number(summary.inventoryNames),
+            "findings": .number(summary.totalFindings),
+        ])
+        context["severities"] = .list(
+            Severity.allCases.reversed().map { severity in
+                [
+                    "name": .string(severity.rawValue),
+                    "count": .number(summary.findingsBySeverity[severity] ?? 0),
+                    "badgeStyle": .string(badgeStyle(severity)),
+                ]
+            })
+
+        let descriptions = ruleDescriptions(result)
+        let counts = Dictionary(FindingsJSON.ruleCounts(summary).map { ($0.rule, $0.count) }, uniquingKeysWith: { first, _ in first })
+        context["rules"] = .list(
+            descriptions.map { rule in
+                ["id": .string(rule.id), "title": .string(rule.title), "count": .number(counts[rule.id] ?? 0), "anchor": .string(anchor(rule.id))]
+            })
+        context["ruleChart"] = .html(
+            SVGChart.horizontalBars(title: "Findings per rule", bars: descriptions.map { (label: $0.id, value: counts[$0.id] ?? 0) }))
+        let thresholdLabel = "stale: \(summary.stalePasswordDays)+ days"
+        context["passwordAge"] = ages(
+            summary.passwordAge, title: "Machine password age (pwdLastSet), computers per age in days",
+            threshold: summary.stalePasswordDays, thresholdLabel: thresholdLabel)
+        context["lastLogonAge"] = ages(
+            summary.lastLogonAge, title: "Last logon age (lastLogonTimestamp), computers per age in days",
+            threshold: summary.stalePasswordDays, thresholdLabel: thresholdLabel)
+
+        // One pass over findings (already in rule order), keeping at most the cap per rule.
+        var shown: [String: [TemplateValue]] = [:]
+        var total: [String: Int] = [:]
+        for finding in result.findings {
+            total[finding.rule, default: 0] += 1
+            guard total[finding.rule, default: 0] <= maximumFindingsPerRule else { continue }
+            var row: [String: TemplateValue] = [
+                "severity": .string(finding.severity.rawValue),
+                "badgeStyle": .string(badgeStyle(finding.severity)),
+                "account": .string(finding.account),
+                "message": .string(finding.message),
+                "remediation": .string(finding.remediation),
+            ]
+            if let dn = finding.distinguishedName { row["dn"] = .string(dn) }
+            shown[finding.rule, default: []].append(.object(row))
+        }
+        context["sections"] = .list(
+            descriptions.map { rule in
+                let count = total[rule.id] ?? 0
+                let rows = shown[rule.id] ?? []
+                var section: [String: TemplateValue] = [
+                    "id": .string(rule.id),
+                    "anchor": .string(anchor(rule.id)),
+                    "title": .string(rule.title),
+                    "rationale": .string(rule.rationale),
+                    "count": .number(count),
+                    "hasFindings": .bool(count > 0),
+                    "truncated": .bool(count > rows.count),
+                    "shown": .number(rows.count),
+                    "findings": .list(rows),
+                ]
+                if count > rows.count {
+                    section["more"] = ["count": .number(count - rows.count), "file": .string(fullListFile)]
+                }
+                return .object(section)
+            })
+        return .object(context)
+    }
+
+    /// The rules that ran, then any rule id that has findings but no description (so none is hidden).
+    static func ruleDescriptions(_ result: AuditResult) -> [RuleDescription] {
+        var descriptions = result.rules.isEmpty ? AuditRules.descriptions : result.rules
+        var known = Set(descriptions.map(\.id))
+        for finding in result.findings where known.insert(finding.rule).inserted {
+            descriptions.append(RuleDescription(id: finding.rule, title: finding.rule, rationale: ""))
+        }
+        return descriptions
+    }
+
+    /// An id attribute value: rule ids are code-defined, but keep it to safe characters anyway.
+    static func anchor(_ id: String) -> String {
+        "rule-" + String(id.unicodeScalars.map { scalar -> Character in
+            scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar) || scalar == "-") ? Character(scalar) : "_"
+        })
+    }
+
+    static func verdict(_ summary: AuditSummary) -> String {
+        let computers = "\(summary.computers) computer account\(summary.computers == 1 ? "" : "s")"
+        let total = summary.totalFindings
+        guard total > 0 else { return "No findings in \(computers)." }
+        let parts = Severity.allCases.reversed().compactMap { severity -> String? in
+            let count = summary.findingsBySeverity[severity] ?? 0
+            return count > 0 ? "\(count) \(severity.rawValue)" : nil
+        }
+        return "\(total) finding\(total == 1 ? "" : "s") in \(computers): \(parts.joined(separator: ", "))."
+    }
+
+    static func describeSkew(_ seconds: Double) -> String {
+        let magnitude = String(format: "%.1f", abs(seconds))
+        if abs(seconds) < 0.05 { return "none measured (0.0 s)" }
+        let direction = seconds > 0 ? "the domain controller is ahead" : "the domain controller is behind"
+        let warning = abs(seconds) >= 300 ? "; Kerberos fails beyond 5 minutes" : ""
+        return "\(magnitude) s: \(direction)\(warning)"
+    }
+
+    /// Dark text on a light tint: at least 7:1 contrast, and readable when printed in grey.
+    /// Inline because Outlook drops classes in some views.
+    static func badgeStyle(_ severity: Severity) -> String {
+        let (background, foreground): (String, String)
+        switch severity {
+        case .critical: (background, foreground) = ("#fde2e1", "#7f1d1d")
+        case .high: (background, foreground) = ("#ffedd5", "#7c2d12")
+        case .medium: (background, foreground) = ("#fef9c3", "#713f12")
+        case .low: (background, foreground) = ("#e0f2fe", "#0c4a6e")
+        case .info: (background, foreground) = ("#f1f5f9", "#334155")
+        }
+        return "background-color:\(background);color:\(foreground);padding:1px 6px;font-weight:bold;white-space:nowrap"
+    }
+
+    private static func ages(_ histogram: AgeHistogram, title: String, threshold: Int, thresholdLabel: String) -> TemplateValue {
+        var buckets: [TemplateValue] = histogram.counts.enumerated().map { index, count in
+            ["label": .string(AgeHistogram.label(ofBucket: index)), "count": .number(count)]
+        }
+        buckets.append(["label": "never", "count": .number(histogram.never)])
+        buckets.append(["label": "future", "count": .number(histogram.future)])
+        return [
+            "chart": .html(SVGChart.histogram(title: title, histogram: histogram, thresholdDays: threshold, thresholdLabel: thresholdLabel)),
+            "buckets": .list(buckets),
+        ]
+    }
+}
