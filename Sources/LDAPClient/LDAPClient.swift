@@ -1,1 +1,0 @@
-// The LDAP client is written in this folder.

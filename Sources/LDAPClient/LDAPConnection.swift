@@ -1,0 +1,458 @@
+import CLDAP
+import Foundation
+
+/// One connection to a directory server: owns libldap's `LDAP*` handle and frees it in `deinit`.
+///
+/// Not `Sendable`: libldap handles must not be used from two threads at once, so a connection
+/// belongs to whoever created it. All calls are synchronous and honour the options' timeouts.
+public final class LDAPConnection {
+    public let options: LDAPConnectionOptions
+    /// The normalized URI list handed to libldap (and named in errors).
+    public let serverURI: String
+    /// Owned; freed with `ldap_unbind_ext` in `deinit`, never lent outside `withHandle`.
+    private let handle: OpaquePointer
+    /// Set once a bind succeeded: from then on a dropped connection is `connectionLost`.
+    public private(set) var isBound = false
+
+    /// Creates the handle, applies the options and, when asked, runs StartTLS.
+    ///
+    /// libldap connects lazily: for ldap:// and ldaps:// without StartTLS the first network
+    /// traffic is the bind, so an unreachable server is reported by the bind.
+    public init(options: LDAPConnectionOptions) throws {
+        let uris = try options.parsedURIs()
+        let uriList = uris.map(\.description).joined(separator: " ")
+        // On failure `makeHandle` frees what it allocated; from here on `ld` is ours to free.
+        let ld = try Self.makeHandle(options: options, uriList: uriList)
+        if options.startTLS {
+            let rc = ldap_start_tls_s(ld, nil, nil)
+            if rc != LDAP_SUCCESS {
+                let error = Self.error(
+                    from: ld, resultCode: rc, operation: .startTLS, options: options, serverURI: uriList,
+                    wasBound: false)
+                ldap_unbind_ext(ld, nil, nil)
+                throw error
+            }
+        }
+        self.options = options
+        self.serverURI = uriList
+        self.handle = ld
+    }
+
+    deinit {
+        ldap_unbind_ext(handle, nil, nil)
+    }
+
+    /// Lends the raw handle for calls this type does not wrap. Do not let it escape the closure.
+    public func withHandle<R>(_ body: (OpaquePointer) throws -> R) rethrows -> R {
+        try body(handle)
+    }
+
+    // MARK: Binds
+
+    /// Binds with a DN (or `user@domain`) and password; the password is never logged or kept.
+    ///
+    /// An empty password is refused here: LDAP would treat it as an unauthenticated bind, which
+    /// succeeds and then reads nothing.
+    public func simpleBind(dn: String, password: [UInt8]) throws {
+        guard !password.isEmpty else {
+            throw LDAPError(
+                .invalidCredentials, resultCode: LDAPError.ResultCode.paramError, operation: .simpleBind,
+                serverURI: serverURI, diagnosticMessage: "empty password",
+                advice: "An empty password would make an unauthenticated bind; give the password.")
+        }
+        var secret = password
+        defer { for index in secret.indices { secret[index] = 0 } }
+        let rc = secret.withUnsafeMutableBufferPointer { buffer -> Int32 in
+            var credential = berval(
+                bv_len: ber_len_t(buffer.count),
+                bv_val: UnsafeMutableRawPointer(buffer.baseAddress!).assumingMemoryBound(to: CChar.self))
+            // LDAP_SASL_SIMPLE is a null mechanism.
+            return ldap_sasl_bind_s(handle, dn, nil, &credential, nil, nil, nil)
+        }
+        guard rc == LDAP_SUCCESS else { throw error(rc, .simpleBind) }
+        isBound = true
+    }
+
+    /// Binds with Kerberos through SASL GSSAPI, as the principal in the caller's ticket cache
+    /// (`KRB5CCNAME`, else the default cache). Never prompts.
+    ///
+    /// Needs a plain ldap:// URI naming the DC by host name (the service ticket is for
+    /// ldap/<that name>); AD and Samba refuse GSSAPI sealing inside TLS.
+    public func saslGSSAPIBind() throws {
+        let rc = ldap_sasl_interactive_bind_s(
+            handle, nil, "GSSAPI", nil, nil, UInt32(LDAP_SASL_QUIET), trustaudit_sasl_interact, nil)
+        guard rc == LDAP_SUCCESS else { throw error(rc, .saslBind) }
+        isBound = true
+    }
+
+    // MARK: Searches
+
+    /// The attributes `rootDSE()` asks for.
+    public static let rootDSEAttributes = [
+        "defaultNamingContext", "rootDomainNamingContext", "configurationNamingContext", "currentTime",
+        "dnsHostName", "serverName", "supportedControl", "isGlobalCatalogReady",
+        "domainControllerFunctionality",
+    ]
+
+    /// Reads the server's root DSE (base "", scope base).
+    public func rootDSE() throws -> LDAPEntry {
+        var found: LDAPEntry?
+        try search(base: "", scope: .base, attributes: Self.rootDSEAttributes, pageSize: 0) { entry in
+            if found == nil { found = entry }
+        }
+        guard let found else {
+            throw LDAPError(
+                .noSuchObject, resultCode: LDAPError.ResultCode.noSuchObject, operation: .search,
+                serverURI: serverURI, diagnosticMessage: "the server returned no root DSE")
+        }
+        return found
+    }
+
+    /// Searches page by page with the paged-results control (RFC 2696), handing each page over as
+    /// soon as it arrives.
+    ///
+    /// - Parameters:
+    ///   - attributes: descriptions to return; empty means all user attributes. A ranged request
+    ///     such as `servicePrincipalName;range=0-1` is allowed (tests use it to force ranging).
+    ///   - pageSize: entries per page; 0 sends no paging control (a root DSE or base read).
+    ///   - rangeStep: when set, later chunks of a ranged attribute are asked for `rangeStep` values
+    ///     at a time instead of `low-*`, forcing several round trips (for tests).
+    ///
+    /// Continuation references are skipped and counted, never followed. Ranged attributes are
+    /// completed with base-scope reads of the entry and merged under the plain name before the
+    /// page is handed over. If `body` throws, the server-side paged search is abandoned and the
+    /// error is rethrown.
+    public func search(
+        base: String, scope: LDAPSearchScope = .subtree, filter: String = "(objectClass=*)",
+        attributes: [String] = [], pageSize: Int = 1000, rangeStep: Int? = nil,
+        forEachPage body: (LDAPSearchPage) throws -> Void
+    ) throws {
+        var cookie: [UInt8] = []
+        var number = 0
+        repeat {
+            let page = try searchOnce(
+                base: base, scope: scope, filter: filter, attributes: attributes,
+                paging: pageSize > 0 ? (Int32(clamping: pageSize), cookie) : nil)
+            number += 1
+            var entries = page.entries
+            for index in entries.indices where entries[index].attributes.contains(where: { isRanged($0.name) }) {
+                entries[index] = try completeRanges(of: entries[index], step: rangeStep)
+            }
+            cookie = page.cookie ?? []
+            do {
+                try body(LDAPSearchPage(number: number, entries: entries, skippedReferences: page.references))
+            } catch {
+                if !cookie.isEmpty { abandonPagedSearch(base: base, scope: scope, filter: filter, cookie: cookie) }
+                throw error
+            }
+        } while !cookie.isEmpty
+    }
+
+    /// Searches and hands over one entry at a time (pages are still fetched one by one).
+    public func search(
+        base: String, scope: LDAPSearchScope = .subtree, filter: String = "(objectClass=*)",
+        attributes: [String] = [], pageSize: Int = 1000, rangeStep: Int? = nil,
+        forEachEntry body: (LDAPEntry) throws -> Void
+    ) throws {
+        try search(
+            base: base, scope: scope, filter: filter, attributes: attributes, pageSize: pageSize,
+            rangeStep: rangeStep
+        ) { (page: LDAPSearchPage) in
+            for entry in page.entries { try body(entry) }
+        }
+    }
+
+    /// Searches and returns every entry; for small results (the stream suits whole domains).
+    public func searchAll(
+        base: String, scope: LDAPSearchScope = .subtree, filter: String = "(objectClass=*)",
+        attributes: [String] = [], pageSize: Int = 1000, rangeStep: Int? = nil
+    ) throws -> [LDAPEntry] {
+        var all: [LDAPEntry] = []
+        try search(
+            base: base, scope: scope, filter: filter, attributes: attributes, pageSize: pageSize,
+            rangeStep: rangeStep
+        ) { (page: LDAPSearchPage) in
+            all += page.entries
+        }
+        return all
+    }
+
+    // MARK: - Internals
+
+    private struct RawPage {
+        var entries: [LDAPEntry] = []
+        var references = 0
+        /// The server's paging cookie; nil when no paging control came back.
+        var cookie: [UInt8]?
+    }
+
+    /// One ldap_search_ext_s round trip: one page, or the whole result when `paging` is nil.
+    private func searchOnce(
+        base: String, scope: LDAPSearchScope, filter: String, attributes: [String],
+        paging: (size: Int32, cookie: [UInt8])?
+    ) throws -> RawPage {
+        var control: UnsafeMutablePointer<LDAPControl>?
+        // The control is ours: ldap_control_free below, whatever happens.
+        defer { if let control { ldap_control_free(control) } }
+        if let paging {
+            var cookie = paging.cookie
+            let rc = cookie.withUnsafeMutableBufferPointer { buffer -> Int32 in
+                var value = berval(
+                    bv_len: ber_len_t(buffer.count),
+                    bv_val: buffer.baseAddress.map { UnsafeMutableRawPointer($0).assumingMemoryBound(to: CChar.self) })
+                // Criticality true: a server that cannot page must refuse rather than truncate.
+                return ldap_create_page_control(handle, paging.size, &value, 1, &control)
+            }
+            guard rc == LDAP_SUCCESS else { throw error(rc, .search) }
+        }
+
+        var result: OpaquePointer?
+        // The message chain is ours: ldap_msgfree below, even when the search failed.
+        defer { if let result { ldap_msgfree(result) } }
+        var timeout = Self.timeval(seconds: options.operationTimeout)
+        var serverControls: [UnsafeMutablePointer<LDAPControl>?] = [control, nil]
+        let rc = Self.withCStringArray(attributes) { attrs in
+            serverControls.withUnsafeMutableBufferPointer { controls in
+                ldap_search_ext_s(
+                    handle, base, scope.rawValue, filter, attrs, 0, control == nil ? nil : controls.baseAddress,
+                    nil, &timeout, 0, &result)
+            }
+        }
+        guard let result else { throw error(rc, .search) }
+
+        var page = RawPage()
+        var message = ldap_first_message(handle, result)
+        while let current = message {
+            switch ldap_msgtype(current) {
+            case 0x64:  // LDAP_RES_SEARCH_ENTRY
+                page.entries.append(readEntry(current))
+            case 0x73:  // LDAP_RES_SEARCH_REFERENCE: a continuation reference; skipped, not chased.
+                page.references += 1
+            case 0x65:  // LDAP_RES_SEARCH_RESULT
+                page.cookie = try readResult(current)
+            default:
+                break
+            }
+            message = ldap_next_message(handle, current)
+        }
+        if page.cookie == nil, rc != LDAP_SUCCESS { throw error(rc, .search) }
+        return page
+    }
+
+    /// Checks the final result message and returns the paging cookie (empty when done, nil when
+    /// the server sent no paging control).
+    private func readResult(_ message: OpaquePointer) throws -> [UInt8]? {
+        var code: Int32 = 0
+        var matched: UnsafeMutablePointer<CChar>?
+        var diagnostic: UnsafeMutablePointer<CChar>?
+        var controls: UnsafeMutablePointer<UnsafeMutablePointer<LDAPControl>?>?
+        // Strings and controls come back allocated: freed below; the message itself is freed by the caller.
+        defer {
+            if let matched { ldap_memfree(matched) }
+            if let diagnostic { ldap_memfree(diagnostic) }
+            if let controls { ldap_controls_free(controls) }
+        }
+        let rc = ldap_parse_result(handle, message, &code, &matched, &diagnostic, nil, &controls, 0)
+        guard rc == LDAP_SUCCESS else { throw error(rc, .search) }
+        guard code == LDAP_SUCCESS else {
+            let classified = LDAPError.classify(
+                resultCode: code, operation: .search, usesTLS: options.usesTLS, wasBound: isBound,
+                diagnostic: diagnostic.map { String(cString: $0) })
+            throw LDAPError(
+                classified, resultCode: code, operation: .search, serverURI: serverURI,
+                matchedDN: matched.map { String(cString: $0) },
+                diagnosticMessage: diagnostic.map { String(cString: $0) })
+        }
+        guard let found = ldap_control_find(Self.pagedResultsOID, controls, nil) else { return nil }
+        var count: ber_int_t = 0
+        var cookie = berval()
+        let parsed = ldap_parse_pageresponse_control(handle, found, &count, &cookie)
+        // The cookie's bytes are allocated by libldap: copied, then ber_memfree'd.
+        defer { if let bytes = cookie.bv_val { ber_memfree(bytes) } }
+        guard parsed == LDAP_SUCCESS else { throw error(parsed, .search) }
+        return Self.bytes(of: cookie)
+    }
+
+    /// Reads DN and attributes of a search entry; values are copied as bytes.
+    private func readEntry(_ message: OpaquePointer) -> LDAPEntry {
+        var dn = ""
+        if let raw = ldap_get_dn(handle, message) {
+            dn = String(cString: raw)
+            ldap_memfree(raw)
+        }
+        var entry = LDAPEntry(dn: dn)
+        var ber: OpaquePointer?
+        // The BerElement iterates the attributes: ber_free(ber, 0) once done (the message owns the buffer).
+        defer { if let ber { ber_free(ber, 0) } }
+        var name = ldap_first_attribute(handle, message, &ber)
+        while let current = name {
+            var values: [[UInt8]] = []
+            if let list = ldap_get_values_len(handle, message, current) {
+                var index = 0
+                while let value = list[index] {
+                    values.append(Self.bytes(of: value.pointee))
+                    index += 1
+                }
+                ldap_value_free_len(list)
+            }
+            entry.attributes.append((name: String(cString: current), values: values))
+            ldap_memfree(current)
+            name = ldap_next_attribute(handle, message, ber)
+        }
+        return entry
+    }
+
+    private func isRanged(_ name: String) -> Bool {
+        name.range(of: ";range=", options: .caseInsensitive) != nil
+    }
+
+    /// Fetches the remaining chunks of every ranged attribute of `entry` with base-scope reads and
+    /// merges each under its plain name, in place.
+    private func completeRanges(of entry: LDAPEntry, step: Int?) throws -> LDAPEntry {
+        var completed = LDAPEntry(dn: entry.dn)
+        for (name, values) in entry.attributes {
+            guard var range = LDAPAttributeRange(attributeDescription: name) else {
+                completed.attributes.append((name: name, values: values))
+                continue
+            }
+            var collected = values
+            while let request = range.nextRequest(step: step), let high = range.high {
+                let chunk = try searchOnce(
+                    base: entry.dn, scope: .base, filter: "(objectClass=*)", attributes: [request], paging: nil
+                ).entries.first
+                let wanted = range.attribute.lowercased()
+                guard
+                    let next = chunk?.attributes.lazy.compactMap({ attribute in
+                        LDAPAttributeRange(attributeDescription: attribute.name).flatMap {
+                            $0.attribute.lowercased() == wanted ? ($0, attribute.values) : nil
+                        }
+                    }).first
+                else { break }  // The attribute shrank or vanished meanwhile: keep what arrived.
+                guard next.0.low > high else { break }  // No progress: never loop.
+                collected += next.1
+                range = next.0
+            }
+            completed.attributes.append((name: range.attribute, values: collected))
+        }
+        return completed
+    }
+
+    /// Tells the server to drop a paged search's state (page size 0 with the cookie); best effort.
+    private func abandonPagedSearch(base: String, scope: LDAPSearchScope, filter: String, cookie: [UInt8]) {
+        _ = try? searchOnce(base: base, scope: scope, filter: filter, attributes: ["1.1"], paging: (0, cookie))
+    }
+
+    private func error(_ rc: Int32, _ operation: LDAPError.Operation) -> LDAPError {
+        Self.error(
+            from: handle, resultCode: rc, operation: operation, options: options, serverURI: serverURI,
+            wasBound: isBound)
+    }
+
+    // MARK: - Static helpers
+
+    static let pagedResultsOID = "1.2.840.113556.1.4.319"
+
+    /// Creates and configures a handle. Frees it itself when configuration fails.
+    private static func makeHandle(options: LDAPConnectionOptions, uriList: String) throws -> OpaquePointer {
+        func fail(_ rc: Int32, _ reason: String, _ code: LDAPError.Code = .invalidURI) -> LDAPError {
+            LDAPError(code, resultCode: rc, operation: .configure, serverURI: uriList, diagnosticMessage: reason)
+        }
+        var created: OpaquePointer?
+        let rc = ldap_initialize(&created, uriList)
+        guard rc == LDAP_SUCCESS, let ld = created else {
+            throw fail(rc, "libldap rejected the URI: \(String(cString: ldap_err2string(rc)))")
+        }
+        var ok = true
+        var version: Int32 = 3
+        ok = ok && ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &version) == LDAP_OPT_SUCCESS
+        ok = ok && trustaudit_ldap_set_flag(ld, LDAP_OPT_REFERRALS, 0) == LDAP_OPT_SUCCESS
+        // Retry system calls interrupted by signals instead of failing the operation.
+        ok = ok && trustaudit_ldap_set_flag(ld, LDAP_OPT_RESTART, 1) == LDAP_OPT_SUCCESS
+        // Kerberos: use the host name as written in the URI, no reverse-DNS canonicalization (ldapsearch -N).
+        ok = ok && trustaudit_ldap_set_flag(ld, LDAP_OPT_X_SASL_NOCANON, 1) == LDAP_OPT_SUCCESS
+        var network = timeval(seconds: options.networkTimeout)
+        ok = ok && ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &network) == LDAP_OPT_SUCCESS
+        var operation = timeval(seconds: options.operationTimeout)
+        ok = ok && ldap_set_option(ld, LDAP_OPT_TIMEOUT, &operation) == LDAP_OPT_SUCCESS
+        guard ok else {
+            ldap_unbind_ext(ld, nil, nil)
+            throw fail(LDAPError.ResultCode.paramError, "libldap refused a connection option", .other)
+        }
+        if options.usesTLS {
+            if let caFile = options.caFile {
+                guard access(caFile, R_OK) == 0 else {
+                    ldap_unbind_ext(ld, nil, nil)
+                    throw fail(LDAPError.ResultCode.paramError, "cannot read CA file \(caFile)", .tlsFailure)
+                }
+                ok = ok && ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, caFile) == LDAP_OPT_SUCCESS
+            }
+            if !options.verifyCertificate {
+                var never = LDAP_OPT_X_TLS_NEVER
+                ok = ok && ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &never) == LDAP_OPT_SUCCESS
+            }
+            // A fresh TLS context so the per-handle settings above take effect (0: client side).
+            var isServer: Int32 = 0
+            let newContext = ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &isServer)
+            guard ok, newContext == LDAP_OPT_SUCCESS else {
+                ldap_unbind_ext(ld, nil, nil)
+                throw fail(
+                    LDAPError.ResultCode.connectError,
+                    "could not set up TLS (is --ca-file a PEM file of CA certificates?)", .tlsFailure)
+            }
+        }
+        return ld
+    }
+
+    /// Builds the error for a failed call on `ld`, reading libldap's diagnostic message; for a
+    /// failed connection it finds out why (see `ConnectionDiagnosis`).
+    static func error(
+        from ld: OpaquePointer, resultCode rc: Int32, operation: LDAPError.Operation,
+        options: LDAPConnectionOptions, serverURI: String, wasBound: Bool
+    ) -> LDAPError {
+        var diagnostic = stringOption(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE)
+        let matched = stringOption(ld, LDAP_OPT_MATCHED_DN)
+        if !wasBound, rc == LDAPError.ResultCode.serverDown || rc == LDAPError.ResultCode.connectError {
+            let useless = diagnostic == nil || diagnostic == "(unknown error code)"
+            if let found = ConnectionDiagnosis.probe(options: options, uriList: serverURI) {
+                diagnostic = useless ? found : "\(diagnostic!); \(found)"
+            }
+        }
+        let code = LDAPError.classify(
+            resultCode: rc, operation: operation, usesTLS: options.usesTLS, wasBound: wasBound,
+            diagnostic: diagnostic)
+        return LDAPError(
+            code, resultCode: rc, operation: operation, serverURI: serverURI, matchedDN: matched,
+            diagnosticMessage: diagnostic)
+    }
+
+    private static func stringOption(_ ld: OpaquePointer, _ option: Int32) -> String? {
+        var value: UnsafeMutablePointer<CChar>?
+        guard ldap_get_option(ld, option, &value) == LDAP_OPT_SUCCESS, let value else { return nil }
+        defer { ldap_memfree(value) }
+        let text = String(cString: value)
+        return text.isEmpty ? nil : text
+    }
+
+    static func timeval(seconds: Double) -> Glibc.timeval {
+        let whole = seconds.rounded(.down)
+        return Glibc.timeval(tv_sec: Int(whole), tv_usec: Int((seconds - whole) * 1_000_000))
+    }
+
+    static func bytes(of value: berval) -> [UInt8] {
+        guard let start = value.bv_val, value.bv_len > 0 else { return [] }
+        return Array(UnsafeRawBufferPointer(start: start, count: Int(value.bv_len)))
+    }
+
+    /// A NULL-terminated `char **` for libldap; nil for an empty list. Do not escape the pointer.
+    static func withCStringArray<R>(
+        _ strings: [String], _ body: (UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) throws -> R
+    ) rethrows -> R {
+        if strings.isEmpty { return try body(nil) }
+        var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) } + [nil]
+        defer { for pointer in pointers { free(pointer) } }
+        return try pointers.withUnsafeMutableBufferPointer { try body($0.baseAddress) }
+    }
+}
+
+@available(*, unavailable)
+extension LDAPConnection: Sendable {}

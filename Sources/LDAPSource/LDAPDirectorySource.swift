@@ -1,0 +1,164 @@
+import Directory
+import Foundation
+import LDAPClient
+
+/// A live domain controller as a `DirectorySource`: binds, then streams every computer account and
+/// every other SPN holder through a paged search.
+///
+/// Retry policy: a connection that fails or drops is retried (new connection, new bind, search
+/// from the start) up to `maxRetries` times, but only while no entry has been handed to the
+/// caller. Once entries were delivered a restart would deliver them twice, and buffering a whole
+/// domain defeats streaming, so a drop after the first page throws `LDAPError` `.connectionLost`
+/// and the caller writes no report. Wrong credentials, TLS failures and timeouts are not retried:
+/// repeating them changes nothing (a timeout would only cost another full wait).
+///
+/// Not `Sendable`: it holds an `LDAPConnection`.
+public final class LDAPDirectorySource: DirectorySource, CustomStringConvertible {
+    /// Computers (gMSAs included, they are objectClass computer) and every other account holding an SPN.
+    public static let filter = "(|(objectCategory=computer)(objectClass=computer)(servicePrincipalName=*))"
+
+    public let settings: LDAPSourceSettings
+    private var connection: LDAPConnection?
+    private var info: DomainControllerInfo?
+
+    public init(settings: LDAPSourceSettings) {
+        self.settings = settings
+    }
+
+    /// The URI, e.g. "ldaps://dc01.corp.example".
+    public var description: String { settings.uri }
+
+    /// Connects, binds, reads the rootDSE. Called by the CLI before the audit so connection errors come first.
+    @discardableResult
+    public func connect() throws -> DomainControllerInfo {
+        try withRetries { try openConnection() }
+        return info!
+    }
+
+    /// Streams the matching entries, one page at a time, to `body`.
+    public func forEachEntry(_ body: (DirectoryEntry) throws -> Void) throws {
+        var delivered = 0
+        var pages = 0
+        var attempt = 0
+        while true {
+            do {
+                if connection == nil { try openConnection() }
+                let (connection, base) = (self.connection!, try searchBase())
+                try connection.search(
+                    base: base, scope: .subtree, filter: Self.filter, attributes: requestedAttributes,
+                    pageSize: settings.pageSize, rangeStep: settings.rangeStepForTesting
+                ) { (page: LDAPSearchPage) in
+                    for entry in page.entries {
+                        do {
+                            try body(Self.directoryEntry(entry))
+                        } catch {
+                            throw CallerError(error: error)
+                        }
+                        delivered += 1
+                    }
+                    pages += 1
+                    settings.progress?(pages, delivered)
+                }
+                return
+            } catch let wrapped as CallerError {
+                throw wrapped.error
+            } catch let error as LDAPError where Self.isRetryable(error) {
+                connection = nil
+                if delivered > 0 {
+                    throw LDAPError(
+                        .connectionLost, resultCode: error.resultCode, operation: .search, serverURI: settings.uri,
+                        diagnosticMessage: "the connection dropped after \(delivered) entries in \(pages) pages"
+                            + (error.diagnosticMessage.map { " (\($0))" } ?? ""),
+                        advice: "Nothing was written, since the data is incomplete. Run the audit again.")
+                }
+                guard attempt < settings.maxRetries else { throw error }
+                attempt += 1
+                Self.pause(beforeAttempt: attempt)
+            }
+        }
+    }
+
+    // MARK: - Internals
+
+    /// An error thrown by the caller's closure, passed through untouched and never retried.
+    private struct CallerError: Error {
+        var error: any Error
+    }
+
+    /// The attributes asked for; with `rangeStepForTesting`, servicePrincipalName is asked as a range.
+    private var requestedAttributes: [String] {
+        guard let step = settings.rangeStepForTesting, step > 0 else { return AuditedAttributes.all }
+        return AuditedAttributes.all.map {
+            $0 == "servicePrincipalName" ? "servicePrincipalName;range=0-\(step - 1)" : $0
+        }
+    }
+
+    private func searchBase() throws -> String {
+        if let base = settings.base { return base }
+        if settings.globalCatalog { return "" }
+        guard let base = info?.defaultNamingContext else {
+            throw LDAPError(
+                .noSuchObject, resultCode: 32, operation: .search, serverURI: settings.uri,
+                diagnosticMessage: "the rootDSE names no defaultNamingContext",
+                advice: "Give the search base with --base DC=corp,DC=example.")
+        }
+        return base
+    }
+
+    /// A new connection, bound, with the rootDSE read; replaces any previous one.
+    private func openConnection() throws {
+        connection = nil
+        let fresh = try LDAPConnection(options: settings.connectionOptions)
+        switch settings.bind {
+        case .simple(let dn, let password): try fresh.simpleBind(dn: dn, password: password)
+        case .gssapi: try fresh.saslGSSAPIBind()
+        }
+        info = Self.domainControllerInfo(from: try fresh.rootDSE())
+        connection = fresh
+    }
+
+    private func withRetries(_ body: () throws -> Void) throws {
+        var attempt = 0
+        while true {
+            do {
+                return try body()
+            } catch let error as LDAPError where Self.isRetryable(error) && attempt < settings.maxRetries {
+                attempt += 1
+                Self.pause(beforeAttempt: attempt)
+            }
+        }
+    }
+
+    /// Only a lost or refused connection may be transient; everything else would fail the same way again.
+    static func isRetryable(_ error: LDAPError) -> Bool {
+        error.code == .serverDown || error.code == .connectionLost
+    }
+
+    private static func pause(beforeAttempt attempt: Int) {
+        Thread.sleep(forTimeInterval: Double(attempt))
+    }
+
+    static func domainControllerInfo(from rootDSE: LDAPEntry) -> DomainControllerInfo {
+        let defaultNamingContext = rootDSE.string("defaultNamingContext")
+        let rootDomainNamingContext = rootDSE.string("rootDomainNamingContext")
+        let domain = (defaultNamingContext ?? rootDomainNamingContext).flatMap(DistinguishedName.domainDNSName(of:))
+        let supportedControls = Set(rootDSE.strings("supportedControl"))
+        return DomainControllerInfo(
+            defaultNamingContext: defaultNamingContext,
+            rootDomainNamingContext: rootDomainNamingContext,
+            dnsHostName: rootDSE.string("dnsHostName"),
+            currentTime: rootDSE.string("currentTime").flatMap(GeneralizedTime.date(from:)),
+            domain: domain,
+            isGlobalCatalogReady: rootDSE.string("isGlobalCatalogReady").map { $0.uppercased() == "TRUE" },
+            supportsPagedResults: supportedControls.isEmpty || supportedControls.contains("1.2.840.113556.1.4.319"))
+    }
+
+    static func directoryEntry(_ entry: LDAPEntry) -> DirectoryEntry {
+        var result = DirectoryEntry(distinguishedName: entry.dn)
+        for attribute in entry.attributes { result.append(contentsOf: attribute.values, to: attribute.name) }
+        return result
+    }
+}
+
+@available(*, unavailable)
+extension LDAPDirectorySource: Sendable {}

@@ -1,0 +1,277 @@
+import Audit
+import Directory
+import Foundation
+import LDAPSource
+import Reporting
+
+/// `trustaudit audit`: picks the source, runs the audit, writes the reports, maps failures to exit codes.
+enum AuditCommand {
+    static let name = "trustaudit audit"
+
+    static let options: [OptionSpec] = fileOptions + LiveSourceOptions.options + reportOptions
+
+    static let fileOptions: [OptionSpec] = [
+        OptionSpec(name: "--ldif", valueName: "FILE", help: "audit an LDIF export (ldapsearch -LLL or ldifde -f)"),
+    ]
+
+    static let reportOptions: [OptionSpec] = [
+        OptionSpec(name: "--inventory", valueName: "FILE", help: "machines that should have accounts, one per line (missing-account)"),
+        OptionSpec(name: "--config", valueName: "FILE", help: "JSON configuration: thresholds, required SPNs, severities, exclusions"),
+        OptionSpec(name: "--output", valueName: "DIR", help: "where reports are written (default: Reports/)"),
+        OptionSpec(name: "--format", valueName: "LIST", help: "any of csv,html,json (default: all three)"),
+        OptionSpec(name: "--templates", valueName: "DIR", help: "HTML templates (default: $TRUSTAUDIT_TEMPLATES, ./Templates, or the installed copy)"),
+        OptionSpec(name: "--now", valueName: "TIME", help: "compute ages from this UTC time (2026-11-24T00:00:00Z) instead of the clock"),
+        OptionSpec(name: "--fail-on", valueName: "SEVERITY", help: "exit 1 when a finding is at or above info|low|medium|high|critical"),
+        OptionSpec(name: "--quiet", valueName: nil, help: "print nothing on success (for cron); errors still go to stderr"),
+        OptionSpec(name: "--help", valueName: nil, help: "show this help"),
+    ]
+
+    static func run(_ arguments: [String]) -> ExitCode {
+        let parsed: ParsedArguments
+        do {
+            parsed = try ParsedArguments.parse(arguments, options: options, command: name)
+        } catch {
+            printError("\(error)")
+            return .usage
+        }
+        if parsed.has("--help") {
+            print(
+                """
+                Usage: trustaudit audit --ldif FILE [options]
+                       trustaudit audit --uri ldaps://DC --bind-dn NAME --password-file FILE [options]
+                       trustaudit audit --uri ldap://DC --sasl gssapi [options]
+
+                An LDIF export:
+                \(helpText(for: fileOptions))
+
+                A live domain controller:
+                \(helpText(for: LiveSourceOptions.options))
+
+                Audit and reports:
+                \(helpText(for: reportOptions))
+                """)
+            return .success
+        }
+        let settings: AuditSettings
+        do {
+            settings = try AuditSettings(parsed)
+        } catch {
+            printError("\(error)")
+            return .usage
+        }
+        return execute(settings)
+    }
+
+    static func execute(_ settings: AuditSettings) -> ExitCode {
+        // Everything that can be checked before reading the source is checked first, so a typo in a
+        // template does not surface after a ten-minute domain read.
+        let writer: ReportWriter
+        do {
+            writer = try ReportWriter(templatesDirectory: settings.templatesDirectory)
+        } catch {
+            printError("\(name): \(error)")
+            return .usage
+        }
+
+        let source: any DirectorySource
+        var runner: AuditRunner
+        do {
+            switch settings.source {
+            case .ldif(let reader):
+                source = reader
+                runner = AuditRunner(
+                    configuration: settings.configuration, now: settings.now, source: reader.description,
+                    inventory: settings.inventory)
+            case .ldap(let ldapSettings):
+                let live = LDAPDirectorySource(settings: ldapSettings)
+                // Connect and bind before anything else, so a wrong password or an untrusted
+                // certificate is reported at once and names the DC.
+                let domainController = try live.connect()
+                source = live
+                runner = AuditRunner(
+                    configuration: settings.configuration, now: settings.now, source: live.description,
+                    inventory: settings.inventory, domain: domainController.domain,
+                    domainController: domainController.dnsHostName)
+                if let time = domainController.currentTime {
+                    let skew = time.timeIntervalSince(Date())
+                    runner.recordClockSkew(seconds: skew)
+                    if abs(skew) > 300 {
+                        printError(
+                            "trustaudit: warning: \(live.description) is \(Int(abs(skew))) s \(skew > 0 ? "ahead of" : "behind") this host; Kerberos fails beyond 5 minutes. Check time sync (w32tm /query /status on the DC, chronyc tracking here).")
+                    }
+                }
+            }
+            try source.forEachEntry { entry in runner.add(entry) }
+            if case .ldap(let ldapSettings) = settings.source, ldapSettings.progress != nil { printError("") }
+        } catch {
+            printError("\(name): cannot read \(settings.sourceDescription): \(error)")
+            printError("No report was written; the previous reports in \(settings.outputDirectory.path) are unchanged.")
+            return .sourceUnreadable
+        }
+        let result = runner.finish()
+
+        let written: [URL]
+        do {
+            written = try writer.write(result, formats: settings.formats, to: settings.outputDirectory)
+        } catch {
+            printError("\(name): \(error)")
+            printError("The previous reports in \(settings.outputDirectory.path) are unchanged.")
+            return .reportNotWritten
+        }
+
+        let atThreshold = settings.failOn.map { threshold in
+            result.findings.contains { $0.severity >= threshold }
+        } ?? false
+        if !settings.quiet || atThreshold {
+            print(summaryLine(result, written: written))
+        }
+        return atThreshold ? .findingsAtThreshold : .success
+    }
+
+    /// One line an admin (or a cron mail) can read at a glance.
+    static func summaryLine(_ result: AuditResult, written: [URL]) -> String {
+        let summary = result.summary
+        let severities = Severity.allCases.reversed().compactMap { severity -> String? in
+            let count = summary.findingsBySeverity[severity] ?? 0
+            return count > 0 ? "\(count) \(severity.rawValue)" : nil
+        }
+        var line = "trustaudit: \(summary.computers) computer accounts audited"
+        if let domain = summary.domain { line += " in \(domain)" }
+        line += " from \(summary.source); \(summary.totalFindings) finding\(summary.totalFindings == 1 ? "" : "s")"
+        if !severities.isEmpty { line += " (\(severities.joined(separator: ", ")))" }
+        if let first = written.first {
+            line += "; reports in \(first.deletingLastPathComponent().path)/: "
+            line += written.map(\.lastPathComponent).joined(separator: ", ")
+        }
+        return line
+    }
+}
+
+/// The validated settings of one audit run, built from the command line and the files it names.
+struct AuditSettings {
+    enum Source {
+        case ldif(LDIFReader)
+        case ldap(LDAPSourceSettings)
+    }
+
+    var source: Source
+    var configuration = AuditConfiguration()
+    var inventory: Inventory?
+    var outputDirectory: URL
+    var formats: Set<ReportFormat>
+    /// Nil when no HTML report was asked for: a JSON-only cron job needs no templates.
+    var templatesDirectory: URL?
+    var now: Date
+    var failOn: Severity?
+    var quiet: Bool
+
+    init(_ parsed: ParsedArguments) throws {
+        let command = AuditCommand.name
+        if let stray = parsed.positionals.first {
+            throw UsageError(message: "\(command): unexpected argument '\(stray)'. See '\(command) --help'.")
+        }
+        quiet = parsed.has("--quiet")
+        let live = try LiveSourceOptions.settings(parsed, quiet: quiet)
+        switch (parsed.value("--ldif"), live) {
+        case (let path?, nil):
+            source = .ldif(LDIFReader(path: path))
+        case (nil, let live?):
+            source = .ldap(live)
+        case (_?, _?):
+            throw UsageError(message: "\(command): give either --ldif FILE or --uri URI, not both.")
+        case (nil, nil):
+            throw UsageError(message: "\(command): say what to audit: --ldif FILE or --uri ldaps://DC. See '\(command) --help'.")
+        }
+
+        if let path = parsed.value("--config") {
+            configuration = try AuditConfiguration.load(from: path)
+        }
+        if let path = parsed.value("--inventory") {
+            inventory = try Inventory.load(path: path)
+        }
+        outputDirectory = URL(fileURLWithPath: parsed.value("--output") ?? "Reports", isDirectory: true)
+
+        if let list = parsed.value("--format") {
+            var formats: Set<ReportFormat> = []
+            for name in list.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) {
+                guard let format = ReportFormat(rawValue: name) else {
+                    throw UsageError(message: "\(command): unknown format '\(name)'; use csv, html, json (comma-separated).")
+                }
+                formats.insert(format)
+            }
+            guard !formats.isEmpty else { throw UsageError(message: "\(command): --format needs at least one of csv, html, json.") }
+            self.formats = formats
+        } else {
+            formats = Set(ReportFormat.allCases)
+        }
+
+        templatesDirectory = formats.contains(.html) ? try Self.findTemplates(parsed.value("--templates")) : nil
+
+        if let text = parsed.value("--now") {
+            guard let date = Self.parseTime(text) else {
+                throw UsageError(message: "\(command): --now '\(text)' is not a UTC time like 2026-11-24T00:00:00Z or 2026-11-24.")
+            }
+            now = date
+        } else {
+            now = Date()
+        }
+
+        if let text = parsed.value("--fail-on") {
+            guard let severity = Severity(rawValue: text.lowercased()) else {
+                throw UsageError(message: "\(command): --fail-on '\(text)' is not one of info, low, medium, high, critical.")
+            }
+            failOn = severity
+        }
+    }
+
+    var sourceDescription: String {
+        switch source {
+        case .ldif(let reader): return reader.description
+        case .ldap(let settings): return settings.uri
+        }
+    }
+
+    static func parseTime(_ text: String) -> Date? {
+        let full = ISO8601DateFormatter()
+        full.formatOptions = [.withInternetDateTime]
+        if let date = full.date(from: text) { return date }
+        full.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let date = full.date(from: text) { return date }
+        let day = ISO8601DateFormatter()
+        day.formatOptions = [.withFullDate]
+        day.timeZone = TimeZone(identifier: "UTC")
+        return day.date(from: text)
+    }
+
+    /// The templates a user edits live beside the checkout or the installed binary; look where they would be.
+    static func findTemplates(_ explicit: String?) throws -> URL {
+        let fileManager = FileManager.default
+        func isTemplates(_ url: URL) -> Bool {
+            fileManager.fileExists(atPath: url.appendingPathComponent("report.html").path)
+        }
+        if let explicit {
+            let url = URL(fileURLWithPath: explicit, isDirectory: true)
+            guard isTemplates(url) else {
+                throw UsageError(message: "\(AuditCommand.name): --templates \(explicit) has no report.html.")
+            }
+            return url
+        }
+        var candidates: [URL] = []
+        if let fromEnvironment = ProcessInfo.processInfo.environment["TRUSTAUDIT_TEMPLATES"] {
+            candidates.append(URL(fileURLWithPath: fromEnvironment, isDirectory: true))
+        }
+        candidates.append(URL(fileURLWithPath: "Templates", isDirectory: true))
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        candidates.append(executable.appendingPathComponent("../share/trustaudit/Templates").standardizedFileURL)
+        // A `swift build` binary lives in .build/<config>/ (or .build/<triple>/<config>/) under the checkout.
+        for up in ["../..", "../../.."] {
+            candidates.append(executable.appendingPathComponent(up + "/Templates").standardizedFileURL)
+        }
+        guard let found = candidates.first(where: isTemplates) else {
+            throw UsageError(
+                message: "\(AuditCommand.name): cannot find the report templates (looked in \(candidates.map(\.path).joined(separator: ", "))); pass --templates DIR."
+            )
+        }
+        return found
+    }
+}

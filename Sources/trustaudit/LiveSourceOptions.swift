@@ -1,0 +1,174 @@
+import Foundation
+import LDAPSource
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// The command-line side of a live audit: which DC, how to bind, how to trust its certificate.
+///
+/// Kept apart from `AuditCommand` because every rule about secrets lives here: a password never
+/// comes from argv and is never printed; a simple bind never crosses the wire in clear text unless
+/// the user says so in so many words.
+enum LiveSourceOptions {
+    static let options: [OptionSpec] = [
+        OptionSpec(name: "--uri", valueName: "URI", help: "audit a domain controller live: ldaps://dc01.corp.example, ldap://dc01 (with --starttls or --sasl gssapi)"),
+        OptionSpec(name: "--base", valueName: "DN", help: "search base (default: the DC's defaultNamingContext)"),
+        OptionSpec(name: "--bind-dn", valueName: "NAME", help: "simple bind as this account (svc-audit@corp.example or its DN)"),
+        OptionSpec(name: "--password-file", valueName: "FILE", help: "the bind password, first line of FILE (else $TRUSTAUDIT_PASSWORD, else a prompt)"),
+        OptionSpec(name: "--sasl", valueName: "MECH", help: "gssapi: bind with the caller's Kerberos ticket (kinit -k from a keytab, for cron)"),
+        OptionSpec(name: "--starttls", valueName: nil, help: "upgrade ldap:// to TLS before binding"),
+        OptionSpec(name: "--ca-file", valueName: "FILE", help: "trust this CA (PEM) for the DC's certificate (default: the system store, ldap.conf, LDAPTLS_CACERT)"),
+        OptionSpec(name: "--insecure", valueName: nil, help: "do not verify the DC's certificate (dangerous; for a lab only)"),
+        OptionSpec(name: "--allow-plaintext", valueName: nil, help: "allow a simple bind over unencrypted ldap:// (the password crosses the network in clear)"),
+        OptionSpec(name: "--gc", valueName: nil, help: "search the Global Catalog (port 3268/3269): SPN uniqueness across the forest, as setspn -X -F"),
+        OptionSpec(name: "--network-timeout", valueName: "SECONDS", help: "give up connecting after this long (default 10)"),
+        OptionSpec(name: "--timeout", valueName: "SECONDS", help: "give up on one LDAP operation after this long (default 120)"),
+        OptionSpec(name: "--page-size", valueName: "N", help: "entries per page of the paged search (default 1000, AD's MaxPageSize)"),
+    ]
+
+    /// Builds the LDAP source settings, or nil when no `--uri` was given.
+    static func settings(_ parsed: ParsedArguments, quiet: Bool) throws -> LDAPSourceSettings? {
+        let command = AuditCommand.name
+        guard var uri = parsed.value("--uri") else {
+            for name in options.map(\.name) where parsed.has(name) {
+                throw UsageError(message: "\(command): \(name) only applies to a live audit; add --uri ldaps://DC.")
+            }
+            return nil
+        }
+        let lowered = uri.lowercased()
+        guard lowered.hasPrefix("ldap://") || lowered.hasPrefix("ldaps://") else {
+            throw UsageError(message: "\(command): --uri '\(uri)' must start with ldap:// or ldaps:// (ldaps://dc01.corp.example).")
+        }
+        let isLDAPS = lowered.hasPrefix("ldaps://")
+        let startTLS = parsed.has("--starttls")
+        if startTLS && isLDAPS {
+            throw UsageError(message: "\(command): --starttls is for ldap:// URIs; ldaps:// is TLS already.")
+        }
+        var globalCatalog = parsed.has("--gc")
+        let hostPart = uri.dropFirst(isLDAPS ? 8 : 7).prefix { $0 != "/" }
+        let hasPort = hostPart.range(of: #":\d+$"#, options: .regularExpression) != nil
+        if hostPart.hasSuffix(":3268") || hostPart.hasSuffix(":3269") { globalCatalog = true }
+        if globalCatalog && !hasPort {
+            uri = String(uri.prefix(isLDAPS ? 8 : 7)) + hostPart + (isLDAPS ? ":3269" : ":3268")
+                + uri.dropFirst((isLDAPS ? 8 : 7) + hostPart.count)
+        }
+
+        let bind: LDAPBind
+        switch (parsed.value("--sasl")?.lowercased(), parsed.value("--bind-dn")) {
+        case ("gssapi", nil):
+            if isLDAPS || startTLS {
+                // AD and Samba refuse SASL sign/seal inside TLS; Kerberos seals the plain connection itself.
+                throw UsageError(message: "\(command): --sasl gssapi runs over plain ldap:// (Kerberos seals it); drop ldaps:// or --starttls.")
+            }
+            bind = .gssapi
+        case (let mechanism?, nil):
+            throw UsageError(message: "\(command): --sasl '\(mechanism)' is not supported; use --sasl gssapi, or --bind-dn with a password.")
+        case (_?, _?):
+            throw UsageError(message: "\(command): give either --bind-dn (simple bind) or --sasl gssapi, not both.")
+        case (nil, let bindDN?):
+            if !isLDAPS && !startTLS && !parsed.has("--allow-plaintext") {
+                throw UsageError(
+                    message: "\(command): refusing a simple bind over unencrypted \(uri): the password would cross the network in clear. Use ldaps://, --starttls, or --sasl gssapi (or --allow-plaintext in a lab).")
+            }
+            bind = .simple(dn: bindDN, password: try password(parsed))
+        case (nil, nil):
+            throw UsageError(message: "\(command): say how to bind to \(uri): --bind-dn NAME with --password-file, or --sasl gssapi.")
+        }
+        if parsed.has("--password-file") && parsed.value("--bind-dn") == nil {
+            throw UsageError(message: "\(command): --password-file needs --bind-dn.")
+        }
+
+        let insecure = parsed.has("--insecure")
+        if insecure {
+            printError(
+                "trustaudit: WARNING: --insecure: the DC's certificate is NOT verified; anyone on the path can read the bind password and forge the audit. Use --ca-file instead.")
+        }
+        if let caFile = parsed.value("--ca-file"), !FileManager.default.isReadableFile(atPath: caFile) {
+            throw UsageError(message: "\(command): --ca-file \(caFile) cannot be read.")
+        }
+
+        var settings = LDAPSourceSettings(uri: uri, bind: bind)
+        settings.base = parsed.value("--base")
+        settings.startTLS = startTLS
+        settings.caFile = parsed.value("--ca-file")
+        settings.verifyCertificate = !insecure
+        settings.globalCatalog = globalCatalog
+        if let value = parsed.value("--network-timeout") { settings.networkTimeout = try seconds(value, option: "--network-timeout") }
+        if let value = parsed.value("--timeout") { settings.operationTimeout = try seconds(value, option: "--timeout") }
+        if let value = parsed.value("--page-size") {
+            guard let size = Int(value), (1...1000).contains(size) else {
+                throw UsageError(message: "\(command): --page-size '\(value)' must be a whole number from 1 to 1000 (AD's MaxPageSize).")
+            }
+            settings.pageSize = size
+        }
+        if !quiet && isatty(STDERR_FILENO) == 1 {
+            settings.progress = { pages, entries in
+                FileHandle.standardError.write(Data("\rtrustaudit: \(entries) entries read in \(pages) pages".utf8))
+            }
+        }
+        return settings
+    }
+
+    static func seconds(_ text: String, option: String) throws -> Double {
+        guard let value = Double(text), value > 0, value.isFinite else {
+            throw UsageError(message: "\(AuditCommand.name): \(option) '\(text)' must be a positive number of seconds.")
+        }
+        return value
+    }
+
+    /// The bind password, from the file, the environment, or a terminal prompt; never from argv.
+    static func password(_ parsed: ParsedArguments) throws -> [UInt8] {
+        let command = AuditCommand.name
+        if let path = parsed.value("--password-file") {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw UsageError(message: "\(command): --password-file \(path) cannot be read.")
+            }
+            if let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+                let mode = attributes[.posixPermissions] as? Int, mode & 0o077 != 0
+            {
+                printError("trustaudit: warning: \(path) is readable by other users (mode \(String(mode, radix: 8))); chmod 600 it.")
+            }
+            let password = firstLine(Array(data))
+            guard !password.isEmpty else { throw UsageError(message: "\(command): --password-file \(path) is empty.") }
+            return password
+        }
+        if let fromEnvironment = ProcessInfo.processInfo.environment["TRUSTAUDIT_PASSWORD"], !fromEnvironment.isEmpty {
+            return Array(fromEnvironment.utf8)
+        }
+        guard isatty(STDIN_FILENO) == 1 else {
+            throw UsageError(
+                message: "\(command): no password for --bind-dn: give --password-file FILE or TRUSTAUDIT_PASSWORD, or run on a terminal to be asked. For cron, --sasl gssapi with a keytab needs none.")
+        }
+        return try promptPassword("Password for \(parsed.value("--bind-dn") ?? "the bind account"): ")
+    }
+
+    /// The first line, without its line end: a password file written by `echo` ends in a newline.
+    static func firstLine(_ bytes: [UInt8]) -> [UInt8] {
+        var line = Array(bytes.prefix { $0 != 0x0A })
+        if line.last == 0x0D { line.removeLast() }
+        return line
+    }
+
+    /// Reads a line from the terminal with echo off, restoring the terminal even on error.
+    static func promptPassword(_ prompt: String) throws -> [UInt8] {
+        FileHandle.standardError.write(Data(prompt.utf8))
+        var saved = termios()
+        tcgetattr(STDIN_FILENO, &saved)
+        var silent = saved
+        silent.c_lflag &= ~tcflag_t(ECHO)
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &silent)
+        defer {
+            tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved)
+            FileHandle.standardError.write(Data("\n".utf8))
+        }
+        var bytes: [UInt8] = []
+        var byte: UInt8 = 0
+        while read(STDIN_FILENO, &byte, 1) == 1 && byte != 0x0A { bytes.append(byte) }
+        if bytes.last == 0x0D { bytes.removeLast() }
+        guard !bytes.isEmpty else { throw UsageError(message: "\(AuditCommand.name): no password given.") }
+        return bytes
+    }
+}

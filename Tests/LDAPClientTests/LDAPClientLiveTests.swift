@@ -1,0 +1,175 @@
+import Foundation
+import XCTest
+
+@testable import LDAPClient
+
+/// Runs the client against a real domain controller when one is configured in the environment;
+/// skipped otherwise, so the unit suite runs anywhere (postgres-nio's TestConfiguration pattern).
+///
+///     TRUSTAUDIT_LDAP_TEST_URI=ldaps://dc.corp.test       (ldaps://; the DC's FQDN or IP in its certificate)
+///     TRUSTAUDIT_LDAP_TEST_CA_FILE=/path/ca.pem
+///     TRUSTAUDIT_LDAP_TEST_BIND_DN=Administrator@corp.test
+///     TRUSTAUDIT_LDAP_TEST_PASSWORD=...
+///     TRUSTAUDIT_LDAP_TEST_GSSAPI_URI=ldap://dc.corp.test  (optional; needs a ticket in KRB5CCNAME)
+struct LiveTestConfiguration {
+    var uri: String
+    var caFile: String?
+    var bindDN: String
+    var password: [UInt8]
+    var gssapiURI: String?
+
+    static let current: LiveTestConfiguration? = {
+        let environment = ProcessInfo.processInfo.environment
+        guard let uri = environment["TRUSTAUDIT_LDAP_TEST_URI"],
+            let bindDN = environment["TRUSTAUDIT_LDAP_TEST_BIND_DN"],
+            let password = environment["TRUSTAUDIT_LDAP_TEST_PASSWORD"]
+        else { return nil }
+        return LiveTestConfiguration(
+            uri: uri, caFile: environment["TRUSTAUDIT_LDAP_TEST_CA_FILE"], bindDN: bindDN,
+            password: Array(password.utf8),
+            gssapiURI: environment["TRUSTAUDIT_LDAP_TEST_GSSAPI_URI"])
+    }()
+
+    static func require() throws -> LiveTestConfiguration {
+        guard let current else { throw XCTSkip("no live DC configured (TRUSTAUDIT_LDAP_TEST_URI)") }
+        return current
+    }
+
+    var options: LDAPConnectionOptions {
+        LDAPConnectionOptions(uri: uri, caFile: caFile, networkTimeout: 5, operationTimeout: 30)
+    }
+
+    func boundConnection() throws -> LDAPConnection {
+        let connection = try LDAPConnection(options: options)
+        try connection.simpleBind(dn: bindDN, password: password)
+        return connection
+    }
+}
+
+final class LDAPClientLiveTests: XCTestCase {
+    func testRootDSE() throws {
+        let configuration = try LiveTestConfiguration.require()
+        let rootDSE = try configuration.boundConnection().rootDSE()
+        XCTAssertEqual(rootDSE.dn, "")
+        XCTAssertNotNil(rootDSE.string("defaultNamingContext"))
+        XCTAssertNotNil(rootDSE.string("currentTime").flatMap(GeneralizedTime.date(from:)))
+        XCTAssertTrue(rootDSE.strings("supportedControl").contains(LDAPConnection.pagedResultsOID))
+    }
+
+    func testWrongPasswordIsDecoded() throws {
+        let configuration = try LiveTestConfiguration.require()
+        let connection = try LDAPConnection(options: configuration.options)
+        XCTAssertThrowsError(try connection.simpleBind(dn: configuration.bindDN, password: Array("Xq7-not-it".utf8))) {
+            error in
+            let error = error as? LDAPError
+            XCTAssertEqual(error?.code, .invalidCredentials)
+            XCTAssertEqual(error?.activeDirectoryReason, .invalidCredentials)
+            XCTAssertFalse("\(error!)".contains("Xq7-not-it"), "the password must never appear")
+        }
+    }
+
+    func testUntrustedCertificateIsATLSFailure() throws {
+        let configuration = try LiveTestConfiguration.require()
+        guard configuration.uri.lowercased().hasPrefix("ldaps://"), configuration.caFile != nil else {
+            throw XCTSkip("needs an ldaps:// URI and a CA file")
+        }
+        // The system store does not hold the test DC's CA.
+        var options = configuration.options
+        options.caFile = "/etc/ssl/certs/ca-certificates.crt"
+        do {
+            let connection = try LDAPConnection(options: options)
+            try connection.simpleBind(dn: configuration.bindDN, password: configuration.password)
+            XCTFail("bound without trusting the DC's CA")
+        } catch let error as LDAPError {
+            XCTAssertEqual(error.code, .tlsFailure, "\(error)")
+            XCTAssertTrue("\(error)".contains("certificate verify failed"), "\(error)")
+        }
+        options.verifyCertificate = false
+        try LDAPConnection(options: options).simpleBind(dn: configuration.bindDN, password: configuration.password)
+    }
+
+    func testPagedSearchSkipsReferencesAndPagesThrough() throws {
+        let configuration = try LiveTestConfiguration.require()
+        let connection = try configuration.boundConnection()
+        let base = try XCTUnwrap(connection.rootDSE().string("defaultNamingContext"))
+        var pages = 0
+        var entries: [LDAPEntry] = []
+        var references = 0
+        try connection.search(base: base, filter: "(objectClass=*)", attributes: ["cn", "objectGUID"], pageSize: 25) {
+            (page: LDAPSearchPage) in
+            pages += 1
+            XCTAssertEqual(page.number, pages)
+            XCTAssertLessThanOrEqual(page.entries.count, 25)
+            entries += page.entries
+            references += page.skippedReferences
+        }
+        let unpaged = try connection.searchAll(base: base, attributes: ["1.1"], pageSize: 0)
+        XCTAssertEqual(entries.count, unpaged.count)
+        XCTAssertGreaterThan(pages, 1)
+        XCTAssertEqual(Set(entries.map(\.dn)).count, entries.count, "no entry twice across pages")
+        XCTAssertTrue(
+            entries.allSatisfy { $0.values("objectGUID").first?.count == 16 }, "binary values keep all 16 bytes")
+        XCTAssertGreaterThan(references, 0, "the domain root search returns continuation references")
+    }
+
+    func testRangedAttributeIsFetchedInFull() throws {
+        let configuration = try LiveTestConfiguration.require()
+        let connection = try configuration.boundConnection()
+        let base = try XCTUnwrap(connection.rootDSE().string("defaultNamingContext"))
+        // Domain controllers hold many SPNs.
+        let filter = "(&(objectClass=computer)(primaryGroupID=516))"
+        let whole = try XCTUnwrap(
+            connection.searchAll(base: base, filter: filter, attributes: ["servicePrincipalName"]).first)
+        let expected = whole.strings("servicePrincipalName")
+        XCTAssertGreaterThan(expected.count, 3)
+        for step in [2, 3] {
+            let ranged = try XCTUnwrap(
+                connection.searchAll(
+                    base: base, filter: filter, attributes: ["servicePrincipalName;range=0-\(step - 1)"],
+                    rangeStep: step
+                ).first)
+            XCTAssertEqual(ranged.attributes.map(\.name), ["servicePrincipalName"])
+            XCTAssertEqual(ranged.strings("servicePrincipalName"), expected)
+        }
+        // Without a step, the second request asks for the rest at once.
+        let twoRounds = try XCTUnwrap(
+            connection.searchAll(base: base, filter: filter, attributes: ["servicePrincipalName;range=0-0"]).first)
+        XCTAssertEqual(twoRounds.strings("servicePrincipalName"), expected)
+    }
+
+    func testMissingBaseIsNoSuchObject() throws {
+        let configuration = try LiveTestConfiguration.require()
+        let connection = try configuration.boundConnection()
+        let base = try XCTUnwrap(connection.rootDSE().string("defaultNamingContext"))
+        XCTAssertThrowsError(try connection.searchAll(base: "OU=Nowhere," + base, attributes: ["cn"])) { error in
+            XCTAssertEqual((error as? LDAPError)?.code, .noSuchObject, "\(error)")
+            // Windows names the nearest existing entry; Samba sends no matched DN.
+            if let matched = (error as? LDAPError)?.matchedDN {
+                XCTAssertEqual(matched.lowercased(), base.lowercased())
+            }
+        }
+    }
+
+    func testPlainSimpleBindNeedsStrongerAuth() throws {
+        let configuration = try LiveTestConfiguration.require()
+        guard let plain = LDAPURI(configuration.uri).map({ LDAPURI(scheme: .ldap, host: $0.host) }) else { return }
+        let connection = try LDAPConnection(options: LDAPConnectionOptions(uri: plain.description, networkTimeout: 5))
+        XCTAssertThrowsError(try connection.simpleBind(dn: configuration.bindDN, password: configuration.password)) {
+            error in
+            XCTAssertEqual((error as? LDAPError)?.code, .strongerAuthRequired, "\(error)")
+        }
+        // The same over StartTLS works.
+        var options = configuration.options
+        options.uri = plain.description
+        options.startTLS = true
+        try LDAPConnection(options: options).simpleBind(dn: configuration.bindDN, password: configuration.password)
+    }
+
+    func testGSSAPIBind() throws {
+        let configuration = try LiveTestConfiguration.require()
+        guard let uri = configuration.gssapiURI else { throw XCTSkip("TRUSTAUDIT_LDAP_TEST_GSSAPI_URI not set") }
+        let connection = try LDAPConnection(options: LDAPConnectionOptions(uri: uri, networkTimeout: 5))
+        try connection.saslGSSAPIBind()
+        XCTAssertNotNil(try connection.rootDSE().string("defaultNamingContext"))
+    }
+}
