@@ -34,7 +34,7 @@ let package = Package(
         .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Audit", "Directory"]),
         .testTarget(name: "LDAPClientTests", dependencies: ["LDAPClient"]),
         // Runs the built `trustaudit` executable end to end on LDIF fixtures; needs no server.
-        .testTarget(name: "CLITests", dependencies: ["Directory"]),
+        .testTarget(name: "CLITests", dependencies: ["Directory"], exclude: ["Fixtures"]),
         // Runs the executable against a throwaway Samba AD DC (scripts/testdc); skipped without one
         // unless CI=true.
         .testTarget(name: "IntegrationTests", dependencies: ["Directory"]),

@@ -22,6 +22,7 @@ let topLevelHelp = """
 
     Usage:
       trustaudit audit --ldif FILE [options]     audit an LDIF export (ldapsearch or ldifde)
+      trustaudit audit --uri ldaps://DC [options]  audit a domain controller live over LDAP
       trustaudit audit --help                    every audit option
       trustaudit --version
 
