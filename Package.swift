@@ -16,6 +16,12 @@ let package = Package(
             pkgConfig: "ldap",
             providers: [.apt(["libldap-dev"]), .brew(["openldap"])]
         ),
+        // OpenSSL's libssl, for SMTP STARTTLS; only Delivery imports it.
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"]), .brew(["openssl@3"])]
+        ),
         // A Swift owner for the LDAP* handle: binds, TLS, paged and ranged search, typed errors.
         .target(name: "LDAPClient", dependencies: ["CLDAP"]),
         // The Active Directory model and the sources it is read from; Foundation only.
@@ -26,13 +32,18 @@ let package = Package(
         .target(name: "Reporting", dependencies: ["Audit", "Directory"]),
         // The live source: feeds directory entries from a domain controller through LDAPClient.
         .target(name: "LDAPSource", dependencies: ["Directory", "LDAPClient"]),
-        .executableTarget(name: "trustaudit", dependencies: ["Directory", "Audit", "Reporting", "LDAPSource"]),
+        // Hands a finished mail message to sendmail or an SMTP server (STARTTLS, AUTH).
+        .target(name: "Delivery", dependencies: ["COpenSSL"]),
+        .executableTarget(
+            name: "trustaudit", dependencies: ["Directory", "Audit", "Reporting", "LDAPSource", "Delivery"]),
         // Writes deterministic, realistic AD exports for the demo, the tests and the benchmark.
         .executableTarget(name: "trustaudit-sample", dependencies: ["Directory"]),
         .testTarget(name: "DirectoryTests", dependencies: ["Directory"]),
         .testTarget(name: "AuditTests", dependencies: ["Audit", "Directory"]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Audit", "Directory"]),
         .testTarget(name: "LDAPClientTests", dependencies: ["LDAPClient"]),
+        // Delivers to a real SMTP receiver on loopback (aiosmtpd) and to a sendmail stand-in.
+        .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "Reporting", "Audit"]),
         // Runs the built `trustaudit` executable end to end on LDIF fixtures; needs no server.
         .testTarget(name: "CLITests", dependencies: ["Directory"], exclude: ["Fixtures"]),
         // Runs the executable against a throwaway Samba AD DC (scripts/testdc); skipped without one

@@ -1,0 +1,2 @@
+// Placeholder until the delivery helper lands its files.
+enum DeliveryPlaceholder {}
