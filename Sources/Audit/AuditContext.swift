@@ -24,12 +24,27 @@ public struct AuditContext: Sendable {
         configuration.remediationServer ?? domainController ?? domain ?? "<DC>"
     }
 
-    /// Whole days from `time` to now; negative when `time` is in the future.
+    /// Clocks in a domain may drift apart by up to Kerberos' 5 minutes; a timestamp that little
+    /// ahead of the audit host is "now", not a clock problem.
+    public static let clockToleranceTicks: Int64 = 5 * 60 * 10_000_000
+    static let dayTicks: Int64 = 864_000_000_000
+
+    /// Whether `time` lies beyond the clock tolerance in the future: a clock problem, not an age.
+    public func isInFuture(_ time: FileTime) -> Bool {
+        time.ticks > nowFileTime.ticks + Self.clockToleranceTicks
+    }
+
+    /// Whole days from `time` to now; 0 within the clock tolerance, negative beyond it.
     public func ageInDays(_ time: FileTime) -> Int {
-        let ticks = nowFileTime.ticks - time.ticks
-        let day: Int64 = 864_000_000_000
-        // Floor division so that one second in the future is day -1, not day 0.
-        return Int(ticks >= 0 ? ticks / day : -((-ticks + day - 1) / day))
+        var ticks = nowFileTime.ticks - time.ticks
+        if ticks < 0 && ticks >= -Self.clockToleranceTicks { ticks = 0 }
+        // Floor division so that one hour beyond the tolerance is day -1, not day 0.
+        return Int(ticks >= 0 ? ticks / Self.dayTicks : -((-ticks + Self.dayTicks - 1) / Self.dayTicks))
+    }
+
+    /// Whole days `time` lies ahead of now, counted as the dates in messages are: 10 days and an hour is 10.
+    public func daysAhead(_ time: FileTime) -> Int {
+        Int(max(0, time.ticks - nowFileTime.ticks) / Self.dayTicks)
     }
 
     /// `2026-05-28` in UTC: dates in messages are days, the precision an admin acts on.

@@ -30,8 +30,9 @@ public struct Inventory: Sendable, Equatable {
     public static func parse(_ text: String, source: String) -> Inventory {
         var items: [Item] = []
         var lineNumber = 0
-        // Split on LF only; a CR before it is trimmed below with the other whitespace.
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        // Split on the LF scalar: Swift treats CR LF as one Character, so a Character split would
+        // read a Windows (Excel, CMDB) export as one line. The CR is trimmed below with other whitespace.
+        for rawLine in text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false) {
             lineNumber += 1
             var line = Substring(rawLine)
             if lineNumber == 1, line.first == "\u{FEFF}" { line = line.dropFirst() }  // a BOM from Excel

@@ -16,8 +16,10 @@ public struct DisabledAccountRule: AccountRule {
 
     public func evaluate(_ computer: DirectoryObject, in context: AuditContext, into findings: inout [Finding]) {
         guard let control = computer.userAccountControl, control.isDisabled else { return }
-        var details: [(key: String, value: DetailValue)] = [("userAccountControl", .integer(Int64(control.rawValue)))]
-        var evidence = "userAccountControl \(control.rawValue) has ACCOUNTDISABLE (0x2)"
+        // AD stores the attribute as a signed 32-bit integer; show it as ADUC and PowerShell do.
+        let stored = Int32(bitPattern: control.rawValue)
+        var details: [(key: String, value: DetailValue)] = [("userAccountControl", .integer(Int64(stored)))]
+        var evidence = "userAccountControl \(stored) has ACCOUNTDISABLE (0x2)"
         if let logon = computer.lastLogonTimestamp, !logon.isNever {
             evidence += "; last logon \(AuditContext.day(logon))"
             details.append(("lastLogonTimestamp", .string(AuditContext.timestamp(logon))))

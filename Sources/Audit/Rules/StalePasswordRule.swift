@@ -49,7 +49,6 @@ public struct StalePasswordRule: AccountRule {
     /// ms-DS-Logon-Time-Sync-Interval (14 days by default, less a random 0-5 days).
     public static let lastLogonLagDays = 14
     /// Clocks on members and DCs may differ by this much before a future time means anything.
-    static let futureToleranceTicks: Int64 = 5 * 60 * 10_000_000
 
     public init() {}
 
@@ -57,7 +56,7 @@ public struct StalePasswordRule: AccountRule {
         guard let password = computer.passwordLastSet else { return }
         let configuration = context.configuration
         let logon = computer.lastLogonTimestamp.flatMap { $0.isNever ? nil : $0 }
-        let logonInFuture = logon.map { $0.ticks > context.nowFileTime.ticks + Self.futureToleranceTicks } ?? false
+        let logonInFuture = logon.map(context.isInFuture) ?? false
         var details: [(key: String, value: DetailValue)] = []
         let story: Story
         let message: String
@@ -72,9 +71,9 @@ public struct StalePasswordRule: AccountRule {
                 story = .neverSet
                 message = .neverSet(computer)
             }
-        } else if password.ticks > context.nowFileTime.ticks + Self.futureToleranceTicks {
+        } else if context.isInFuture(password) {
             story = .passwordInFuture
-            message = .passwordInFuture(computer, password: password, days: -context.ageInDays(password))
+            message = .passwordInFuture(computer, password: password, days: context.daysAhead(password))
             details.append(("pwdLastSet", .string(AuditContext.timestamp(password))))
         } else {
             let passwordAge = context.ageInDays(password)
@@ -89,8 +88,7 @@ public struct StalePasswordRule: AccountRule {
                 } else {
                     let logonAge = context.ageInDays(logon)
                     details.append(("lastLogonAgeDays", .integer(Int64(logonAge))))
-                    let day: Int64 = 864_000_000_000
-                    let rotationDue = password.ticks + Int64(configuration.passwordRotationDays) * day
+                    let rotationDue = password.ticks + Int64(configuration.passwordRotationDays) * AuditContext.dayTicks
                     let recentLogonDays = configuration.passwordRotationDays + Self.lastLogonLagDays
                     if logon.ticks > rotationDue && logonAge <= recentLogonDays {
                         story = .aliveNotRotating
