@@ -1,0 +1,115 @@
+import XCTest
+
+@testable import Audit
+@testable import Directory
+
+final class MissingAccountIndexTests: XCTestCase {
+    private static let domain =
+        Fixture.computer("WKS-0042")
+        + Fixture.computer("SMITHJOHNPC", commonName: "Smith, John PC")
+        + Fixture.computer("WKS-0077", dnsHostName: "")  // no dNSHostName
+        + Fixture.computer("APP01-OLD", container: "OU=Servers,DC=corp,DC=example", dnsHostName: "app01.corp.example")
+        + Fixture.groupManagedServiceAccount
+        + Fixture.user("svc-sql", spns: ["MSSQLSvc/sql01.corp.example:1433"])
+
+    /// The names in `inventory` that have no account, as reported.
+    private func missing(_ inventory: String, configuration: AuditConfiguration = AuditConfiguration()) throws -> [Finding] {
+        var index = MissingAccountIndex(inventory: Inventory.parse(inventory, source: "inventory.txt"))
+        for object in try Fixture.objects(Self.domain) { index.add(object) }
+        return index.findings(in: Fixture.context(configuration))
+    }
+
+    func testShortNameFQDNCommonNameAndCaseAllMatch() throws {
+        let inventory = """
+            WKS-0042
+            wks-0042
+            WKS-0042.CORP.EXAMPLE
+            wks-0042$
+            Smith, John PC
+            smithjohnpc.corp.example
+            wks-0077.corp.example
+            APP01-OLD
+            app01
+            """
+        XCTAssertEqual(try missing(inventory), [])
+    }
+
+    func testUnknownNamesAreReportedAsWritten() throws {
+        let inventory = "# CMDB export\n\nWKS-0042\n  WKS-9999 (retired?)  \t\nwks-0042.other.example\ngmsa-intranet\nsvc-sql\n"
+        let result = try missing(inventory)
+        XCTAssertEqual(result.map(\.account), ["WKS-9999 (retired?)", "wks-0042.other.example", "gmsa-intranet", "svc-sql"])
+        let odd = try XCTUnwrap(result.first)
+        XCTAssertEqual(odd.rule, "missing-account")
+        XCTAssertEqual(odd.severity, .high)
+        XCTAssertNil(odd.distinguishedName)
+        XCTAssertEqual(
+            odd.message,
+            "WKS-9999 (retired?) (inventory.txt line 4) has no computer account in corp.example: it cannot log on to the domain (\"The security database on the server does not have a computer account for this workstation trust relationship\")."
+        )
+        XCTAssertEqual(odd.detailKeys, ["inventoryFile", "inventoryLine"])
+        XCTAssertEqual(odd.detail("inventoryFile"), .string("inventory.txt"))
+        XCTAssertEqual(odd.detail("inventoryLine"), .integer(4))
+    }
+
+    func testRemediationForAShortNameAndAnFQDN() throws {
+        let result = try missing("WKS-0500\nlt-0501.corp.example\n")
+        guard result.count == 2 else { return XCTFail("expected two findings, got \(result.map(\.account))") }
+        XCTAssertEqual(
+            result[0].remediation,
+            """
+            If the machine is still in service, rejoin it (Add-Computer -DomainName corp.example -Credential (Get-Credential) -Restart), \
+            or recreate its account and repair the channel from the machine:
+              New-ADComputer -Name 'WKS-0500' -SamAccountName 'WKS-0500' -Path '<OU distinguished name>' -Server corp.example
+              then on the machine: Test-ComputerSecureChannel -Repair -Credential (Get-Credential)
+            If it was decommissioned, remove it from the inventory.
+            """)
+        XCTAssertTrue(
+            result[1].remediation.contains(
+                "  New-ADComputer -Name 'lt-0501' -SamAccountName 'lt-0501' -DNSHostName 'lt-0501.corp.example' -Path '<OU distinguished name>' -Server corp.example\n"
+            ), result[1].remediation)
+    }
+
+    func testANameListedTwiceIsOneFinding() throws {
+        let result = try missing("WKS-0500\nwks-0500\nWKS-0500\n")
+        XCTAssertEqual(result.map(\.account), ["WKS-0500"])
+        XCTAssertEqual(result.first?.detail("inventoryLine"), .integer(1))
+    }
+
+    func testSeverityOverride() throws {
+        var configuration = AuditConfiguration()
+        configuration.severities["missing-account"] = .medium
+        XCTAssertEqual(try missing("WKS-0500", configuration: configuration).first?.severity, .medium)
+    }
+}
+
+final class InventoryTests: XCTestCase {
+    func testParsingKeepsNamesAsWrittenAndSkipsBlanksAndComments() {
+        let text = "\u{FEFF}# CMDB export 2026-11-20\nWKS-0042  \n\n   \n\t# indented comment\n  wks-0043.corp.example\n  WKS-9999 (retired?)\n#\nLAST"
+        let inventory = Inventory.parse(text, source: "cmdb.txt")
+        XCTAssertEqual(inventory.source, "cmdb.txt")
+        XCTAssertEqual(inventory.items.map(\.name), ["WKS-0042", "wks-0043.corp.example", "WKS-9999 (retired?)", "LAST"])
+        XCTAssertEqual(inventory.items.map(\.line), [2, 6, 7, 9])
+    }
+
+    /// An inventory saved on Windows (Excel, a CMDB export) ends its lines with CRLF.
+    ///
+    /// Swift treats "\r\n" as one Character, so a Character split would read a CRLF export as one
+    /// line (or, when it starts with a comment, as nothing at all).
+    func testCRLFInventoryIsSplitIntoLines() throws {
+        let inventory = Inventory.parse("# CMDB export\r\nWKS-0042  \r\n\r\nwks-0043.corp.example\r\n", source: "cmdb.txt")
+        let names = inventory.items.map(\.name)
+        XCTAssertEqual(names, ["WKS-0042", "wks-0043.corp.example"])
+        XCTAssertEqual(inventory.items.map(\.line), [2, 4])
+    }
+
+    func testEmptyInventory() {
+        XCTAssertEqual(Inventory.parse("", source: "empty.txt").items, [])
+        XCTAssertEqual(Inventory.parse("\n\n# nothing\n", source: "empty.txt").items, [])
+    }
+
+    func testLoadReportsAnUnreadableFile() {
+        XCTAssertThrowsError(try Inventory.load(path: "/nonexistent/inventory.txt")) { error in
+            XCTAssertEqual(error as? InventoryError, InventoryError(file: "/nonexistent/inventory.txt", reason: "cannot read the inventory file"))
+        }
+    }
+}
