@@ -1,2 +1,0 @@
-// Placeholder until the delivery helper lands its files.
-enum DeliveryPlaceholder {}

@@ -1,0 +1,309 @@
+import Foundation
+
+/// Delivers to an SMTP server: EHLO, STARTTLS, AUTH, MAIL FROM, RCPT TO, DATA, QUIT.
+///
+/// The certificate is verified by default (system CA paths, or `caFile` alone) including the host
+/// name; AUTH is only sent over TLS unless `allowInsecureAuth` says otherwise, and the password never
+/// reaches an error or the trace. Each read and write waits at most `timeout` seconds.
+public struct SMTPTransport: MailTransport, Sendable {
+    public enum Security: String, Sendable, CaseIterable {
+        /// Plain SMTP, then STARTTLS before anything else is sent (submission, port 587).
+        case startTLS = "starttls"
+        /// TLS from the first byte (SMTPS, port 465).
+        case implicitTLS = "tls"
+        /// No encryption (a relay on localhost or an internal port 25).
+        case none
+    }
+
+    public var host: String
+    public var port: Int
+    public var security: Security
+    /// Refuse a certificate that does not chain to a trusted CA or does not name `host`.
+    public var verifyCertificate: Bool
+    /// PEM file of the CAs to trust instead of the system's.
+    public var caFile: String?
+    public var username: String?
+    public var password: [UInt8]?
+    /// Send AUTH over a connection without TLS; off, because the password would cross the network in clear.
+    public var allowInsecureAuth: Bool
+    /// Seconds to wait for a connection, a reply or a write.
+    public var timeout: Double
+    /// The name we greet with (EHLO); the host's name by default.
+    public var heloName: String
+    /// Receives the conversation line by line (`C: MAIL FROM:<a@x>`, `S: 250 2.1.0 Ok`) for a debug
+    /// log; AUTH lines are redacted and the message itself is not repeated.
+    public var trace: (@Sendable (String) -> Void)?
+
+    /// `port` defaults to 587 for STARTTLS, 465 for implicit TLS and 25 without TLS.
+    public init(
+        host: String, port: Int? = nil, security: Security = .startTLS, verifyCertificate: Bool = true,
+        caFile: String? = nil, username: String? = nil, password: [UInt8]? = nil, allowInsecureAuth: Bool = false,
+        timeout: Double = 30, heloName: String? = nil, trace: (@Sendable (String) -> Void)? = nil
+    ) {
+        self.host = host
+        self.port = port ?? (security == .startTLS ? 587 : security == .implicitTLS ? 465 : 25)
+        self.security = security
+        self.verifyCertificate = verifyCertificate
+        self.caFile = caFile
+        self.username = username
+        self.password = password
+        self.allowInsecureAuth = allowInsecureAuth
+        self.timeout = timeout
+        self.heloName = heloName ?? SMTPTransport.localHostName()
+        self.trace = trace
+    }
+
+    var target: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+
+    public func send(_ message: [UInt8], from sender: String, to recipients: [String]) throws(DeliveryError) {
+        try Envelope.check(sender, role: "sender", target: target)
+        guard !recipients.isEmpty else {
+            throw DeliveryError(.invalidEnvelope, reason: "the message has no recipient", target: target)
+        }
+        for recipient in recipients { try Envelope.check(recipient, role: "recipient", target: target) }
+        if username != nil && security == .none && !allowInsecureAuth {
+            throw DeliveryError(
+                .insecureAuthRefused,
+                reason:
+                    "refusing to send the SMTP password over an unencrypted connection; use STARTTLS (port 587) or implicit TLS (port 465)",
+                target: target)
+        }
+        if username != nil && password == nil {
+            throw DeliveryError(.authFailed, reason: "a user name was given without a password", target: target)
+        }
+        try withSIGPIPEBlocked { () throws(DeliveryError) in
+            let connection = try SMTPConnection(host: host, port: port, timeout: timeout)
+            trace?("connected to \(connection.target)")
+            do throws(DeliveryError) {
+                try session(connection, message: message, sender: sender, recipients: recipients)
+            } catch {
+                // The server is still talking to us after a refusal; say goodbye before closing.
+                if error.code == .smtpRejected || error.code == .authFailed { _ = try? command(connection, "QUIT") }
+                throw error
+            }
+        }
+    }
+
+    private func session(_ connection: SMTPConnection, message: [UInt8], sender: String, recipients: [String])
+        throws(DeliveryError)
+    {
+        if security == .implicitTLS {
+            try connection.startTLS(verifyCertificate: verifyCertificate, caFile: caFile)
+            trace?("TLS established")
+        }
+        let greeting: SMTPReply
+        do {
+            greeting = try connection.readReply(to: "the connection greeting")
+        } catch  where error.code == .timeout && security != .implicitTLS {
+            throw DeliveryError(
+                .timeout,
+                reason: error.reason + "; if this port expects TLS from the first byte (465), use implicit TLS",
+                target: error.target)
+        }
+        record(greeting)
+        guard greeting.code == 220 else { throw rejected("the connection greeting", greeting) }
+
+        var extensions = try hello(connection)
+        if security == .startTLS {
+            guard extensions.keys.contains("STARTTLS") else {
+                throw DeliveryError(
+                    .tlsFailed,
+                    reason:
+                        "the server does not offer STARTTLS; use implicit TLS if it listens for it (port 465), or no TLS for a trusted relay",
+                    target: connection.target)
+            }
+            let reply = try command(connection, "STARTTLS")
+            guard reply.code == 220 else {
+                throw DeliveryError(
+                    .tlsFailed, reason: "the server refused STARTTLS", target: connection.target, command: "STARTTLS",
+                    replyCode: reply.code, replyText: reply.text)
+            }
+            try connection.startTLS(verifyCertificate: verifyCertificate, caFile: caFile)
+            trace?("TLS established")
+            extensions = try hello(connection)
+        }
+        if let username, let password {
+            try authenticate(connection, extensions: extensions, username: username, password: password)
+        }
+
+        try expect(connection, "MAIL FROM:<\(sender)>")
+        for recipient in recipients { try expect(connection, "RCPT TO:<\(recipient)>") }
+        let reply = try command(connection, "DATA")
+        guard reply.code == 354 else { throw rejected("DATA", reply) }
+        let data = SMTPTransport.dotStuffed(message)
+        trace?("C: <message, \(data.count) bytes>")
+        try connection.write(data, what: "the message")
+        let accepted = try connection.readReply(to: "the end of the message")
+        record(accepted)
+        guard accepted.code == 250 else { throw rejected("the end of the message (DATA)", accepted) }
+        // Delivered; a failing QUIT changes nothing.
+        _ = try? command(connection, "QUIT")
+    }
+
+    /// EHLO (HELO if the server does not know it); the extensions keyed by upper-cased name.
+    private func hello(_ connection: SMTPConnection) throws(DeliveryError) -> [String: [String]] {
+        let reply = try command(connection, "EHLO \(heloName)")
+        if reply.code == 250 {
+            var extensions: [String: [String]] = [:]
+            for line in reply.lines.dropFirst() {
+                // "AUTH=PLAIN LOGIN" is an old spelling of "AUTH PLAIN LOGIN".
+                let words = line.replacingOccurrences(of: "=", with: " ").split(separator: " ").map(String.init)
+                guard let name = words.first else { continue }
+                extensions[name.uppercased(), default: []] += words.dropFirst().map { $0.uppercased() }
+            }
+            return extensions
+        }
+        let fallback = try command(connection, "HELO \(heloName)")
+        guard fallback.code == 250 else { throw rejected("HELO \(heloName)", fallback) }
+        return [:]
+    }
+
+    private func authenticate(
+        _ connection: SMTPConnection, extensions: [String: [String]], username: String, password: [UInt8]
+    ) throws(DeliveryError) {
+        if !connection.isEncrypted && !allowInsecureAuth {
+            throw DeliveryError(
+                .insecureAuthRefused, reason: "refusing to send the SMTP password without TLS; use STARTTLS",
+                target: connection.target)
+        }
+        guard let mechanisms = extensions["AUTH"] else {
+            throw DeliveryError(
+                .authFailed,
+                reason:
+                    "the server does not offer AUTH on this connection; leave out the user name or use another port",
+                target: connection.target)
+        }
+        var reply: SMTPReply
+        if mechanisms.contains("PLAIN") {
+            var secret = [0] + Array(username.utf8) + [0] + password
+            var encoded = Base64.encode(secret)
+            defer {
+                Base64.wipe(&secret)
+                Base64.wipe(&encoded)
+            }
+            trace?("C: AUTH PLAIN <redacted>")
+            try connection.write(Array("AUTH PLAIN ".utf8) + encoded + [13, 10], what: "AUTH PLAIN")
+            reply = try connection.readReply(to: "AUTH PLAIN")
+            record(reply)
+        } else if mechanisms.contains("LOGIN") {
+            reply = try command(connection, "AUTH LOGIN")
+            if reply.code == 334 {
+                trace?("C: <user name>")
+                try connection.write(Base64.encode(Array(username.utf8)) + [13, 10], what: "the AUTH LOGIN user name")
+                reply = try connection.readReply(to: "the AUTH LOGIN user name")
+                record(reply)
+            }
+            if reply.code == 334 {
+                var encoded = Base64.encode(password)
+                defer { Base64.wipe(&encoded) }
+                trace?("C: <password>")
+                try connection.write(encoded + [13, 10], what: "the AUTH LOGIN password")
+                reply = try connection.readReply(to: "the AUTH LOGIN password")
+                record(reply)
+            }
+        } else {
+            throw DeliveryError(
+                .authFailed,
+                reason:
+                    "the server offers AUTH \(mechanisms.joined(separator: " ")), none of which TrustAudit speaks (PLAIN, LOGIN)",
+                target: connection.target)
+        }
+        guard reply.code == 235 else {
+            throw DeliveryError(
+                .authFailed,
+                reason: "the server refused the login for \(username); check the user name and the password",
+                target: connection.target, command: "AUTH", replyCode: reply.code, replyText: reply.text)
+        }
+    }
+
+    // MARK: Commands
+
+    private func command(_ connection: SMTPConnection, _ line: String) throws(DeliveryError) -> SMTPReply {
+        trace?("C: " + line)
+        try connection.write(Array((line + "\r\n").utf8), what: line)
+        let reply = try connection.readReply(to: line)
+        record(reply)
+        return reply
+    }
+
+    private func expect(_ connection: SMTPConnection, _ line: String) throws(DeliveryError) {
+        let reply = try command(connection, line)
+        guard reply.isPositive else { throw rejected(line, reply) }
+    }
+
+    private func rejected(_ command: String, _ reply: SMTPReply) -> DeliveryError {
+        let temporary = reply.code >= 400 && reply.code < 500
+        return DeliveryError(
+            .smtpRejected,
+            reason: "the server refused \(command)"
+                + (temporary ? " for now (a temporary failure; try again later)" : ""),
+            target: target, command: command, replyCode: reply.code, replyText: reply.text)
+    }
+
+    private func record(_ reply: SMTPReply) {
+        guard let trace else { return }
+        for (index, line) in reply.lines.enumerated() {
+            trace("S: \(reply.code)\(index + 1 == reply.lines.count ? " " : "-")\(line)")
+        }
+    }
+
+    /// The DATA payload: CRLF line ends (bare CR or LF become CRLF), a dot doubled at the start of a
+    /// line, and the terminating CRLF.CRLF.
+    static func dotStuffed(_ message: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(message.count + message.count / 64 + 8)
+        var atLineStart = true
+        var index = 0
+        while index < message.count {
+            let byte = message[index]
+            if byte == 13 || byte == 10 {
+                out += [13, 10]
+                atLineStart = true
+                index += (byte == 13 && index + 1 < message.count && message[index + 1] == 10) ? 2 : 1
+                continue
+            }
+            if atLineStart && byte == 46 { out.append(46) }
+            out.append(byte)
+            atLineStart = false
+            index += 1
+        }
+        if !atLineStart { out += [13, 10] }
+        out += [46, 13, 10]
+        return out
+    }
+
+    private static func localHostName() -> String {
+        var name = [CChar](repeating: 0, count: 256)
+        guard gethostname(&name, name.count - 1) == 0 else { return "localhost" }
+        let hostName = cString(name)
+        let usable = !hostName.isEmpty && hostName.unicodeScalars.allSatisfy { $0.value > 0x20 && $0.value < 0x7F }
+        return usable ? hostName : "localhost"
+    }
+}
+
+/// Base64 into byte arrays that can be wiped, for credentials.
+enum Base64 {
+    static func encode(_ bytes: [UInt8]) -> [UInt8] {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity((bytes.count + 2) / 3 * 4)
+        var index = 0
+        while index < bytes.count {
+            let b0 = UInt32(bytes[index])
+            let b1 = index + 1 < bytes.count ? UInt32(bytes[index + 1]) : 0
+            let b2 = index + 2 < bytes.count ? UInt32(bytes[index + 2]) : 0
+            let triple = b0 << 16 | b1 << 8 | b2
+            out.append(alphabet[Int(triple >> 18 & 63)])
+            out.append(alphabet[Int(triple >> 12 & 63)])
+            out.append(index + 1 < bytes.count ? alphabet[Int(triple >> 6 & 63)] : 61)
+            out.append(index + 2 < bytes.count ? alphabet[Int(triple & 63)] : 61)
+            index += 3
+        }
+        return out
+    }
+
+    /// Overwrites a buffer that held a secret (best effort: copies made by the caller are theirs).
+    static func wipe(_ bytes: inout [UInt8]) {
+        for index in bytes.indices { bytes[index] = 0 }
+    }
+}

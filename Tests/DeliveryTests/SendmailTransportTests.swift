@@ -1,0 +1,85 @@
+import Foundation
+import XCTest
+
+@testable import Delivery
+
+/// Runs real programs in place of sendmail: shell scripts written to a temporary directory.
+final class SendmailTransportTests: XCTestCase {
+    private var directory: URL!
+
+    override func setUpWithError() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "trustaudit-sendmail-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    private func script(_ name: String, _ body: String) throws -> String {
+        let path = directory.appendingPathComponent(name).path
+        try ("#!/bin/sh\n" + body + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
+        return path
+    }
+
+    func testMessageReachesTheProgramIntact() throws {
+        let received = directory.appendingPathComponent("received.eml").path
+        let arguments = directory.appendingPathComponent("arguments").path
+        let sendmail = try script("sendmail", "printf '%s\\n' \"$@\" > '\(arguments)'\ncat > '\(received)'")
+        let message = try DeliveryFixtures.message().rendered()
+
+        try SendmailTransport(path: sendmail).send(message, from: "audit@corp.example", to: ["ops@corp.example"])
+
+        XCTAssertEqual(FileManager.default.contents(atPath: received).map { Array($0) }, message)
+        XCTAssertEqual(try String(contentsOfFile: arguments, encoding: .utf8), "-t\n-oi\n")
+    }
+
+    func testFailureCarriesExitStatusAndStandardError() throws {
+        let sendmail = try script(
+            "sendmail-fails", "cat > /dev/null\necho 'sendmail: fatal: queue file write error' >&2\nexit 75")
+        XCTAssertThrowsError(
+            try SendmailTransport(path: sendmail).send(
+                Array("Subject: x\r\n\r\nx\r\n".utf8), from: "a@x.example", to: [])
+        ) { error in
+            let error = error as? DeliveryError
+            XCTAssertEqual(error?.code, .sendmailFailed)
+            XCTAssertEqual(error?.exitStatus, 75)
+            XCTAssertEqual(error?.output, "sendmail: fatal: queue file write error")
+            XCTAssertTrue("\(error!)".contains("75") && "\(error!)".contains("queue file write error"), "\(error!)")
+        }
+    }
+
+    /// A program that exits without reading a large message must not kill the test with SIGPIPE.
+    func testProgramThatStopsReadingIsAFailureNotACrash() throws {
+        let sendmail = try script("sendmail-early", "echo 'sendmail: no recipients' >&2\nexit 64")
+        let big = [UInt8](repeating: 65, count: 4 << 20)
+        XCTAssertThrowsError(try SendmailTransport(path: sendmail).send(big, from: "a@x.example", to: [])) { error in
+            XCTAssertEqual((error as? DeliveryError)?.code, .sendmailFailed)
+            XCTAssertEqual((error as? DeliveryError)?.exitStatus, 64)
+        }
+    }
+
+    func testHangingProgramTimesOut() throws {
+        let sendmail = try script("sendmail-hangs", "exec sleep 30")
+        let started = Date()
+        XCTAssertThrowsError(
+            try SendmailTransport(path: sendmail, timeout: 1).send(Array("x\r\n".utf8), from: "a@x.example", to: [])
+        ) { XCTAssertEqual(($0 as? DeliveryError)?.code, .timeout) }
+        XCTAssertLessThan(Date().timeIntervalSince(started), 10)
+    }
+
+    func testMissingProgram() throws {
+        let missing = directory.appendingPathComponent("no-such-sendmail").path
+        XCTAssertThrowsError(try SendmailTransport(path: missing).send([], from: "a@x.example", to: [])) { error in
+            XCTAssertEqual((error as? DeliveryError)?.code, .sendmailMissing)
+            XCTAssertTrue("\(error)".contains(missing))
+        }
+        let notExecutable = directory.appendingPathComponent("plain-file").path
+        FileManager.default.createFile(atPath: notExecutable, contents: Data("x".utf8))
+        XCTAssertThrowsError(try SendmailTransport(path: notExecutable).send([], from: "a@x.example", to: [])) {
+            XCTAssertEqual(($0 as? DeliveryError)?.code, .sendmailMissing)
+        }
+    }
+}
