@@ -40,15 +40,17 @@ let package = Package(
         .executableTarget(name: "trustaudit-sample", dependencies: ["Directory"]),
         .testTarget(name: "DirectoryTests", dependencies: ["Directory"]),
         .testTarget(name: "AuditTests", dependencies: ["Audit", "Directory"]),
-        .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Audit", "Directory"]),
+        .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Audit", "Directory"], exclude: ["Golden"]),
         .testTarget(name: "LDAPClientTests", dependencies: ["LDAPClient"]),
         // Delivers to a real SMTP receiver on loopback (aiosmtpd) and to a sendmail stand-in.
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "Reporting", "Audit"]),
         // Runs the built `trustaudit` executable end to end on LDIF fixtures; needs no server.
-        .testTarget(name: "CLITests", dependencies: ["Directory"], exclude: ["Fixtures"]),
+        .testTarget(name: "CLITests", dependencies: ["Directory", "TestSupport"], exclude: ["Fixtures"]),
         // Runs the executable against a throwaway Samba AD DC (scripts/testdc); skipped without one
         // unless CI=true.
-        .testTarget(name: "IntegrationTests", dependencies: ["Directory"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Directory", "TestSupport"]),
+        // Runs the built executables for the CLI and integration tests; Foundation only.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
     ],
     swiftLanguageModes: [.v6]
 )

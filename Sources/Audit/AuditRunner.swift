@@ -14,15 +14,19 @@ public struct AuditRunner {
     private var missingAccounts: MissingAccountIndex?
     private var summary: AuditSummary
     private var findings: [Finding] = []
+    private let computerSink: ComputerFactsSink?
 
     /// - Parameters:
     ///   - domain: the domain's DNS name when known up front (a live audit reads it from the rootDSE);
     ///     otherwise it is taken from the first computer's DN.
     ///   - domainController: the DC audited live, named in fix commands.
+    ///   - computerSink: called once per computer account (not for gMSAs, MSAs or other SPN holders) as it
+    ///     is audited, with its facts and the per-account rules' findings; for `computers.csv`.
     public init(
         configuration: AuditConfiguration, now: Date, source: String, inventory: Inventory? = nil,
-        domain: String? = nil, domainController: String? = nil
+        domain: String? = nil, domainController: String? = nil, computerSink: ComputerFactsSink? = nil
     ) {
+        self.computerSink = computerSink
         context = AuditContext(now: now, configuration: configuration, domain: domain, domainController: domainController)
         accountRules = [DisabledAccountRule(), StalePasswordRule(), MissingSPNRule()]
         missingAccounts = inventory.map(MissingAccountIndex.init)
@@ -69,15 +73,26 @@ public struct AuditRunner {
             if control.isDisabled { summary.disabledComputers += 1 } else { summary.enabledComputers += 1 }
             if control.isDomainController { summary.domainControllers += 1 }
         }
+        let passwordAge = object.passwordLastSet.flatMap { $0.isNever ? nil : context.ageInDays($0) }
+        let lastLogonAge = object.lastLogonTimestamp.flatMap { $0.isNever ? nil : context.ageInDays($0) }
         if excluded {
             summary.excludedComputers += 1
+            computerSink?(
+                ComputerFacts(
+                    computer: object, isExcluded: true, passwordAgeDays: passwordAge, lastLogonAgeDays: lastLogonAge,
+                    findings: []))
             return
         }
-        summary.passwordAge.add(ageDays: object.passwordLastSet.flatMap { $0.isNever ? nil : context.ageInDays($0) })
-        summary.lastLogonAge.add(ageDays: object.lastLogonTimestamp.flatMap { $0.isNever ? nil : context.ageInDays($0) })
+        summary.passwordAge.add(ageDays: passwordAge)
+        summary.lastLogonAge.add(ageDays: lastLogonAge)
+        let firstNew = findings.count
         for rule in accountRules {
             rule.evaluate(object, in: context, into: &findings)
         }
+        computerSink?(
+            ComputerFacts(
+                computer: object, isExcluded: false, passwordAgeDays: passwordAge, lastLogonAgeDays: lastLogonAge,
+                findings: Array(findings[firstNew...])))
     }
 
     /// Runs the cross-object rules and returns everything in report order.
@@ -93,7 +108,11 @@ public struct AuditRunner {
         }
         summary.findingsBySeverity = bySeverity
         summary.findingsByRule = byRule
-        return AuditResult(summary: summary, findings: findings, rules: AuditRules.descriptions)
+        // missing-account runs only with an inventory; a rule that did not run has no section or CSV.
+        let rules = AuditRules.descriptions.filter {
+            $0.id != MissingAccountIndex.description.id || missingAccounts != nil
+        }
+        return AuditResult(summary: summary, findings: findings, rules: rules)
     }
 
     /// Rule order, then highest severity first, then account and DN: stable from run to run.

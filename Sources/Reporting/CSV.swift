@@ -54,21 +54,27 @@ public enum CSV {
 
 /// `findings.csv`: one row per finding, for spreadsheets and scripts.
 ///
-/// Columns: `rule,severity,account,dn,message,remediation,details`. `dn` is empty for accounts
+/// Columns: `rule,severity,account,dn,message,remediation,details,change`. `dn` is empty for accounts
 /// that do not exist (missing-account). `remediation` keeps one command per line inside its cell.
 /// `details` is `key=value; key=value` with lists joined by `|`; it is for reading, not parsing
-/// (a value may itself hold `;`): scripts should read `findings.json` instead.
+/// (a value may itself hold `;`): scripts should read `findings.json` or the per-rule CSVs instead.
+/// `change` (added last, so existing column positions hold) is `new` or `persisting` when the run
+/// was compared with a baseline, and empty otherwise.
 public enum FindingsCSV {
-    public static let header = ["rule", "severity", "account", "dn", "message", "remediation", "details"]
+    public static let fileName = "findings.csv"
+    public static let header = ["rule", "severity", "account", "dn", "message", "remediation", "details", "change"]
 
-    public static func write(_ findings: [Finding], to output: ReportOutput, byteOrderMark: Bool = false) throws {
+    public static func write(
+        _ findings: [Finding], changes: FindingChanges? = nil, to output: ReportOutput, byteOrderMark: Bool = false
+    ) throws {
         if byteOrderMark { try output.write(bytes: CSV.byteOrderMark) }
         try CSV.writeRow(header, to: output)
-        for finding in findings {
+        for (index, finding) in findings.enumerated() {
             try CSV.writeRow(
                 [
                     finding.rule, finding.severity.rawValue, finding.account, finding.distinguishedName ?? "",
                     finding.message, finding.remediation, details(finding.details),
+                    changes?.change(at: index)?.rawValue ?? "",
                 ], to: output)
         }
     }

@@ -5,7 +5,8 @@ import Foundation
 ///
 /// Keys always appear in the order below and every key is always present (null when unknown), so a
 /// consumer needs no existence checks and two runs diff line by line. Each finding is one line.
-/// `schemaVersion` changes only when a key is removed or changes meaning; added keys keep it.
+/// `schemaVersion` changes only when a key is removed or changes meaning; added keys keep it, which
+/// is why the comparison with a baseline (`baseline`, `summary.changes`, `change`, `resolved`) kept 1.
 ///
 /// ```
 /// {
@@ -13,6 +14,9 @@ import Foundation
 ///   "generatedAt": "2026-11-24T00:00:00Z",        // UTC, the moment ages were computed from
 ///   "source": "corp.ldif",                         // the LDIF file or ldaps:// URL audited
 ///   "domain": "corp.example",                      // or null when no computer was seen
+///   "baseline": {"generatedAt": "2026-11-23T00:00:00Z", "source": "Reports/findings.json"},
+///                                                  // the run compared with (its generatedAt and the
+///                                                  // findings.json read); null on a first run
 ///   "summary": {
 ///     "objectsRead": 0, "computers": 0, "enabledComputers": 0, "disabledComputers": 0,
 ///     "domainControllers": 0, "groupManagedServiceAccounts": 0, "managedServiceAccounts": 0,
@@ -23,22 +27,30 @@ import Foundation
 ///     "bySeverity": {"critical": 0, "high": 0, "medium": 0, "low": 0, "info": 0},   // all five, always
 ///     "byRule": {"disabled-account": 0, ...},       // every rule in report order, zeros included
 ///     "passwordAgeDays": {"buckets": [{"label": "0-29", "count": 0}, ...], "never": 0, "future": 0},
-///     "lastLogonAgeDays": {same shape}
+///     "lastLogonAgeDays": {same shape},
+///     "changes": {"new": 0, "persisting": 0, "resolved": 0}   // null without a baseline
 ///   },
 ///   "findings": [
 ///     {"rule": "stale-password", "severity": "high", "account": "WKS-0042$",
 ///      "dn": "CN=WKS-0042,OU=Workstations,DC=corp,DC=example",    // null for missing-account
 ///      "message": "...", "remediation": "one command per line\n...",
-///      "details": {"story": "alive-not-rotating", "passwordAgeDays": 97, "missingSPNs": ["HOST/WKS-0042"]}}
+///      "details": {"story": "alive-not-rotating", "passwordAgeDays": 97, "missingSPNs": ["HOST/WKS-0042"]},
+///      "change": "new"}                            // "new" or "persisting"; null without a baseline
+///   ],
+///   "resolved": [                                  // baseline findings no longer reported; null without a baseline
+///     {"rule": "disabled-account", "severity": "medium", "account": "WKS-0007$", "dn": "CN=...",
+///      "message": "..."}                           // severity and message as the baseline run wrote them
 ///   ]
 /// }
 /// ```
+/// A finding is the same across runs when its rule, account (case-insensitively), DN and, for
+/// duplicate-spn, its SPN match (`FindingIdentity`); the message and severity may differ.
 /// `details` values are strings, integers, booleans, arrays of strings or null, in the rule's order;
 /// their keys per rule are documented with each rule.
 public enum FindingsJSON {
     public static let schemaVersion = 1
 
-    public static func write(_ result: AuditResult, to output: ReportOutput) throws {
+    public static func write(_ result: AuditResult, changes: FindingChanges? = nil, to output: ReportOutput) throws {
         let json = JSONWriter(output: output)
         let summary = result.summary
         try json.beginObject()
@@ -46,6 +58,15 @@ public enum FindingsJSON {
         try json.field("generatedAt", timestamp(summary.generatedAt))
         try json.field("source", summary.source)
         try json.field("domain", summary.domain)
+        try json.key("baseline")
+        if let changes {
+            try json.beginObject(inline: true)
+            try json.field("generatedAt", changes.baselineGeneratedAt)
+            try json.field("source", changes.baselineSource)
+            try json.endObject()
+        } else {
+            try json.null()
+        }
 
         try json.key("summary")
         try json.beginObject()
@@ -79,14 +100,40 @@ public enum FindingsJSON {
         try write(summary.passwordAge, to: json)
         try json.key("lastLogonAgeDays")
         try write(summary.lastLogonAge, to: json)
+        try json.key("changes")
+        if let changes {
+            try json.beginObject(inline: true)
+            try json.field("new", changes.newCount)
+            try json.field("persisting", changes.persistingCount)
+            try json.field("resolved", changes.resolved.count)
+            try json.endObject()
+        } else {
+            try json.null()
+        }
         try json.endObject()
 
         try json.key("findings")
         try json.beginArray()
-        for finding in result.findings {
-            try write(finding, to: json)
+        for (index, finding) in result.findings.enumerated() {
+            try write(finding, change: changes?.change(at: index), to: json)
         }
         try json.endArray()
+        try json.key("resolved")
+        if let changes {
+            try json.beginArray()
+            for finding in changes.resolved {
+                try json.beginObject(inline: true)
+                try json.field("rule", finding.rule)
+                try json.field("severity", finding.severity.rawValue)
+                try json.field("account", finding.account)
+                try json.field("dn", finding.distinguishedName)
+                try json.field("message", finding.message)
+                try json.endObject()
+            }
+            try json.endArray()
+        } else {
+            try json.null()
+        }
         try json.endObject()
     }
 
@@ -115,7 +162,7 @@ public enum FindingsJSON {
         try json.endObject()
     }
 
-    private static func write(_ finding: Finding, to json: JSONWriter) throws {
+    private static func write(_ finding: Finding, change: FindingChange?, to json: JSONWriter) throws {
         try json.beginObject(inline: true)
         try json.field("rule", finding.rule)
         try json.field("severity", finding.severity.rawValue)
@@ -141,6 +188,7 @@ public enum FindingsJSON {
             }
         }
         try json.endObject()
+        try json.field("change", change?.rawValue)
         try json.endObject()
     }
 

@@ -15,18 +15,28 @@ import Foundation
 ///
 /// `sections[]`: `id`, `anchor`, `title`, `rationale`, `count`, `hasFindings`, `truncated`, `shown`,
 /// `more` {`count`, `file`} (absent unless truncated), `findings[]` {`severity`, `badgeStyle`, `account`,
-/// `dn` (absent for missing accounts), `message`, `remediation`}.
+/// `dn` (absent for missing accounts), `message`, `remediation`, `isNew`}, and `newCount` (absent without
+/// a baseline).
+///
+/// Compared with a baseline run (all absent on a first run): `changes` {`since` (the baseline's
+/// generatedAt), `source` (its file), `new`, `persisting`, `resolved`, `text` (one sentence)},
+/// `resolvedFindings[]` {`rule`, `severity`, `badgeStyle`, `account`, `dn`, `message`} (at most
+/// `maximumFindingsPerRule`), `hasResolved`, `resolvedMore` {`count`, `file`} (absent unless capped).
 public enum HTMLReport {
     /// The most findings shown per rule. A report for a domain where 40,000 machines share one
     /// problem must still open in a browser and a mail client; the full list is in the CSV and JSON.
     public static let maximumFindingsPerRule = 500
 
     /// The filled-in report. `formats` says which other files exist, so "N more in ..." names one that does.
-    public static func render(_ result: AuditResult, template: Template, formats: Set<ReportFormat>) throws -> String {
-        try template.render(context(for: result, formats: formats))
+    public static func render(
+        _ result: AuditResult, template: Template, formats: Set<ReportFormat>, changes: FindingChanges? = nil
+    ) throws -> String {
+        try template.render(context(for: result, formats: formats, changes: changes))
     }
 
-    public static func context(for result: AuditResult, formats: Set<ReportFormat>) -> TemplateValue {
+    public static func context(
+        for result: AuditResult, formats: Set<ReportFormat>, changes: FindingChanges? = nil
+    ) -> TemplateValue {
         let summary = result.summary
         let fullListFile: String
         if formats.contains(.csv) {
@@ -90,8 +100,11 @@ public enum HTMLReport {
         // One pass over findings (already in rule order), keeping at most the cap per rule.
         var shown: [String: [TemplateValue]] = [:]
         var total: [String: Int] = [:]
-        for finding in result.findings {
+        var newCounts: [String: Int] = [:]
+        for (index, finding) in result.findings.enumerated() {
             total[finding.rule, default: 0] += 1
+            let isNew = changes?.change(at: index) == .new
+            if isNew { newCounts[finding.rule, default: 0] += 1 }
             guard total[finding.rule, default: 0] <= maximumFindingsPerRule else { continue }
             var row: [String: TemplateValue] = [
                 "severity": .string(finding.severity.rawValue),
@@ -99,6 +112,7 @@ public enum HTMLReport {
                 "account": .string(finding.account),
                 "message": .string(finding.message),
                 "remediation": .string(finding.remediation),
+                "isNew": .bool(isNew),
             ]
             if let dn = finding.distinguishedName { row["dn"] = .string(dn) }
             shown[finding.rule, default: []].append(.object(row))
@@ -121,9 +135,48 @@ public enum HTMLReport {
                 if count > rows.count {
                     section["more"] = ["count": .number(count - rows.count), "file": .string(fullListFile)]
                 }
+                if changes != nil { section["newCount"] = .number(newCounts[rule.id] ?? 0) }
                 return .object(section)
             })
+        if let changes { addChanges(changes, formats: formats, to: &context) }
         return .object(context)
+    }
+
+    private static func addChanges(
+        _ changes: FindingChanges, formats: Set<ReportFormat>, to context: inout [String: TemplateValue]
+    ) {
+        context["changes"] = [
+            "since": .string(changes.baselineGeneratedAt),
+            "source": .string(changes.baselineSource),
+            "new": .number(changes.newCount),
+            "persisting": .number(changes.persistingCount),
+            "resolved": .number(changes.resolved.count),
+            "text": .string(changeText(changes)),
+        ]
+        let rows: [TemplateValue] = changes.resolved.prefix(maximumFindingsPerRule).map { finding in
+            var row: [String: TemplateValue] = [
+                "rule": .string(finding.rule),
+                "severity": .string(finding.severity.rawValue),
+                "badgeStyle": .string(badgeStyle(finding.severity)),
+                "account": .string(finding.account),
+                "message": .string(finding.message),
+            ]
+            if let dn = finding.distinguishedName { row["dn"] = .string(dn) }
+            return .object(row)
+        }
+        context["resolvedFindings"] = .list(rows)
+        context["hasResolved"] = .bool(!rows.isEmpty)
+        if changes.resolved.count > rows.count {
+            let file =
+                formats.contains(.json) ? ReportFormat.json.fileName : "findings.json (run again with json in --format)"
+            context["resolvedMore"] = ["count": .number(changes.resolved.count - rows.count), "file": .string(file)]
+        }
+    }
+
+    /// "Since the run of 2026-11-23T00:00:00Z: 2 new, 1 resolved, 7 still open."
+    static func changeText(_ changes: FindingChanges) -> String {
+        "Since the run of \(changes.baselineGeneratedAt): \(changes.newCount) new, \(changes.resolved.count) resolved, "
+            + "\(changes.persistingCount) still open."
     }
 
     /// The rules that ran, then any rule id that has findings but no description (so none is hidden).

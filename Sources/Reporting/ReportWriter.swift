@@ -43,45 +43,108 @@ public struct ReportWriter: Sendable {
         template = try Template(contentsOf: url)
     }
 
-    /// Writes `formats` into `directory` (created if missing) and returns the files in json, csv, html order.
-    public func write(_ result: AuditResult, formats: Set<ReportFormat>, to directory: URL) throws -> [URL] {
-        let ordered = ReportFormat.allCases.filter(formats.contains)
+    /// Writes `formats` into `directory` (created if missing) and returns the files in the order
+    /// findings.json; findings.csv, one `<rule>.csv` per rule that ran, the `streamed` reports; report.html.
+    ///
+    /// - Parameters:
+    ///   - changes: the comparison with a baseline run, shown in every report; nil on a first run.
+    ///   - streamed: reports already written during the audit (`beginStreamedReport`), committed with
+    ///     the others, all or nothing; on failure their temporaries are removed too.
+    public func write(
+        _ result: AuditResult, formats: Set<ReportFormat>, to directory: URL, changes: FindingChanges? = nil,
+        streamed: [StreamedReport] = []
+    ) throws -> [URL] {
+        let pid = ProcessInfo.processInfo.processIdentifier
+        var staged: [(temporary: URL, final: URL)] = []
+        func discardAll() {
+            for file in staged { unlink(file.temporary.path) }
+            for report in streamed { report.discard() }
+        }
         // Rendered before anything touches the disk: a template failure must leave no trace.
         var html: String?
         if formats.contains(.html) {
             guard let template else {
+                discardAll()
                 throw ReportError(
                     code: .templatesRequired, path: directory.appendingPathComponent(ReportFormat.html.fileName).path,
                     reason: "the HTML report needs templates; pass --templates DIR, or leave html out of --format")
             }
-            html = try HTMLReport.render(result, template: template, formats: formats)
+            do {
+                html = try HTMLReport.render(result, template: template, formats: formats, changes: changes)
+            } catch {
+                discardAll()
+                throw error
+            }
         }
 
-        try Self.prepare(directory)
-        let pid = ProcessInfo.processInfo.processIdentifier
-        var staged: [(temporary: URL, final: URL)] = []
+        var files: [(name: String, body: (ReportOutput) throws -> Void)] = []
+        if formats.contains(.json) {
+            files.append((ReportFormat.json.fileName, { try FindingsJSON.write(result, changes: changes, to: $0) }))
+        }
+        if formats.contains(.csv) {
+            let bom = csvByteOrderMark
+            files.append(
+                (FindingsCSV.fileName, { output in
+                    try FindingsCSV.write(result.findings, changes: changes, to: output, byteOrderMark: bom)
+                }))
+            for rule in result.rules {
+                guard let name = RuleCSV.fileName(for: rule.id) else { continue }
+                if streamed.contains(where: { $0.fileName == name }) { continue }
+                files.append(
+                    (name, { output in
+                        try RuleCSV.write(
+                            rule: rule.id, findings: result.findings, changes: changes, to: output, byteOrderMark: bom)
+                    }))
+            }
+        }
         do {
-            for format in ordered {
-                let final = directory.appendingPathComponent(format.fileName)
-                let temporary = directory.appendingPathComponent(".\(format.fileName).tmp-\(pid)")
+            try Self.prepare(directory)
+            for file in files {
+                let final = directory.appendingPathComponent(file.name)
+                let temporary = directory.appendingPathComponent(".\(file.name).tmp-\(pid)")
                 staged.append((temporary, final))
-                try Self.writeFile(at: temporary, reportingAs: final, in: directory) { output in
-                    switch format {
-                    case .json: try FindingsJSON.write(result, to: output)
-                    case .csv: try FindingsCSV.write(result.findings, to: output, byteOrderMark: csvByteOrderMark)
-                    case .html: try output.write(html ?? "")
-                    }
-                }
+                try Self.writeFile(at: temporary, reportingAs: final, in: directory, file.body)
+            }
+            for report in streamed {
+                precondition(
+                    report.directory.standardizedFileURL.path == directory.standardizedFileURL.path,
+                    "a streamed report is committed into the directory it was begun in (rename(2) cannot cross file systems)")
+                try report.close()
+                staged.append((report.temporary, directory.appendingPathComponent(report.fileName)))
+            }
+            if let html {
+                let final = directory.appendingPathComponent(ReportFormat.html.fileName)
+                let temporary = directory.appendingPathComponent(".\(ReportFormat.html.fileName).tmp-\(pid)")
+                staged.append((temporary, final))
+                try Self.writeFile(at: temporary, reportingAs: final, in: directory) { try $0.write(html) }
             }
         } catch {
-            for file in staged { unlink(file.temporary.path) }
+            discardAll()
             throw error
         }
+        for report in streamed { report.markCommitting() }
         try Self.commit(staged, in: directory, pid: pid)
         return staged.map(\.final)
     }
 
-    private static func prepare(_ directory: URL) throws {
+    /// Opens a report to be written while the audit runs (computers.csv), as a hidden temporary in
+    /// `directory` (created if missing); pass it to `write(_:formats:to:changes:streamed:)` to commit it
+    /// with the others, or `discard()` it. Fails now, before the audit, if the directory is unusable.
+    public func beginStreamedReport(named fileName: String, in directory: URL) throws -> StreamedReport {
+        try Self.prepare(directory)
+        let final = directory.appendingPathComponent(fileName)
+        let pid = ProcessInfo.processInfo.processIdentifier
+        let temporary = directory.appendingPathComponent(".\(fileName).tmp-\(pid)")
+        let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw ReportError(
+                code: .writeFailed, path: final.path,
+                reason: "cannot create \(temporary.lastPathComponent) (\(String(cString: strerror(errno)))); check that \(directory.path) exists and is writable")
+        }
+        return StreamedReport(fileName: fileName, directory: directory, temporary: temporary, descriptor: descriptor)
+    }
+
+    static func prepare(_ directory: URL) throws {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory) {
             guard isDirectory.boolValue else {
@@ -155,5 +218,77 @@ public struct ReportWriter: Sendable {
             committed.append((file.final, hasBackup ? backup : nil))
         }
         removeBackups()
+    }
+}
+
+/// A report written while the audit runs, to a hidden temporary beside the final file.
+///
+/// Writes never throw (the runner's sink cannot): the first failure is kept, later writes are
+/// dropped, and `ReportWriter.write` throws it when it commits the report. Whoever does not commit
+/// it calls `discard()`; if neither happens, `deinit` removes the temporary.
+/// Not `Sendable`: written from the one thread that feeds the runner.
+public final class StreamedReport {
+    /// The final name inside the output directory (`computers.csv`).
+    public let fileName: String
+    let directory: URL
+    let temporary: URL
+    /// Owns the descriptor; closed by `close()`, `discard()` or deinit.
+    private let handle: FileHandle
+    private let output: ReportOutput
+    private var failure: Error?
+    private var isClosed = false
+    private var isFinished = false
+
+    init(fileName: String, directory: URL, temporary: URL, descriptor: Int32) {
+        self.fileName = fileName
+        self.directory = directory
+        self.temporary = temporary
+        handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
+        output = ReportOutput(fileHandle: handle)
+    }
+
+    deinit {
+        if !isFinished { unlink(temporary.path) }
+    }
+
+    public func write(_ text: String) {
+        guard failure == nil, !isClosed else { return }
+        do { try output.write(text) } catch { failure = error }
+    }
+
+    public func write(bytes: [UInt8]) {
+        guard failure == nil, !isClosed else { return }
+        do { try output.write(bytes: bytes) } catch { failure = error }
+    }
+
+    /// Flushes and closes the file; throws the first write failure.
+    func close() throws {
+        if !isClosed {
+            isClosed = true
+            if failure == nil {
+                do { try output.flush() } catch { failure = error }
+            }
+            do { try handle.close() } catch { if failure == nil { failure = error } }
+        }
+        if let failure {
+            throw ReportError(
+                code: .writeFailed, path: directory.appendingPathComponent(fileName).path,
+                reason: "cannot write the report (\(failure.localizedDescription)); check that \(directory.path) is writable and has free space")
+        }
+    }
+
+    /// The writer now owns the temporary: it renames it into place or removes it.
+    func markCommitting() { isFinished = true }
+
+    /// Closes and removes the temporary; for a run that failed before its reports were written.
+    public func discard() {
+        if !isClosed {
+            isClosed = true
+            try? handle.close()
+        }
+        if !isFinished {
+            isFinished = true
+            unlink(temporary.path)
+        }
     }
 }

@@ -19,6 +19,8 @@ enum AuditCommand {
         OptionSpec(name: "--config", valueName: "FILE", help: "JSON configuration: thresholds, required SPNs, severities, exclusions"),
         OptionSpec(name: "--output", valueName: "DIR", help: "where reports are written (default: Reports/)"),
         OptionSpec(name: "--format", valueName: "LIST", help: "any of csv,html,json (default: all three)"),
+        OptionSpec(name: "--baseline", valueName: "FILE", help: "compare with this findings.json (default: the previous one in --output)"),
+        OptionSpec(name: "--keep", valueName: "DAYS", help: "keep dated findings.json copies in OUTPUT/history/ for DAYS days"),
         OptionSpec(name: "--templates", valueName: "DIR", help: "HTML templates (default: $TRUSTAUDIT_TEMPLATES, ./Templates, or the installed copy)"),
         OptionSpec(name: "--now", valueName: "TIME", help: "compute ages from this UTC time (2026-11-24T00:00:00Z) instead of the clock"),
         OptionSpec(name: "--fail-on", valueName: "SEVERITY", help: "exit 1 when a finding is at or above info|low|medium|high|critical"),
@@ -73,6 +75,29 @@ enum AuditCommand {
             return .usage
         }
 
+        // The previous findings.json is read now, before it is replaced and before the long read.
+        let baseline: Baseline?
+        do {
+            baseline = try settings.loadBaseline()
+        } catch {
+            printError("\(name): \(error)")
+            return .usage
+        }
+
+        // computers.csv is streamed to a temporary in the output directory while the audit runs, and
+        // committed with the other reports; an unusable output directory is reported before the read.
+        var computers: StreamedReport?
+        if settings.formats.contains(.csv) {
+            do {
+                computers = try writer.beginStreamedReport(named: ComputersCSV.fileName, in: settings.outputDirectory)
+            } catch {
+                printError("\(name): \(error)")
+                printError("The previous reports in \(settings.outputDirectory.path) are unchanged.")
+                return .reportNotWritten
+            }
+        }
+        let computerSink = computers.map { ComputersCSV.sink(writingTo: $0, byteOrderMark: writer.csvByteOrderMark) }
+
         let source: any DirectorySource
         var runner: AuditRunner
         do {
@@ -81,7 +106,7 @@ enum AuditCommand {
                 source = reader
                 runner = AuditRunner(
                     configuration: settings.configuration, now: settings.now, source: reader.description,
-                    inventory: settings.inventory)
+                    inventory: settings.inventory, computerSink: computerSink)
             case .ldap(let ldapSettings):
                 let live = LDAPDirectorySource(settings: ldapSettings)
                 // Connect and bind before anything else, so a wrong password or an untrusted
@@ -91,7 +116,7 @@ enum AuditCommand {
                 runner = AuditRunner(
                     configuration: settings.configuration, now: settings.now, source: live.description,
                     inventory: settings.inventory, domain: domainController.domain,
-                    domainController: domainController.dnsHostName)
+                    domainController: domainController.dnsHostName, computerSink: computerSink)
                 if let time = domainController.currentTime {
                     let skew = time.timeIntervalSince(Date())
                     runner.recordClockSkew(seconds: skew)
@@ -104,32 +129,47 @@ enum AuditCommand {
             try source.forEachEntry { entry in runner.add(entry) }
             if case .ldap(let ldapSettings) = settings.source, ldapSettings.progress != nil { printError("") }
         } catch {
+            computers?.discard()
             printError("\(name): cannot read \(settings.sourceDescription): \(error)")
             printError("No report was written; the previous reports in \(settings.outputDirectory.path) are unchanged.")
             return .sourceUnreadable
         }
         let result = runner.finish()
+        let changes = baseline.map { FindingChanges(result: result, baseline: $0) }
 
         let written: [URL]
         do {
-            written = try writer.write(result, formats: settings.formats, to: settings.outputDirectory)
+            written = try writer.write(
+                result, formats: settings.formats, to: settings.outputDirectory, changes: changes,
+                streamed: computers.map { [$0] } ?? [])
         } catch {
             printError("\(name): \(error)")
             printError("The previous reports in \(settings.outputDirectory.path) are unchanged.")
             return .reportNotWritten
         }
 
+        if let keepDays = settings.keepDays {
+            do {
+                try ReportHistory.keep(
+                    settings.outputDirectory.appendingPathComponent(ReportFormat.json.fileName),
+                    generatedAt: result.summary.generatedAt, in: settings.outputDirectory, keepDays: keepDays)
+            } catch {
+                printError("\(name): the reports were written, but the history was not kept: \(error)")
+                return .reportNotWritten
+            }
+        }
+
         let atThreshold = settings.failOn.map { threshold in
             result.findings.contains { $0.severity >= threshold }
         } ?? false
         if !settings.quiet || atThreshold {
-            print(summaryLine(result, written: written))
+            print(summaryLine(result, written: written, changes: changes))
         }
         return atThreshold ? .findingsAtThreshold : .success
     }
 
     /// One line an admin (or a cron mail) can read at a glance.
-    static func summaryLine(_ result: AuditResult, written: [URL]) -> String {
+    static func summaryLine(_ result: AuditResult, written: [URL], changes: FindingChanges? = nil) -> String {
         let summary = result.summary
         let severities = Severity.allCases.reversed().compactMap { severity -> String? in
             let count = summary.findingsBySeverity[severity] ?? 0
@@ -139,6 +179,9 @@ enum AuditCommand {
         if let domain = summary.domain { line += " in \(domain)" }
         line += " from \(summary.source); \(summary.totalFindings) finding\(summary.totalFindings == 1 ? "" : "s")"
         if !severities.isEmpty { line += " (\(severities.joined(separator: ", ")))" }
+        if let changes {
+            line += "; \(changes.newCount) new, \(changes.resolved.count) resolved since \(changes.baselineGeneratedAt)"
+        }
         if let first = written.first {
             line += "; reports in \(first.deletingLastPathComponent().path)/: "
             line += written.map(\.lastPathComponent).joined(separator: ", ")
@@ -164,6 +207,10 @@ struct AuditSettings {
     var now: Date
     var failOn: Severity?
     var quiet: Bool
+    /// `--baseline`: an explicit baseline must exist and be a findings.json (usage error otherwise).
+    var baselinePath: String?
+    /// `--keep`: days of dated findings.json copies to keep in OUTPUT/history/; nil keeps no history.
+    var keepDays: Int?
 
     init(_ parsed: ParsedArguments) throws {
         let command = AuditCommand.name
@@ -216,11 +263,40 @@ struct AuditSettings {
             now = Date()
         }
 
+        baselinePath = parsed.value("--baseline")
+        if let text = parsed.value("--keep") {
+            guard let days = Int(text), (1...36_500).contains(days) else {
+                throw UsageError(message: "\(command): --keep '\(text)' is not a number of days from 1 to 36500.")
+            }
+            guard formats.contains(.json) else {
+                throw UsageError(message: "\(command): --keep keeps copies of findings.json; add json to --format.")
+            }
+            keepDays = days
+        }
+
         if let text = parsed.value("--fail-on") {
             guard let severity = Severity(rawValue: text.lowercased()) else {
                 throw UsageError(message: "\(command): --fail-on '\(text)' is not one of info, low, medium, high, critical.")
             }
             failOn = severity
+        }
+    }
+
+    /// The run to compare with: `--baseline`, else the previous findings.json in the output directory
+    /// when this run writes a new one (otherwise it would never move on). No previous file is a first
+    /// run; a previous file that cannot be used is warned about and skipped, so one bad file cannot
+    /// stop every nightly run after it (this run's findings.json replaces it).
+    func loadBaseline() throws -> Baseline? {
+        if let baselinePath { return try Baseline.load(from: baselinePath) }
+        guard formats.contains(.json) else { return nil }
+        let previous = outputDirectory.appendingPathComponent(ReportFormat.json.fileName).path
+        do {
+            return try Baseline.load(from: previous)
+        } catch let error as BaselineError where error.code == .missing {
+            return nil
+        } catch {
+            printError("trustaudit: warning: not comparing with the previous run: \(error)")
+            return nil
         }
     }
 

@@ -51,10 +51,10 @@ final class CSVTests: XCTestCase {
         let output = ReportOutput()
         try FindingsCSV.write(Fixtures.findings, to: output)
         let text = output.text
-        XCTAssertTrue(text.hasPrefix("rule,severity,account,dn,message,remediation,details\r\n"))
+        XCTAssertTrue(text.hasPrefix("rule,severity,account,dn,message,remediation,details,change\r\n"))
         XCTAssertTrue(
             text.contains(
-                "stale-password,high,WKS-0042$,\"CN=WKS-0042,OU=Workstations,DC=corp,DC=example\",Alive but not rotating its password: last logon 2026-11-20 (4 days ago) while the machine password was last set 2026-08-19 (97 days ago).,\"On WKS-0042.corp.example, as a local administrator: Test-ComputerSecureChannel -Verbose\nIf it reports a broken channel: Test-ComputerSecureChannel -Repair -Credential (Get-Credential)\",story=alive-not-rotating; pwdLastSet=2026-08-19T10:15:02Z; passwordAgeDays=97; lastLogonAgeDays=4\r\n"
+                "stale-password,high,WKS-0042$,\"CN=WKS-0042,OU=Workstations,DC=corp,DC=example\",Alive but not rotating its password: last logon 2026-11-20 (4 days ago) while the machine password was last set 2026-08-19 (97 days ago).,\"On WKS-0042.corp.example, as a local administrator: Test-ComputerSecureChannel -Verbose\nIf it reports a broken channel: Test-ComputerSecureChannel -Repair -Credential (Get-Credential)\",story=alive-not-rotating; pwdLastSet=2026-08-19T10:15:02Z; passwordAgeDays=97; lastLogonAgeDays=4,\r\n"
             ))
         XCTAssertTrue(text.contains("duplicate-spn,critical,'=cmd|' /C calc'!A0,"))
         XCTAssertTrue(text.contains("missingSPNs=HOST/WKS-0099|HOST/WKS-0099.corp.example; note="))

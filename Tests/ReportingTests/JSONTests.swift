@@ -90,17 +90,17 @@ final class JSONTests: XCTestCase {
 
         // Key order, which JSONSerialization does not keep: check it in the text.
         assertOrder(
-            ["\"schemaVersion\"", "\"generatedAt\"", "\"source\"", "\"domain\"", "\"summary\"", "\"objectsRead\"", "\"computers\"",
+            ["\"schemaVersion\"", "\"generatedAt\"", "\"source\"", "\"domain\"", "\"baseline\": null", "\"summary\"", "\"objectsRead\"", "\"computers\"",
              "\"enabledComputers\"", "\"disabledComputers\"", "\"domainControllers\"", "\"groupManagedServiceAccounts\"",
              "\"managedServiceAccounts\"", "\"otherSPNHolders\"", "\"excludedComputers\"", "\"inventoryNames\"",
              "\"stalePasswordDays\"", "\"clockSkewSeconds\"", "\"findings\": 5", "\"bySeverity\"", "\"byRule\"",
-             "\"passwordAgeDays\"", "\"lastLogonAgeDays\"", "\"findings\": ["],
+             "\"passwordAgeDays\"", "\"lastLogonAgeDays\"", "\"changes\": null", "\"findings\": [", "\"resolved\": null"],
             in: text)
         XCTAssertTrue(text.contains("\"bySeverity\": {\"critical\": 1, \"high\": 2, \"medium\": 1, \"low\": 1, \"info\": 0}"))
         assertOrder(AuditRules.ids.map { "\"\($0)\": " }, in: text)
         XCTAssertTrue(
             text.contains(
-                "{\"rule\": \"disabled-account\", \"severity\": \"low\", \"account\": \"WKS-0007$\", \"dn\": \"CN=WKS-0007,OU=Disabled,DC=corp,DC=example\", \"message\": \"The account is disabled; WKS-0007 cannot log on to the domain.\", \"remediation\": \"Enable-ADComputer -Identity 'WKS-0007$' -Server dc01.corp.example\", \"details\": {\"userAccountControl\": 4098, \"enabled\": false}}"
+                "{\"rule\": \"disabled-account\", \"severity\": \"low\", \"account\": \"WKS-0007$\", \"dn\": \"CN=WKS-0007,OU=Disabled,DC=corp,DC=example\", \"message\": \"The account is disabled; WKS-0007 cannot log on to the domain.\", \"remediation\": \"Enable-ADComputer -Identity 'WKS-0007$' -Server dc01.corp.example\", \"details\": {\"userAccountControl\": 4098, \"enabled\": false}, \"change\": null}"
             ), "one finding per line, keys in schema order")
     }
 

@@ -6,6 +6,8 @@ import XCTest
 
 final class ReportWriterTests: XCTestCase {
     private var directory: URL!
+    /// One CSV per rule of `Fixtures.result()`, in rule order.
+    static let ruleCSVs = ["disabled-account.csv", "stale-password.csv", "missing-spn.csv", "duplicate-spn.csv", "missing-account.csv"]
 
     override func setUpWithError() throws {
         directory = try Fixtures.temporaryDirectory()
@@ -24,19 +26,22 @@ final class ReportWriterTests: XCTestCase {
         let writer = try ReportWriter(templatesDirectory: Fixtures.templatesDirectory)
         let output = directory.appendingPathComponent("Reports/nested", isDirectory: true)
         let written = try writer.write(Fixtures.result(), formats: Set(ReportFormat.allCases), to: output)
-        XCTAssertEqual(written.map(\.lastPathComponent), ["findings.json", "findings.csv", "report.html"])
-        XCTAssertEqual(try listing(output), ["findings.csv", "findings.json", "report.html"], "no temporaries left")
+        XCTAssertEqual(
+            written.map(\.lastPathComponent),
+            ["findings.json", "findings.csv"] + Self.ruleCSVs + ["report.html"], "json, csv, one csv per rule, html")
+        XCTAssertEqual(try listing(output), (Self.ruleCSVs + ["findings.csv", "findings.json", "report.html"]).sorted(), "no temporaries left")
         let json = try Data(contentsOf: written[0])
         XCTAssertNoThrow(try JSONSerialization.jsonObject(with: json))
         XCTAssertTrue(try String(contentsOf: written[1], encoding: .utf8).hasPrefix("rule,severity"))
-        XCTAssertTrue(try String(contentsOf: written[2], encoding: .utf8).contains("<html lang=\"en\">"))
+        XCTAssertTrue(try String(contentsOf: written[2], encoding: .utf8).hasPrefix("account,dn,severity,userAccountControl"))
+        XCTAssertTrue(try String(contentsOf: try XCTUnwrap(written.last), encoding: .utf8).contains("<html lang=\"en\">"))
     }
 
     func testWritesOnlyWhatWasAsked() throws {
         let writer = try ReportWriter(templatesDirectory: nil)
         let written = try writer.write(Fixtures.result(), formats: [.csv, .json], to: directory)
-        XCTAssertEqual(written.map(\.lastPathComponent), ["findings.json", "findings.csv"])
-        XCTAssertEqual(try listing(directory), ["findings.csv", "findings.json"])
+        XCTAssertEqual(written.map(\.lastPathComponent), ["findings.json", "findings.csv"] + Self.ruleCSVs)
+        XCTAssertEqual(try listing(directory), (Self.ruleCSVs + ["findings.csv", "findings.json"]).sorted())
     }
 
     func testHTMLWithoutTemplatesIsRefusedBeforeWriting() throws {
@@ -117,7 +122,8 @@ final class ReportWriterTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("report.html"))
         }
         XCTAssertEqual(try snapshot(), before, "old findings.json and findings.csv are back, byte for byte")
-        XCTAssertEqual(try listing(directory), ["findings.csv", "findings.json", "report.html"], "no temporaries or backups left")
+        XCTAssertEqual(
+            try listing(directory), (Self.ruleCSVs + ["findings.csv", "findings.json", "report.html"]).sorted(), "no temporaries or backups left")
     }
 
     func testFailedRenameRemovesFilesThatDidNotExistBefore() throws {
@@ -135,6 +141,74 @@ final class ReportWriterTests: XCTestCase {
         let text = try String(contentsOf: directory.appendingPathComponent("findings.json"), encoding: .utf8)
         XCTAssertTrue(text.contains("\"findings\": []"))
         XCTAssertEqual(try listing(directory), ["findings.json"])
+    }
+
+    func testStreamedReportIsCommittedWithTheOthers() throws {
+        let writer = try ReportWriter(templatesDirectory: nil)
+        let report = try writer.beginStreamedReport(named: "computers.csv", in: directory)
+        report.write("a,b\r\n")
+        XCTAssertEqual(try listing(directory), [".computers.csv.tmp-\(ProcessInfo.processInfo.processIdentifier)"], "hidden while the audit runs")
+        let written = try writer.write(Fixtures.result(), formats: [.json, .csv], to: directory, streamed: [report])
+        XCTAssertEqual(written.map(\.lastPathComponent), ["findings.json", "findings.csv"] + Self.ruleCSVs + ["computers.csv"])
+        XCTAssertEqual(try String(contentsOf: directory.appendingPathComponent("computers.csv"), encoding: .utf8), "a,b\r\n")
+        XCTAssertFalse(try listing(directory).contains { $0.hasPrefix(".") })
+    }
+
+    func testStreamedReportIsRemovedWhenTheSetFails() throws {
+        let writer = try ReportWriter(templatesDirectory: Fixtures.templatesDirectory)
+        _ = try writer.write(Fixtures.result(), formats: [.json], to: directory)
+        try FileManager.default.createDirectory(
+            at: directory.appendingPathComponent("report.html/keep", isDirectory: true), withIntermediateDirectories: true)
+        let before = try snapshot()
+        let report = try writer.beginStreamedReport(named: "computers.csv", in: directory)
+        report.write("row\r\n")
+        XCTAssertThrowsError(try writer.write(Fixtures.result([]), formats: Set(ReportFormat.allCases), to: directory, streamed: [report]))
+        XCTAssertEqual(try snapshot(), before, "no computers.csv, no temporaries, the old findings.json is back")
+    }
+
+    func testDiscardedOrAbandonedStreamedReportLeavesNothing() throws {
+        let writer = try ReportWriter(templatesDirectory: nil)
+        let report = try writer.beginStreamedReport(named: "computers.csv", in: directory)
+        report.write("row\r\n")
+        report.discard()
+        XCTAssertEqual(try listing(directory), [])
+        do {
+            let abandoned = try writer.beginStreamedReport(named: "computers.csv", in: directory)
+            abandoned.write("row\r\n")
+        }
+        XCTAssertEqual(try listing(directory), [], "deinit removes a temporary nobody committed")
+    }
+
+    func testStreamedReportInAnUnusableDirectoryFailsBeforeTheAudit() throws {
+        let file = directory.appendingPathComponent("not-a-dir")
+        try Data("x".utf8).write(to: file)
+        XCTAssertThrowsError(try ReportWriter(templatesDirectory: nil).beginStreamedReport(named: "computers.csv", in: file)) { error in
+            XCTAssertEqual((error as? ReportError)?.code, .outputDirectoryUnusable)
+        }
+    }
+
+    func testChangesReachEveryReport() throws {
+        let writer = try ReportWriter(templatesDirectory: Fixtures.templatesDirectory)
+        let result = Fixtures.result()
+        let changes = FindingChanges(result: result, baseline: try NightlyFixtures.baseline())
+        _ = try writer.write(result, formats: Set(ReportFormat.allCases), to: directory, changes: changes)
+        let json = try XCTUnwrap(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("findings.json"))) as? [String: Any])
+        XCTAssertEqual((json["summary"] as? [String: Any])?["changes"] as? [String: Int], ["new": 3, "persisting": 2, "resolved": 2])
+        XCTAssertEqual(json["baseline"] as? [String: String], ["generatedAt": "2026-11-23T00:00:00Z", "source": "previous/findings.json"])
+        XCTAssertEqual((json["findings"] as? [[String: Any]])?.compactMap { $0["change"] as? String }, ["persisting", "persisting", "new", "new", "new"])
+        XCTAssertEqual((json["resolved"] as? [[String: Any]])?.compactMap { $0["account"] as? String }, ["WKS-0100$", Fixtures.formulaAccount])
+        XCTAssertTrue(try String(contentsOf: directory.appendingPathComponent("findings.csv"), encoding: .utf8).contains(",persisting\r\n"))
+        XCTAssertTrue(try String(contentsOf: directory.appendingPathComponent("report.html"), encoding: .utf8).contains("3 new, 2 resolved"))
+
+        // Without a baseline the keys are still there, as null.
+        _ = try writer.write(result, formats: [.json], to: directory)
+        let plain = try XCTUnwrap(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("findings.json"))) as? [String: Any])
+        XCTAssertTrue(plain["baseline"] is NSNull)
+        XCTAssertTrue(plain["resolved"] is NSNull)
+        XCTAssertTrue((plain["summary"] as? [String: Any])?["changes"] is NSNull)
+        XCTAssertTrue((plain["findings"] as? [[String: Any]])?.allSatisfy { $0["change"] is NSNull } ?? false)
     }
 
     private func snapshot() throws -> [String: Data] {

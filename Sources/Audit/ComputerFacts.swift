@@ -1,0 +1,55 @@
+import Directory
+
+/// What the audit learnt about one computer account, handed to a sink as the account is audited.
+///
+/// This is the per-computer view (`computers.csv`): every computer account, healthy or not, with the
+/// facts the rules derived. It is produced one account at a time and never collected by the runner,
+/// so a domain of a million computers streams through without being held in memory.
+public struct ComputerFacts: Sendable {
+    /// The account as read from the directory.
+    public var computer: DirectoryObject
+    /// Skipped by the configuration's exclusions: counted, but no rule judged it.
+    public var isExcluded: Bool
+    /// Whole days since pwdLastSet; nil when absent or 0 (never set). Negative when in the future.
+    public var passwordAgeDays: Int?
+    /// Whole days since lastLogonTimestamp; nil when absent or never. Negative when in the future.
+    public var lastLogonAgeDays: Int?
+    /// The findings of the per-account rules (disabled-account, stale-password, missing-spn), in rule
+    /// order. The cross-account rules (duplicate-spn, missing-account) are known only when the audit
+    /// ends and are not included.
+    public var findings: [Finding]
+
+    public init(
+        computer: DirectoryObject, isExcluded: Bool, passwordAgeDays: Int?, lastLogonAgeDays: Int?, findings: [Finding]
+    ) {
+        self.computer = computer
+        self.isExcluded = isExcluded
+        self.passwordAgeDays = passwordAgeDays
+        self.lastLogonAgeDays = lastLogonAgeDays
+        self.findings = findings
+    }
+
+    /// Whether the missing-spn rule looked at this account: it checks enabled, non-excluded computers only.
+    public var spnsChecked: Bool {
+        guard !isExcluded, let control = computer.userAccountControl else { return false }
+        return !control.isDisabled
+    }
+
+    /// The SPNs the missing-spn rule found missing; empty when none are (or the rule did not check it).
+    public var missingSPNs: [String] {
+        guard let finding = findings.first(where: { $0.rule == MissingSPNRule.description.id }) else { return [] }
+        if case .strings(let list)? = finding.detail("missingSPNs") { return list }
+        return []
+    }
+
+    /// True when missing-spn reported this account (possibly only because it has no dNSHostName).
+    public var hasMissingSPNFinding: Bool {
+        findings.contains { $0.rule == MissingSPNRule.description.id }
+    }
+}
+
+/// Receives each computer account's facts as the runner audits it, in directory order.
+///
+/// Called synchronously on the thread that feeds the runner. It cannot throw: a sink that writes to
+/// disk keeps its first error and reports it when the caller finishes it.
+public typealias ComputerFactsSink = (ComputerFacts) -> Void

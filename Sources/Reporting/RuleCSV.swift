@@ -1,0 +1,132 @@
+import Audit
+
+/// `<rule>.csv`: one CSV per rule that ran, with the columns that rule's evidence has.
+///
+/// Written for every rule in `AuditResult.rules` (missing-account only with an inventory), with its
+/// header even when the rule found nothing, so a script can always open the file. Same encoding as
+/// `findings.csv` (UTF-8, CRLF, formula-safe cells); lists are joined by `|`; `fix` holds one command
+/// per line inside the cell; `change` is `new`/`persisting` against a baseline, else empty. Columns:
+///
+/// - `disabled-account.csv`: account, dn, severity, userAccountControl (decimal),
+///   lastLogonTimestamp (ISO 8601 UTC, empty if never), message, fix, change
+/// - `stale-password.csv`: account, dn, severity, story (alive-not-rotating, rotation-stopped, dormant,
+///   never-logged-on, logon-in-future, never-set, reset-pending, password-in-future), pwdLastSet
+///   (ISO 8601 UTC, or 0 when never set), passwordAgeDays, lastLogonTimestamp, lastLogonAgeDays,
+///   message, fix, change. Empty cells where the story has no such value.
+/// - `missing-spn.csv`: account, dn, severity, dNSHostName, operatingSystem, missingSPNs (`|`-joined;
+///   empty when only the FQDN forms are missing because there is no dNSHostName), message,
+///   fix (the Set-ADComputer and `setspn -S` commands), change
+/// - `duplicate-spn.csv`: spn, account, dn, severity, otherHolders (`|`-joined sAMAccountNames),
+///   otherHolderDNs (`|`-joined, same order), message, fix, change. One row per holder of each SPN.
+/// - `missing-account.csv`: inventoryName (as written in the inventory), inventoryFile, inventoryLine,
+///   severity, message, fix, change
+/// - any other rule: account, dn, severity, details (as in findings.csv), message, fix, change
+public enum RuleCSV {
+    /// The columns of one rule's CSV and how a finding fills them (`change` is appended to both).
+    struct Layout {
+        let columns: [String]
+        let cells: (Finding) -> [String]
+    }
+
+    /// `<rule>.csv`, or nil when the id is not a plain file name or would replace another report.
+    public static func fileName(for rule: String) -> String? {
+        let plain =
+            !rule.isEmpty
+            && rule.unicodeScalars.allSatisfy { scalar in
+                (scalar >= "a" && scalar <= "z") || (scalar >= "0" && scalar <= "9") || scalar == "-"
+            }
+        guard plain, rule != "findings", rule != "computers" else { return nil }
+        return rule + ".csv"
+    }
+
+    /// The header row of `rule`'s CSV.
+    public static func header(for rule: String) -> [String] {
+        layout(for: rule).columns + ["change"]
+    }
+
+    /// Writes `rule`'s CSV: the findings of that rule among `findings`, in their order.
+    public static func write(
+        rule: String, findings: [Finding], changes: FindingChanges? = nil, to output: ReportOutput,
+        byteOrderMark: Bool = false
+    ) throws {
+        let layout = layout(for: rule)
+        if byteOrderMark { try output.write(bytes: CSV.byteOrderMark) }
+        try CSV.writeRow(layout.columns + ["change"], to: output)
+        for (index, finding) in findings.enumerated() where finding.rule == rule {
+            try CSV.writeRow(layout.cells(finding) + [changes?.change(at: index)?.rawValue ?? ""], to: output)
+        }
+    }
+
+    static func layout(for rule: String) -> Layout {
+        switch rule {
+        case DisabledAccountRule.description.id:
+            return Layout(columns: [
+                "account", "dn", "severity", "userAccountControl", "lastLogonTimestamp", "message", "fix",
+            ]) { finding in
+                [
+                    finding.account, finding.distinguishedName ?? "", finding.severity.rawValue,
+                    detail(finding, "userAccountControl"), detail(finding, "lastLogonTimestamp"), finding.message,
+                    finding.remediation,
+                ]
+            }
+        case StalePasswordRule.description.id:
+            return Layout(
+                columns: [
+                    "account", "dn", "severity", "story", "pwdLastSet", "passwordAgeDays", "lastLogonTimestamp",
+                    "lastLogonAgeDays",
+                    "message", "fix",
+                ]
+            ) { finding in
+                [
+                    finding.account, finding.distinguishedName ?? "", finding.severity.rawValue,
+                    detail(finding, "story"),
+                    detail(finding, "pwdLastSet"), detail(finding, "passwordAgeDays"),
+                    detail(finding, "lastLogonTimestamp"),
+                    detail(finding, "lastLogonAgeDays"), finding.message, finding.remediation,
+                ]
+            }
+        case MissingSPNRule.description.id:
+            return Layout(columns: [
+                "account", "dn", "severity", "dNSHostName", "operatingSystem", "missingSPNs", "message", "fix",
+            ]) { finding in
+                [
+                    finding.account, finding.distinguishedName ?? "", finding.severity.rawValue,
+                    detail(finding, "dNSHostName"),
+                    detail(finding, "operatingSystem"), detail(finding, "missingSPNs"), finding.message,
+                    finding.remediation,
+                ]
+            }
+        case DuplicateSPNIndex.description.id:
+            return Layout(columns: [
+                "spn", "account", "dn", "severity", "otherHolders", "otherHolderDNs", "message", "fix",
+            ]) { finding in
+                [
+                    detail(finding, "spn"), finding.account, finding.distinguishedName ?? "", finding.severity.rawValue,
+                    detail(finding, "otherHolders"), detail(finding, "otherHolderDNs"), finding.message,
+                    finding.remediation,
+                ]
+            }
+        case MissingAccountIndex.description.id:
+            return Layout(columns: ["inventoryName", "inventoryFile", "inventoryLine", "severity", "message", "fix"]) {
+                finding in
+                [
+                    finding.account, detail(finding, "inventoryFile"), detail(finding, "inventoryLine"),
+                    finding.severity.rawValue,
+                    finding.message, finding.remediation,
+                ]
+            }
+        default:
+            return Layout(columns: ["account", "dn", "severity", "details", "message", "fix"]) { finding in
+                [
+                    finding.account, finding.distinguishedName ?? "", finding.severity.rawValue,
+                    FindingsCSV.details(finding.details),
+                    finding.message, finding.remediation,
+                ]
+            }
+        }
+    }
+
+    private static func detail(_ finding: Finding, _ key: String) -> String {
+        finding.detail(key).map(FindingsCSV.text) ?? ""
+    }
+}

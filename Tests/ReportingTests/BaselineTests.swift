@@ -1,0 +1,112 @@
+import Audit
+import Foundation
+import XCTest
+
+@testable import Reporting
+
+final class BaselineTests: XCTestCase {
+    func testMarksNewAndPersistingAndListsResolved() throws {
+        let result = Fixtures.result()
+        let changes = FindingChanges(result: result, baseline: try NightlyFixtures.baseline())
+        let byAccount = Dictionary(
+            zip(result.findings, changes.changes).map { ("\($0.rule) \($0.account)", $1) },
+            uniquingKeysWith: { first, _ in first })
+        XCTAssertEqual(byAccount["disabled-account WKS-0007$"], .persisting, "accounts compare case-insensitively")
+        XCTAssertEqual(
+            byAccount["stale-password WKS-0042$"], .persisting, "a changed message and severity is the same finding")
+        XCTAssertEqual(byAccount["missing-spn \(Fixtures.hostileAccount)"], .new)
+        XCTAssertEqual(
+            byAccount["duplicate-spn \(Fixtures.formulaAccount)"], .new,
+            "another SPN on the same account is another finding")
+        XCTAssertEqual(byAccount["missing-account LAB-PC-Ü1"], .new)
+        XCTAssertEqual(changes.newCount, 3)
+        XCTAssertEqual(changes.persistingCount, 2)
+        XCTAssertEqual(changes.resolved.map(\.account), ["WKS-0100$", Fixtures.formulaAccount])
+        XCTAssertEqual(changes.resolved.first?.severity, .high, "the severity the baseline reported")
+        XCTAssertEqual(changes.resolved.first?.message, "Dormant <b>since</b> 2025.")
+        XCTAssertEqual(changes.baselineGeneratedAt, "2026-11-23T00:00:00Z")
+        XCTAssertEqual(changes.baselineSource, "previous/findings.json")
+    }
+
+    func testIdentityIgnoresMessageSeverityAndSPNCase() {
+        let old = Finding(
+            rule: "duplicate-spn", severity: .high, account: "SRV-A$", distinguishedName: "CN=SRV-A,DC=corp,DC=example",
+            message: "old", remediation: "", details: [("spn", .string("HTTP/App.corp.example"))])
+        var new = old
+        new.message = "new wording"
+        new.severity = .critical
+        new.distinguishedName = "cn=srv-a,dc=corp,dc=example"
+        new.details = [("spn", .string("http/app.corp.example")), ("otherHolders", .strings(["X$"]))]
+        XCTAssertEqual(FindingIdentity(old), FindingIdentity(new))
+        new.details = [("spn", .string("HTTP/other"))]
+        XCTAssertNotEqual(FindingIdentity(old), FindingIdentity(new))
+    }
+
+    func testRoundTripThroughFindingsJSONInBothLayouts() throws {
+        let result = Fixtures.result()
+        let output = ReportOutput()
+        try FindingsJSON.write(
+            result, changes: FindingChanges(result: result, baseline: try NightlyFixtures.baseline()), to: output)
+        let written = Data(output.bytes)
+
+        let lines = try Baseline.parse(written, source: "a.json")
+        XCTAssertEqual(lines.generatedAt, "2026-11-24T00:00:00Z")
+        XCTAssertEqual(lines.findings.count, result.findings.count, "the resolved list is not read as findings")
+        XCTAssertEqual(lines.findings.map(\.account), result.findings.map(\.account))
+
+        // The same document re-laid out (as `jq .` or a minifier would) goes through the full parser.
+        let object = try JSONSerialization.jsonObject(with: written)
+        let minified = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+        let whole = try Baseline.parse(minified, source: "b.json")
+        XCTAssertEqual(whole.findings, lines.findings)
+        XCTAssertEqual(whole.identities, lines.identities)
+
+        // Against itself nothing is new and nothing is resolved.
+        let again = FindingChanges(result: result, baseline: lines)
+        XCTAssertEqual(again.newCount, 0)
+        XCTAssertEqual(again.persistingCount, result.findings.count)
+        XCTAssertEqual(again.resolved, [])
+    }
+
+    func testEmptyFindingsBaseline() throws {
+        let output = ReportOutput()
+        try FindingsJSON.write(Fixtures.result([]), to: output)
+        let baseline = try Baseline.parse(Data(output.bytes), source: "empty.json")
+        XCTAssertEqual(baseline.findings, [])
+        let changes = FindingChanges(result: Fixtures.result(), baseline: baseline)
+        XCTAssertEqual(changes.newCount, Fixtures.findings.count)
+    }
+
+    func testMalformedBaselinesAreTypedErrors() throws {
+        func code(_ text: String) -> BaselineError.Code? {
+            do {
+                _ = try Baseline.parse(Data(text.utf8), source: "x.json")
+                return nil
+            } catch let error as BaselineError {
+                XCTAssertTrue(error.description.hasPrefix("baseline x.json: "), error.description)
+                return error.code
+            } catch {
+                XCTFail("untyped error \(error)")
+                return nil
+            }
+        }
+        XCTAssertEqual(code(""), .notFindingsJSON)
+        XCTAssertEqual(code("{\n  \"schemaVersion\": 1,\n"), .notFindingsJSON, "truncated")
+        XCTAssertEqual(code("[1, 2]"), .notFindingsJSON)
+        XCTAssertEqual(code(#"{"name": "package.json"}"#), .notFindingsJSON)
+        XCTAssertEqual(code(#"{"schemaVersion": 1, "generatedAt": "x"}"#), .notFindingsJSON, "no findings array")
+        XCTAssertEqual(
+            code(#"{"schemaVersion": 1, "generatedAt": "x", "findings": [{"rule": "r"}]}"#), .notFindingsJSON)
+        XCTAssertEqual(code(#"{"schemaVersion": 9, "generatedAt": "x", "findings": []}"#), .unsupportedSchemaVersion)
+        XCTAssertNil(code(#"{"schemaVersion": 1, "generatedAt": "x", "findings": []}"#))
+
+        XCTAssertThrowsError(try Baseline.load(from: "/nonexistent/findings.json")) { error in
+            XCTAssertEqual(error as? BaselineError, BaselineError(code: .missing, path: "", reason: ""))
+        }
+        let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        XCTAssertThrowsError(try Baseline.load(from: directory.path)) { error in
+            XCTAssertEqual((error as? BaselineError)?.code, .unreadable, "\(error)")
+        }
+    }
+}
