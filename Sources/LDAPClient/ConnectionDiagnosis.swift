@@ -24,6 +24,8 @@ enum ConnectionDiagnosis {
             // Capped, so a black-holed host costs at most five more seconds to explain.
             var network = LDAPConnection.timeval(seconds: min(options.networkTimeout, 5))
             _ = ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &network)
+            // The same cap on a stalled TLS handshake (see shim.h); freed with the handle.
+            _ = trustaudit_guard_install(ld, min(options.networkTimeout, 5))
             if options.usesTLS {
                 if let caFile = options.caFile { _ = ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, caFile) }
                 if !options.verifyCertificate {

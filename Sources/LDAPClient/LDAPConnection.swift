@@ -13,6 +13,9 @@ public final class LDAPConnection {
     private let handle: OpaquePointer
     /// Set once a bind succeeded: from then on a dropped connection is `connectionLost`.
     public private(set) var isBound = false
+    /// The handshake guard (shim.h) installed on `handle`: bounds every TLS handshake by the
+    /// network timeout. Owned by the handle, freed by `ldap_unbind_ext`; nil if libldap refused it.
+    private let handshakeGuard: UnsafeMutablePointer<trustaudit_guard_t>?
 
     /// Creates the handle, applies the options and, when asked, runs StartTLS.
     ///
@@ -22,20 +25,22 @@ public final class LDAPConnection {
         let uris = try options.parsedURIs()
         let uriList = uris.map(\.description).joined(separator: " ")
         // On failure `makeHandle` frees what it allocated; from here on `ld` is ours to free.
-        let ld = try Self.makeHandle(options: options, uriList: uriList)
+        let (ld, handshakeGuard) = try Self.makeHandle(options: options, uriList: uriList)
         if options.startTLS {
+            trustaudit_guard_arm(handshakeGuard)
             let rc = ldap_start_tls_s(ld, nil, nil)
             if rc != LDAP_SUCCESS {
                 let error = Self.error(
                     from: ld, resultCode: rc, operation: .startTLS, options: options, serverURI: uriList,
-                    wasBound: false)
-                ldap_unbind_ext(ld, nil, nil)
+                    wasBound: false, handshakeGuard: handshakeGuard)
+                ldap_unbind_ext(ld, nil, nil)  // frees the guard too
                 throw error
             }
         }
         self.options = options
         self.serverURI = uriList
         self.handle = ld
+        self.handshakeGuard = handshakeGuard
     }
 
     deinit {
@@ -66,7 +71,8 @@ public final class LDAPConnection {
             var credential = berval(
                 bv_len: ber_len_t(buffer.count),
                 bv_val: UnsafeMutableRawPointer(buffer.baseAddress!).assumingMemoryBound(to: CChar.self))
-            // LDAP_SASL_SIMPLE is a null mechanism.
+            // LDAP_SASL_SIMPLE is a null mechanism. The first bind connects (and hand-shakes).
+            trustaudit_guard_arm(handshakeGuard)
             return ldap_sasl_bind_s(handle, dn, nil, &credential, nil, nil, nil)
         }
         guard rc == LDAP_SUCCESS else { throw error(rc, .simpleBind) }
@@ -79,6 +85,7 @@ public final class LDAPConnection {
     /// Needs a plain ldap:// URI naming the DC by host name (the service ticket is for
     /// ldap/<that name>); AD and Samba refuse GSSAPI sealing inside TLS.
     public func saslGSSAPIBind() throws {
+        trustaudit_guard_arm(handshakeGuard)
         let rc = ldap_sasl_interactive_bind_s(
             handle, nil, "GSSAPI", nil, nil, UInt32(LDAP_SASL_QUIET), trustaudit_sasl_interact, nil)
         guard rc == LDAP_SUCCESS else { throw error(rc, .saslBind) }
@@ -345,15 +352,18 @@ public final class LDAPConnection {
     private func error(_ rc: Int32, _ operation: LDAPError.Operation) -> LDAPError {
         Self.error(
             from: handle, resultCode: rc, operation: operation, options: options, serverURI: serverURI,
-            wasBound: isBound)
+            wasBound: isBound, handshakeGuard: handshakeGuard)
     }
 
     // MARK: - Static helpers
 
     static let pagedResultsOID = "1.2.840.113556.1.4.319"
 
-    /// Creates and configures a handle. Frees it itself when configuration fails.
-    private static func makeHandle(options: LDAPConnectionOptions, uriList: String) throws -> OpaquePointer {
+    /// Creates and configures a handle, with the handshake guard installed. Frees it itself when
+    /// configuration fails.
+    private static func makeHandle(
+        options: LDAPConnectionOptions, uriList: String
+    ) throws -> (OpaquePointer, UnsafeMutablePointer<trustaudit_guard_t>?) {
         func fail(_ rc: Int32, _ reason: String, _ code: LDAPError.Code = .invalidURI) -> LDAPError {
             LDAPError(code, resultCode: rc, operation: .configure, serverURI: uriList, diagnosticMessage: reason)
         }
@@ -374,6 +384,9 @@ public final class LDAPConnection {
         ok = ok && ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &network) == LDAP_OPT_SUCCESS
         var operation = timeval(seconds: options.operationTimeout)
         ok = ok && ldap_set_option(ld, LDAP_OPT_TIMEOUT, &operation) == LDAP_OPT_SUCCESS
+        // Bounds the TLS handshake, which LDAP_OPT_NETWORK_TIMEOUT alone does not (see shim.h).
+        let handshakeGuard = ok ? trustaudit_guard_install(ld, options.networkTimeout) : nil
+        ok = ok && handshakeGuard != nil
         guard ok else {
             ldap_unbind_ext(ld, nil, nil)
             throw fail(LDAPError.ResultCode.paramError, "libldap refused a connection option", .other)
@@ -400,15 +413,21 @@ public final class LDAPConnection {
                     "could not set up TLS (is --ca-file a PEM file of CA certificates?)", .tlsFailure)
             }
         }
-        return ld
+        return (ld, handshakeGuard)
     }
 
     /// Builds the error for a failed call on `ld`, reading libldap's diagnostic message; for a
     /// failed connection it finds out why (see `ConnectionDiagnosis`).
     static func error(
         from ld: OpaquePointer, resultCode rc: Int32, operation: LDAPError.Operation,
-        options: LDAPConnectionOptions, serverURI: String, wasBound: Bool
+        options: LDAPConnectionOptions, serverURI: String, wasBound: Bool,
+        handshakeGuard: UnsafeMutablePointer<trustaudit_guard_t>? = nil
     ) -> LDAPError {
+        if rc != LDAP_SUCCESS, let handshakeGuard, handshakeGuard.pointee.timed_out != 0 {
+            // The guard cut a stalled handshake: no need to re-run the connection to find out why.
+            return handshakeTimeoutError(
+                handshakeGuard.pointee, operation: operation, options: options, serverURI: serverURI)
+        }
         var diagnostic = stringOption(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE)
         let matched = stringOption(ld, LDAP_OPT_MATCHED_DN)
         if !wasBound, rc == LDAPError.ResultCode.serverDown || rc == LDAPError.ResultCode.connectError {
@@ -417,12 +436,44 @@ public final class LDAPConnection {
                 diagnostic = useless ? found : "\(diagnostic!); \(found)"
             }
         }
+        if rc == LDAPError.ResultCode.timeout, diagnostic == nil, operation != .search {
+            // libldap's LDAP_OPT_TIMEOUT ran out waiting for the reply: say which reply.
+            let seconds = formatSeconds(options.operationTimeout)
+            diagnostic = "no answer to the \(operation.rawValue) request within \(seconds) s"
+        }
         let code = LDAPError.classify(
             resultCode: rc, operation: operation, usesTLS: options.usesTLS, wasBound: wasBound,
             diagnostic: diagnostic)
         return LDAPError(
             code, resultCode: rc, operation: operation, serverURI: serverURI, matchedDN: matched,
             diagnosticMessage: diagnostic)
+    }
+
+    /// The error for a TLS handshake the guard gave up on: the server (or whatever holds the
+    /// port) took the TCP connection but did not finish the handshake within the network timeout.
+    static func handshakeTimeoutError(
+        _ state: trustaudit_guard_t, operation: LDAPError.Operation, options: LDAPConnectionOptions,
+        serverURI: String
+    ) -> LDAPError {
+        var copy = state
+        let server = withUnsafeBytes(of: &copy.server) { raw in
+            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+        }
+        let seconds = formatSeconds(options.networkTimeout)
+        let waiting = state.timed_out_reading != 0 ? "sent no TLS reply" : "stopped taking data"
+        var message = "the server accepted the connection but did not complete the TLS handshake within \(seconds) s"
+        message += " (it \(waiting))"
+        // Name the server that stalled when the URI list names several.
+        if !server.isEmpty, serverURI.contains(" ") { message = "\(server): " + message }
+        return LDAPError(
+            .timeout, resultCode: LDAPError.ResultCode.timeout, operation: operation, serverURI: serverURI,
+            diagnosticMessage: message)
+    }
+
+    /// "3", "1.5": seconds for a message.
+    static func formatSeconds(_ seconds: Double) -> String {
+        if seconds == seconds.rounded(), abs(seconds) < 1e9 { return String(Int(seconds)) }
+        return String((seconds * 10).rounded() / 10)
     }
 
     private static func stringOption(_ ld: OpaquePointer, _ option: Int32) -> String? {

@@ -170,6 +170,15 @@ extension LDAPError {
             return
                 "Could not connect; check the host name and port in the URI, firewalls and VPN, and --network-timeout."
         case .timeout:
+            if lowered.contains("tls handshake") {
+                return
+                    "Something took the TCP connection but never finished TLS: check that the port serves "
+                    + (operation == .startTLS || !usesLDAPS
+                        ? "plain LDAP with StartTLS (389)"
+                        : "LDAPS (636, or 3269 for the Global Catalog)")
+                    + ", that the domain controller is healthy and no proxy or firewall holds the connection;"
+                    + " raise --network-timeout for a slow link."
+            }
             return
                 "The domain controller did not answer in time; raise --timeout or --network-timeout, or search a smaller --base."
         case .tlsFailure:
