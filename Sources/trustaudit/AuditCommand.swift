@@ -8,7 +8,8 @@ import Reporting
 enum AuditCommand {
     static let name = "trustaudit audit"
 
-    static let options: [OptionSpec] = fileOptions + LiveSourceOptions.options + reportOptions
+    static let options: [OptionSpec] =
+        fileOptions + LiveSourceOptions.options + reportOptions + MailOptions.options
 
     static let fileOptions: [OptionSpec] = [
         OptionSpec(name: "--ldif", valueName: "FILE", help: "audit an LDIF export (ldapsearch -LLL or ldifde -f)"),
@@ -51,6 +52,9 @@ enum AuditCommand {
 
                 Audit and reports:
                 \(helpText(for: reportOptions))
+
+                Mail the reports once they are written (exit 5 when the mail is not delivered):
+                \(helpText(for: MailOptions.options))
                 """)
             return .success
         }
@@ -148,6 +152,8 @@ enum AuditCommand {
             return .reportNotWritten
         }
 
+        // A history that cannot be kept is exit 4, but the reports are written: the mail still goes.
+        var historyFailed = false
         if let keepDays = settings.keepDays {
             do {
                 try ReportHistory.keep(
@@ -155,7 +161,7 @@ enum AuditCommand {
                     generatedAt: result.summary.generatedAt, in: settings.outputDirectory, keepDays: keepDays)
             } catch {
                 printError("\(name): the reports were written, but the history was not kept: \(error)")
-                return .reportNotWritten
+                historyFailed = true
             }
         }
 
@@ -165,6 +171,16 @@ enum AuditCommand {
         if !settings.quiet || atThreshold {
             print(summaryLine(result, written: written, changes: changes))
         }
+
+        // Mailed last, from the files just written; a mail that does not go out leaves them in place.
+        if let mail = settings.mail {
+            let delivered = MailOptions.deliver(
+                mail, result: result, changes: changes, written: written, outputDirectory: settings.outputDirectory,
+                template: writer.template, formats: settings.formats, quiet: settings.quiet)
+            if historyFailed { return .reportNotWritten }
+            if !delivered { return .mailNotDelivered }
+        }
+        if historyFailed { return .reportNotWritten }
         return atThreshold ? .findingsAtThreshold : .success
     }
 
@@ -202,7 +218,7 @@ struct AuditSettings {
     var inventory: Inventory?
     var outputDirectory: URL
     var formats: Set<ReportFormat>
-    /// Nil when no HTML report was asked for: a JSON-only cron job needs no templates.
+    /// Nil when neither an HTML report nor a mail was asked for: a JSON-only cron job needs no templates.
     var templatesDirectory: URL?
     var now: Date
     var failOn: Severity?
@@ -211,6 +227,8 @@ struct AuditSettings {
     var baselinePath: String?
     /// `--keep`: days of dated findings.json copies to keep in OUTPUT/history/; nil keeps no history.
     var keepDays: Int?
+    /// `--mail-to` and friends; nil sends no mail.
+    var mail: MailOptions.Settings?
 
     init(_ parsed: ParsedArguments) throws {
         let command = AuditCommand.name
@@ -218,6 +236,8 @@ struct AuditSettings {
             throw UsageError(message: "\(command): unexpected argument '\(stray)'. See '\(command) --help'.")
         }
         quiet = parsed.has("--quiet")
+        // Mail settings first: a mistyped address is a usage error before any password prompt or read.
+        mail = try MailOptions.settings(parsed)
         let live = try LiveSourceOptions.settings(parsed, quiet: quiet)
         switch (parsed.value("--ldif"), live) {
         case (let path?, nil):
@@ -252,7 +272,9 @@ struct AuditSettings {
             formats = Set(ReportFormat.allCases)
         }
 
-        templatesDirectory = formats.contains(.html) ? try Self.findTemplates(parsed.value("--templates")) : nil
+        // The mail's HTML body is report.html, so mailing needs the templates even without html in --format.
+        templatesDirectory =
+            formats.contains(.html) || mail != nil ? try Self.findTemplates(parsed.value("--templates")) : nil
 
         if let text = parsed.value("--now") {
             guard let date = Self.parseTime(text) else {
@@ -319,6 +341,17 @@ struct AuditSettings {
         return day.date(from: text)
     }
 
+    /// The running binary, symlinks resolved. Not argv[0]: run from cron through PATH it is a bare
+    /// `trustaudit`, which names nothing in the working directory.
+    static func executableURL() -> URL {
+        #if os(Linux)
+            if let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
+                return URL(fileURLWithPath: path)
+            }
+        #endif
+        return (Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])).resolvingSymlinksInPath()
+    }
+
     /// The templates a user edits live beside the checkout or the installed binary; look where they would be.
     static func findTemplates(_ explicit: String?) throws -> URL {
         let fileManager = FileManager.default
@@ -337,7 +370,7 @@ struct AuditSettings {
             candidates.append(URL(fileURLWithPath: fromEnvironment, isDirectory: true))
         }
         candidates.append(URL(fileURLWithPath: "Templates", isDirectory: true))
-        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        let executable = executableURL().deletingLastPathComponent()
         candidates.append(executable.appendingPathComponent("../share/trustaudit/Templates").standardizedFileURL)
         // A `swift build` binary lives in .build/<config>/ (or .build/<triple>/<config>/) under the checkout.
         for up in ["../..", "../../.."] {

@@ -12,6 +12,8 @@ enum ExitCode: Int32 {
     case sourceUnreadable = 3
     /// A report could not be written; the previous reports are untouched.
     case reportNotWritten = 4
+    /// The reports were written, but the `--mail-to` mail was not delivered.
+    case mailNotDelivered = 5
 }
 
 let version = "0.1.0"
@@ -27,7 +29,8 @@ let topLevelHelp = """
       trustaudit --version
 
     Exit codes: 0 audit ran, 1 findings at or above --fail-on, 2 usage or configuration error,
-    3 source could not be read, 4 a report could not be written.
+    3 source could not be read, 4 a report could not be written, 5 reports written but the
+    mail was not delivered.
     """
 
 func run(_ arguments: [String]) -> ExitCode {

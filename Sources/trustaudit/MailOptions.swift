@@ -1,0 +1,329 @@
+import Audit
+import Delivery
+import Foundation
+import Reporting
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// The command-line side of mailing the reports: who gets them, and how the mail leaves the host.
+///
+/// Everything is checked before the source is read (a typo in an address is exit 2, not a failure
+/// after a ten-minute domain read); the mail is sent only after the reports are on disk, and a mail
+/// that cannot be delivered is exit 5 with the reports left in place. Like the LDAP password, the
+/// SMTP password never comes from argv and is never printed.
+enum MailOptions {
+    static let options: [OptionSpec] = [
+        OptionSpec(
+            name: "--mail-to", valueName: "LIST", help: "mail the report to these addresses (a@x,b@y) after writing it"),
+        OptionSpec(
+            name: "--mail-from", valueName: "ADDRESS", help: "the sender (default: trustaudit@ this host's name)"),
+        OptionSpec(
+            name: "--mail-subject", valueName: "TEXT",
+            help: "the subject (default: TrustAudit DOMAIN: 3 high, 5 medium findings (2 new))"),
+        OptionSpec(name: "--mail-only-on-findings", valueName: nil, help: "send no mail when the audit found nothing"),
+        OptionSpec(
+            name: "--sendmail", valueName: "PATH",
+            help: "hand the mail to this sendmail -t (default: /usr/sbin/sendmail)"),
+        OptionSpec(name: "--smtp", valueName: "HOST:PORT", help: "deliver by SMTP to this server instead of sendmail"),
+        OptionSpec(
+            name: "--smtp-security", valueName: "MODE",
+            help: "starttls (default, port 587), tls (port 465) or none (port 25)"),
+        OptionSpec(
+            name: "--smtp-user", valueName: "NAME", help: "log in (AUTH PLAIN/LOGIN, over TLS only) as this user"),
+        OptionSpec(
+            name: "--smtp-password-file", valueName: "FILE",
+            help: "the SMTP password, first line of FILE (else $TRUSTAUDIT_SMTP_PASSWORD)"),
+        OptionSpec(
+            name: "--smtp-ca-file", valueName: "FILE",
+            help: "trust this CA (PEM) for the SMTP server's certificate (default: the system store)"),
+    ]
+
+    static let defaultSendmail = "/usr/sbin/sendmail"
+
+    /// How the message leaves this host.
+    enum Route {
+        case sendmail(SendmailTransport)
+        case smtp(SMTPTransport)
+
+        var transport: any MailTransport {
+            switch self {
+            case .sendmail(let transport): return transport
+            case .smtp(let transport): return transport
+            }
+        }
+
+        var description: String {
+            switch self {
+            case .sendmail(let transport): return "\(transport.path) -t"
+            case .smtp(let transport):
+                let host = transport.host.contains(":") ? "[\(transport.host)]" : transport.host
+                return "SMTP \(host):\(transport.port)"
+            }
+        }
+    }
+
+    /// The checked mail settings of one run.
+    struct Settings {
+        var recipients: [MailAddress]
+        var sender: MailAddress
+        var subject: String?
+        var onlyOnFindings: Bool
+        var route: Route
+    }
+
+    /// Builds the mail settings, or nil when no `--mail-to` was given.
+    static func settings(_ parsed: ParsedArguments) throws -> Settings? {
+        let command = AuditCommand.name
+        guard let list = parsed.value("--mail-to") else {
+            for name in options.map(\.name) where parsed.has(name) {
+                throw UsageError(
+                    message: "\(command): \(name) only applies when mailing the report; add --mail-to ADDRESS.")
+            }
+            return nil
+        }
+        let recipients: [MailAddress]
+        do {
+            recipients = try MailAddress.list(list)
+        } catch {
+            throw UsageError(message: "\(command): --mail-to \(error)")
+        }
+
+        let sender: MailAddress
+        if let text = parsed.value("--mail-from") {
+            do {
+                sender = try MailAddress(text)
+            } catch {
+                throw UsageError(message: "\(command): --mail-from \(error)")
+            }
+        } else {
+            sender = try defaultSender()
+        }
+
+        let subject = parsed.value("--mail-subject")
+        if let subject {
+            if subject.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+                throw UsageError(
+                    message: "\(command): --mail-subject may not hold line breaks or other control characters.")
+            }
+            if subject.trimmingCharacters(in: .whitespaces).isEmpty {
+                throw UsageError(message: "\(command): --mail-subject is empty; leave it out for the default subject.")
+            }
+        }
+
+        let route: Route
+        if let server = parsed.value("--smtp") {
+            if parsed.has("--sendmail") {
+                throw UsageError(message: "\(command): give either --sendmail PATH or --smtp HOST:PORT, not both.")
+            }
+            route = .smtp(try smtpTransport(server, parsed))
+        } else {
+            for name in ["--smtp-security", "--smtp-user", "--smtp-password-file", "--smtp-ca-file"]
+            where parsed.has(name) {
+                throw UsageError(message: "\(command): \(name) only applies to --smtp HOST:PORT.")
+            }
+            let path = parsed.value("--sendmail") ?? defaultSendmail
+            guard access(path, X_OK) == 0 else {
+                let reason =
+                    access(path, F_OK) == 0
+                    ? "is not executable"
+                    : "does not exist; install an MTA (postfix, msmtp-mta, ssmtp) or deliver with --smtp HOST:PORT"
+                throw UsageError(message: "\(command): cannot mail the report: sendmail program \(path) \(reason).")
+            }
+            route = .sendmail(SendmailTransport(path: path))
+        }
+        return Settings(
+            recipients: recipients, sender: sender, subject: subject,
+            onlyOnFindings: parsed.has("--mail-only-on-findings"),
+            route: route)
+    }
+
+    static func smtpTransport(_ server: String, _ parsed: ParsedArguments) throws -> SMTPTransport {
+        let command = AuditCommand.name
+        var security = SMTPTransport.Security.startTLS
+        if let text = parsed.value("--smtp-security") {
+            guard let value = SMTPTransport.Security(rawValue: text.lowercased()) else {
+                throw UsageError(message: "\(command): --smtp-security '\(text)' is not one of starttls, tls, none.")
+            }
+            security = value
+        }
+        guard let (host, port) = hostAndPort(server) else {
+            throw UsageError(
+                message: "\(command): --smtp '\(server)' is not HOST:PORT (mail.corp.example:587, [2001:db8::25]:25).")
+        }
+
+        var username: String?
+        var password: [UInt8]?
+        if let user = parsed.value("--smtp-user") {
+            if user.isEmpty || user.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+                throw UsageError(message: "\(command): --smtp-user may not be empty or hold control characters.")
+            }
+            if security == .none {
+                throw UsageError(
+                    message:
+                        "\(command): refusing to send the SMTP password over an unencrypted connection (--smtp-security none); use starttls (port 587) or tls (port 465)."
+                )
+            }
+            username = user
+            password = try smtpPassword(parsed)
+        } else if parsed.has("--smtp-password-file") {
+            throw UsageError(message: "\(command): --smtp-password-file needs --smtp-user.")
+        }
+
+        let caFile = parsed.value("--smtp-ca-file")
+        if let caFile {
+            if security == .none {
+                throw UsageError(
+                    message: "\(command): --smtp-ca-file needs TLS; it does nothing with --smtp-security none.")
+            }
+            if !FileManager.default.isReadableFile(atPath: caFile) {
+                throw UsageError(message: "\(command): --smtp-ca-file \(caFile) cannot be read.")
+            }
+        }
+        return SMTPTransport(
+            host: host, port: port, security: security, caFile: caFile, username: username, password: password)
+    }
+
+    /// `host:port`, `[v6]:port`, or a bare host (the port then follows the security mode).
+    static func hostAndPort(_ text: String) -> (String, Int?)? {
+        func port(_ digits: Substring) -> Int? {
+            guard let value = Int(digits), (1...65535).contains(value), digits.allSatisfy(\.isASCII) else { return nil }
+            return value
+        }
+        func validHost(_ host: Substring) -> Bool {
+            !host.isEmpty
+                && host.unicodeScalars.allSatisfy {
+                    $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "." || $0 == "_")
+                }
+        }
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]") else { return nil }
+            let host = text[text.index(after: text.startIndex)..<close]
+            var address = in6_addr()
+            guard inet_pton(AF_INET6, String(host), &address) == 1 else { return nil }
+            let rest = text[text.index(after: close)...]
+            if rest.isEmpty { return (String(host), nil) }
+            guard rest.hasPrefix(":"), let value = port(rest.dropFirst()) else { return nil }
+            return (String(host), value)
+        }
+        let pieces = text.split(separator: ":", omittingEmptySubsequences: false)
+        switch pieces.count {
+        case 1 where validHost(pieces[0]): return (String(pieces[0]), nil)
+        case 2 where validHost(pieces[0]):
+            guard let value = port(pieces[1]) else { return nil }
+            return (String(pieces[0]), value)
+        default: return nil
+        }
+    }
+
+    /// The SMTP password from the file or the environment; never from argv, never a prompt (mail is for cron).
+    static func smtpPassword(_ parsed: ParsedArguments) throws -> [UInt8] {
+        let command = AuditCommand.name
+        if let path = parsed.value("--smtp-password-file") {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw UsageError(message: "\(command): --smtp-password-file \(path) cannot be read.")
+            }
+            if let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+                let mode = attributes[.posixPermissions] as? Int, mode & 0o077 != 0
+            {
+                printError(
+                    "trustaudit: warning: \(path) is readable by other users (mode \(String(mode, radix: 8))); chmod 600 it."
+                )
+            }
+            let password = LiveSourceOptions.firstLine(Array(data))
+            guard !password.isEmpty else {
+                throw UsageError(message: "\(command): --smtp-password-file \(path) is empty.")
+            }
+            return password
+        }
+        if let fromEnvironment = ProcessInfo.processInfo.environment["TRUSTAUDIT_SMTP_PASSWORD"],
+            !fromEnvironment.isEmpty
+        {
+            return Array(fromEnvironment.utf8)
+        }
+        throw UsageError(
+            message:
+                "\(command): no password for --smtp-user: give --smtp-password-file FILE or set TRUSTAUDIT_SMTP_PASSWORD."
+        )
+    }
+
+    /// `trustaudit@<this host's name>`, qualified through the resolver when the name is short.
+    static func defaultSender() throws -> MailAddress {
+        var buffer = [CChar](repeating: 0, count: 256)
+        var name =
+            gethostname(&buffer, buffer.count - 1) == 0
+            ? String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
+        if !name.contains(".") && !name.isEmpty {
+            var hints = addrinfo()
+            hints.ai_flags = AI_CANONNAME
+            var info: UnsafeMutablePointer<addrinfo>?
+            if getaddrinfo(name, nil, &hints, &info) == 0, let info {
+                // Freed right here; the canonical name is copied out first.
+                if let canonical = info.pointee.ai_canonname.map({ String(cString: $0) }), canonical.contains(".") {
+                    name = canonical
+                }
+                freeaddrinfo(info)
+            }
+        }
+        do {
+            return try MailAddress(address: "trustaudit@\(name)")
+        } catch {
+            throw UsageError(
+                message:
+                    "\(AuditCommand.name): this host's name '\(name)' makes no valid sender address; pass --mail-from ADDRESS."
+            )
+        }
+    }
+
+    // MARK: Sending
+
+    /// Mails the written reports; returns false (after saying why on stderr) when the mail was not delivered.
+    static func deliver(
+        _ settings: Settings, result: AuditResult, changes: FindingChanges?, written: [URL], outputDirectory: URL,
+        template: Template?, formats: Set<ReportFormat>, quiet: Bool
+    ) -> Bool {
+        let command = AuditCommand.name
+        if settings.onlyOnFindings && result.findings.isEmpty {
+            if !quiet { print("trustaudit: no findings, so no mail was sent (--mail-only-on-findings).") }
+            return true
+        }
+        do {
+            // findings.csv, the per-rule CSVs, then computers.csv: written already lists them so.
+            var candidates = written.filter { $0.pathExtension == "csv" }
+            if candidates.isEmpty { candidates = written.filter { $0.lastPathComponent == ReportFormat.json.fileName } }
+            let files = try candidates.map { url in
+                let attributes = try FileManager.default.attributesOfItem(atPath: url.path)
+                return MailReport.File(
+                    name: url.lastPathComponent, path: url.path, byteCount: (attributes[.size] as? Int) ?? 0)
+            }
+            let report = try MailReport(
+                result: result, changes: changes, files: files, outputDirectory: outputDirectory.path + "/",
+                template: template, formats: formats, subject: settings.subject)
+            let attachments: [MailMessage.Attachment] = try report.attached.map { file in
+                let data = try Data(contentsOf: URL(fileURLWithPath: file.path))
+                let type = file.name.hasSuffix(".csv") ? "text/csv; charset=utf-8" : "application/json"
+                return (fileName: file.name, contentType: type, data: Array(data))
+            }
+            let message = try MailMessage(
+                from: settings.sender, to: settings.recipients, subject: report.subject, textBody: report.textBody,
+                htmlBody: report.htmlBody, attachments: attachments)
+            try settings.route.transport.send(
+                message.rendered(), from: settings.sender.address, to: settings.recipients.map(\.address))
+            if !quiet {
+                print(
+                    "trustaudit: mailed \"\(report.subject)\" to \(settings.recipients.map(\.address).joined(separator: ", ")) through \(settings.route.description)."
+                )
+            }
+            return true
+        } catch {
+            printError("\(command): the reports were written, but the mail was not delivered: \(error)")
+            printError(
+                "The reports are in \(outputDirectory.path); nothing was mailed to \(settings.recipients.map(\.address).joined(separator: ", "))."
+            )
+            return false
+        }
+    }
+}

@@ -1,0 +1,281 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// A tool a mail test needs is missing (Python, aiosmtpd, openssl); the test skips, or fails under CI=true.
+public struct MailToolUnavailable: Error, CustomStringConvertible {
+    public let reason: String
+    public var description: String { reason }
+}
+
+/// The programs the mail tests drive, found once: a Python 3 (with aiosmtpd for the receiver) and openssl.
+///
+///     TRUSTAUDIT_TEST_PYTHON=/usr/bin/python3   a Python 3 with aiosmtpd (found by probing otherwise)
+public enum MailTestTools {
+    private static let candidates: [String] = {
+        let environment = ProcessInfo.processInfo.environment
+        var candidates = ["/usr/bin/python3", "/usr/local/bin/python3"]
+        if let configured = environment["TRUSTAUDIT_TEST_PYTHON"] { candidates.insert(configured, at: 0) }
+        candidates += (environment["PATH"] ?? "").split(separator: ":").map { "\($0)/python3" }
+        return candidates.filter { FileManager.default.isExecutableFile(atPath: $0) }
+    }()
+
+    /// Any Python 3: the `email` parser is in its standard library.
+    public static func python() throws -> String {
+        guard let first = candidates.first else {
+            throw MailToolUnavailable(reason: "no python3 found (set TRUSTAUDIT_TEST_PYTHON)")
+        }
+        return first
+    }
+
+    /// A Python 3 that can `import aiosmtpd` (Debian's python3-aiosmtpd is in /usr/bin/python3 only).
+    public static func pythonWithAiosmtpd() throws -> String {
+        for candidate in candidates where (try? run(candidate, ["-c", "import aiosmtpd"]))?.status == 0 {
+            return candidate
+        }
+        throw MailToolUnavailable(
+            reason: "no python3 with aiosmtpd among \(candidates) (apt install python3-aiosmtpd)")
+    }
+
+    public static func openssl() throws -> String {
+        guard
+            let path = ["/usr/bin/openssl", "/usr/local/bin/openssl"].first(where: FileManager.default.isExecutableFile)
+        else { throw MailToolUnavailable(reason: "no openssl program to make a test certificate") }
+        return path
+    }
+
+    /// Runs a program with `input` on stdin; returns its status, stdout and stderr.
+    @discardableResult
+    public static func run(_ executable: String, _ arguments: [String], input: [UInt8] = []) throws -> (
+        status: Int32, output: Data, errors: String
+    ) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        // Files, not pipes, for what it prints: it can never block on a full pipe while we write its input.
+        let capture = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "trustaudit-tool-\(UUID().uuidString)")
+        let stdoutURL = capture.appendingPathExtension("out")
+        let stderrURL = capture.appendingPathExtension("err")
+        for url in [stdoutURL, stderrURL] { _ = FileManager.default.createFile(atPath: url.path, contents: nil) }
+        defer {
+            try? FileManager.default.removeItem(at: stdoutURL)
+            try? FileManager.default.removeItem(at: stderrURL)
+        }
+        let stdin = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = try FileHandle(forWritingTo: stdoutURL)
+        process.standardError = try FileHandle(forWritingTo: stderrURL)
+        try process.run()
+        try stdin.fileHandleForWriting.write(contentsOf: input)
+        try stdin.fileHandleForWriting.close()
+        process.waitUntilExit()
+        let output = try Data(contentsOf: stdoutURL)
+        let errors = try Data(contentsOf: stderrURL)
+        return (process.terminationStatus, output, String(decoding: errors, as: UTF8.self))
+    }
+}
+
+/// Python's `email` parser (policy.default) on a message, reporting what it saw as JSON.
+public enum MailParser {
+    static let script = #"""
+        import sys, json, base64, email, email.policy
+        raw = sys.stdin.buffer.read()
+        msg = email.message_from_bytes(raw, policy=email.policy.default)
+        defects = []
+        for part in msg.walk():
+            defects += [type(d).__name__ for d in part.defects]
+        def text(kind):
+            body = msg.get_body((kind,))
+            return body.get_content() if body is not None else None
+        print(json.dumps({
+            "subject": str(msg["subject"]),
+            "from": [a.addr_spec for a in msg["from"].addresses],
+            "to": [a.addr_spec for a in msg["to"].addresses],
+            "date": str(msg["date"]), "messageID": str(msg["message-id"]),
+            "contentTypes": [p.get_content_type() for p in msg.walk()], "defects": defects,
+            "text": text("plain"), "html": text("html"),
+            "attachments": [[a.get_filename(), a.get_content_type(), base64.b64encode(a.get_payload(decode=True)).decode()]
+                            for a in msg.iter_attachments()],
+        }))
+        """#
+
+    /// The parsed message: subject, from, to, date, messageID, contentTypes, defects, text, html,
+    /// and attachments as [name, content type, base64 of the bytes].
+    public static func parse(_ message: [UInt8]) throws -> [String: Any] {
+        let result = try MailTestTools.run(MailTestTools.python(), ["-c", script], input: message)
+        guard result.status == 0, let json = try JSONSerialization.jsonObject(with: result.output) as? [String: Any]
+        else {
+            throw MailToolUnavailable(reason: "the Python email parser failed: \(result.errors)")
+        }
+        return json
+    }
+
+    /// The attachments of a parsed message: file name and decoded bytes.
+    public static func attachments(_ parsed: [String: Any]) -> [(name: String, data: Data)] {
+        (parsed["attachments"] as? [[String]] ?? []).map { ($0[0], Data(base64Encoded: $0[2]) ?? Data()) }
+    }
+}
+
+/// A real SMTP server on 127.0.0.1 for one test: Python's aiosmtpd offering STARTTLS (a throwaway CA
+/// and a certificate for `localhost`) and, after it, AUTH PLAIN/LOGIN for one user; it refuses
+/// `reject@...` with 550. Each accepted message is saved as `NNN.eml` with its envelope in `NNN.json`.
+/// The server exits when its stdin closes, so a crashed test leaves nothing running.
+public final class MailReceiver {
+    public static let user = "audit"
+    public static let password = "Corr3ct-h0rse"
+
+    public let directory: URL
+    public let mailDirectory: URL
+    /// The CA that issued the server's certificate.
+    public let caFile: String
+    public private(set) var port = 0
+    private let process = Process()
+    private let input = Pipe()
+    private let output = Pipe()
+
+    public init() throws {
+        let python = try MailTestTools.pythonWithAiosmtpd()
+        let openssl = try MailTestTools.openssl()
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "trustaudit-mail-\(UUID().uuidString)")
+        mailDirectory = directory.appendingPathComponent("mail")
+        try FileManager.default.createDirectory(at: mailDirectory, withIntermediateDirectories: true)
+        let directory = self.directory
+        func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+        caFile = path("ca.pem")
+
+        try "subjectAltName=DNS:localhost\nbasicConstraints=critical,CA:FALSE\nextendedKeyUsage=serverAuth\n".write(
+            toFile: path("server.ext"), atomically: true, encoding: .utf8)
+        let key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        for arguments in [
+            ["req", "-x509"] + key + [
+                "-keyout", path("ca.key"), "-out", caFile, "-days", "2", "-subj", "/CN=TrustAudit Test CA",
+            ],
+            ["req"] + key + ["-keyout", path("server.key"), "-out", path("server.csr"), "-subj", "/CN=localhost"],
+            [
+                "x509", "-req", "-in", path("server.csr"), "-CA", caFile, "-CAkey", path("ca.key"), "-CAcreateserial",
+                "-out", path("server.pem"), "-days", "2", "-extfile", path("server.ext"),
+            ],
+        ] {
+            let result = try MailTestTools.run(openssl, arguments)
+            guard result.status == 0 else {
+                throw MailToolUnavailable(reason: "openssl \(arguments[0]) failed: \(result.errors)")
+            }
+        }
+        try Self.script.write(toFile: path("receiver.py"), atomically: true, encoding: .utf8)
+
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = [
+            "-u", path("receiver.py"), mailDirectory.path, path("server.pem"), path("server.key"), Self.user,
+            Self.password,
+        ]
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try process.run()
+
+        let line = readLine(timeout: 20)
+        let words = line?.split(separator: " ") ?? []
+        guard words.count == 2, words[0] == "READY", let plain = Int(words[1]) else {
+            stop()
+            throw MailToolUnavailable(reason: "the aiosmtpd receiver did not start (said \(line ?? "nothing"))")
+        }
+        port = plain
+    }
+
+    deinit { stop() }
+
+    public func stop() {
+        try? input.fileHandleForWriting.close()
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// The messages received so far, oldest first: the raw bytes and the envelope (mailFrom,
+    /// rcptTos, tls, login).
+    public func messages() throws -> [(raw: [UInt8], envelope: [String: Any])] {
+        let names = try FileManager.default.contentsOfDirectory(atPath: mailDirectory.path)
+            .filter { $0.hasSuffix(".eml") }.sorted()
+        return try names.map { name in
+            let base = mailDirectory.appendingPathComponent(String(name.dropLast(4)))
+            let raw = try Data(contentsOf: base.appendingPathExtension("eml"))
+            let envelope = try JSONSerialization.jsonObject(with: Data(contentsOf: base.appendingPathExtension("json")))
+            return (Array(raw), envelope as? [String: Any] ?? [:])
+        }
+    }
+
+    private func readLine(timeout: Double) -> String? {
+        let descriptor = output.fileHandleForReading.fileDescriptor
+        var collected: [UInt8] = []
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            var watch = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            guard poll(&watch, 1, 200) > 0 else { continue }
+            var byte: UInt8 = 0
+            guard read(descriptor, &byte, 1) == 1 else { return nil }
+            if byte == 10 { return String(decoding: collected, as: UTF8.self) }
+            collected.append(byte)
+        }
+        return nil
+    }
+
+    static let script = #"""
+        import asyncio, json, os, ssl, sys, threading
+        from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
+
+        outdir, certfile, keyfile, user, password = sys.argv[1:6]
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(certfile, keyfile)
+        count = [0]
+
+        class Handler:
+            async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+                if address.lower().startswith("reject@"):
+                    return "550 5.1.1 <%s>: Recipient address rejected: User unknown" % address
+                envelope.rcpt_tos.append(address)
+                return "250 2.1.5 Ok"
+
+            async def handle_DATA(self, server, session, envelope):
+                count[0] += 1
+                base = os.path.join(outdir, "%03d" % count[0])
+                with open(base + ".json", "w") as f:
+                    json.dump({"mailFrom": envelope.mail_from, "rcptTos": envelope.rcpt_tos,
+                               "tls": session.ssl is not None,
+                               "login": getattr(session, "trustaudit_login", None)}, f)
+                with open(base + ".tmp", "wb") as f:
+                    f.write(envelope.original_content)
+                os.rename(base + ".tmp", base + ".eml")
+                return "250 2.0.0 Ok: queued as %03d" % count[0]
+
+        def authenticator(server, session, envelope, mechanism, auth_data):
+            ok = (isinstance(auth_data, LoginPassword) and auth_data.login == user.encode()
+                  and auth_data.password == password.encode())
+            if ok:
+                session.trustaudit_login = user
+            return AuthResult(success=ok, handled=False)
+
+        async def main():
+            loop = asyncio.get_running_loop()
+            server = await loop.create_server(
+                lambda: SMTP(Handler(), hostname="receiver.test", decode_data=False, authenticator=authenticator,
+                             tls_context=context),
+                "127.0.0.1", 0)
+            print("READY %d" % server.sockets[0].getsockname()[1], flush=True)
+            await asyncio.Event().wait()
+
+        def exit_when_stdin_closes():
+            sys.stdin.buffer.read()
+            os._exit(0)
+
+        threading.Thread(target=exit_when_stdin_closes, daemon=True).start()
+        asyncio.run(main())
+        """#
+}
