@@ -50,14 +50,56 @@ public struct AuditContext: Sendable {
     /// `2026-05-28` in UTC: dates in messages are days, the precision an admin acts on.
     public static func day(_ time: FileTime) -> String {
         let (year, month, day, _) = civil(time)
-        return pad(year, 4) + "-" + pad(month, 2) + "-" + pad(day, 2)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(10)
+        appendPadded(year, 4, to: &bytes)
+        bytes.append(UInt8(ascii: "-"))
+        appendPadded(month, 2, to: &bytes)
+        bytes.append(UInt8(ascii: "-"))
+        appendPadded(day, 2, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// `2026-05-28T10:15:02Z`, for details an admin may correlate with event logs.
     public static func timestamp(_ time: FileTime) -> String {
         let (year, month, day, seconds) = civil(time)
-        return pad(year, 4) + "-" + pad(month, 2) + "-" + pad(day, 2) + "T" + pad(seconds / 3600, 2) + ":"
-            + pad(seconds / 60 % 60, 2) + ":" + pad(seconds % 60, 2) + "Z"
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(20)
+        appendPadded(year, 4, to: &bytes)
+        bytes.append(UInt8(ascii: "-"))
+        appendPadded(month, 2, to: &bytes)
+        bytes.append(UInt8(ascii: "-"))
+        appendPadded(day, 2, to: &bytes)
+        bytes.append(UInt8(ascii: "T"))
+        appendPadded(seconds / 3600, 2, to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
+        appendPadded(seconds / 60 % 60, 2, to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
+        appendPadded(seconds % 60, 2, to: &bytes)
+        bytes.append(UInt8(ascii: "Z"))
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends `value` in decimal, zero-padded on the left to `width` digits, as `pad` did with Strings.
+    private static func appendPadded(_ value: Int, _ width: Int, to bytes: inout [UInt8]) {
+        guard value >= 0 else {
+            // Negative years are out of any real range; keep the String path's exact output.
+            bytes.append(contentsOf: pad(value, width).utf8)
+            return
+        }
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        var rest = value
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            repeat {
+                buffer[count] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+                count += 1
+            } while rest > 0
+            if count < width { for _ in count..<width { bytes.append(UInt8(ascii: "0")) } }
+            for index in stride(from: count - 1, through: 0, by: -1) { bytes.append(buffer[index]) }
+        }
     }
 
     /// Calendar date and second of day in UTC, without a formatter: this runs once per account

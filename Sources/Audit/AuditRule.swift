@@ -29,12 +29,26 @@ public enum AuditRules {
 enum Remediation {
     /// A PowerShell single-quoted literal: names and DNs come from the directory and may hold quotes.
     static func quoted(_ value: String) -> String {
-        "'" + value.replacingOccurrences(of: "'", with: "''") + "'"
+        if !value.utf8.contains(UInt8(ascii: "'")) { return "'" + value + "'" }
+        return "'" + value.replacingOccurrences(of: "'", with: "''") + "'"
+    }
+
+    /// `text` with `replacement` after every line feed; ASCII text is done bytewise, anything else
+    /// through Foundation exactly as before.
+    static func indentingContinuationLines(_ text: String, with indent: String) -> String {
+        guard text.utf8.allSatisfy({ $0 < 0x80 }) else {
+            return text.replacingOccurrences(of: "\n", with: "\n" + indent)
+        }
+        return text.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\n" + indent)
     }
 
     /// A cmd.exe argument for setspn: quoted only when it needs to be.
     static func argument(_ value: String) -> String {
-        value.contains(where: { $0 == " " || $0 == "\"" || $0 == "&" || $0 == "|" || $0 == "<" || $0 == ">" || $0 == "^" })
+        // None of these bytes: no Character can be one of them either.
+        if !value.utf8.contains(where: { $0 == 0x20 || $0 == 0x22 || $0 == 0x26 || $0 == 0x7C || $0 == 0x3C || $0 == 0x3E || $0 == 0x5E }) {
+            return value
+        }
+        return value.contains(where: { $0 == " " || $0 == "\"" || $0 == "&" || $0 == "|" || $0 == "<" || $0 == ">" || $0 == "^" })
             ? "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : value
     }
 

@@ -3,34 +3,75 @@
 /// Values stay bytes because AD mixes text with binary (objectSid, objectGUID); each attribute is
 /// decoded by the model that knows its syntax. Names are kept lower-cased so lookups are
 /// case-insensitive, as LDAP attribute descriptions are.
+///
+/// Storage is compact because a million of these stream through an audit: all values sit back to
+/// back in one byte array, each tagged with its attribute (a small number for the audited
+/// attributes, an index into `otherNames` for the rest). `attributes` rebuilds the dictionary view.
 public struct DirectoryEntry: Sendable, Equatable {
     public var distinguishedName: String
-    /// Attribute name (lower-cased) to its values, in the order the source gave them.
-    public private(set) var attributes: [String: [[UInt8]]]
+    /// Every value's bytes, back to back, in the order the source gave them.
+    var storage: [UInt8] = []
+    /// One per value, in order.
+    var slots: [Slot] = []
+    /// Lower-cased names of attributes that are not among `AuditedAttributes`, in first-seen order.
+    var otherNames: [String] = []
+
+    /// The object decoded ahead of time on a reader thread; not part of the entry's value.
+    var predecoded: Predecoded = .none
+
+    enum Predecoded: Sendable {
+        case none
+        case object(DirectoryObject)
+        /// Decoded: not an object the audit cares about.
+        case notAudited
+    }
+
+    struct Slot: Sendable {
+        /// Below `AuditedAttributes.all.count`: that audited attribute; above: `otherNames[attribute - count]`.
+        var attribute: UInt16
+        var start: UInt32
+        var end: UInt32
+    }
 
     public init(distinguishedName: String, attributes: [String: [[UInt8]]] = [:]) {
         self.distinguishedName = distinguishedName
-        self.attributes = [:]
-        for (name, values) in attributes { self.attributes[name.lowercased(), default: []] += values }
+        for (name, values) in attributes {
+            let id = attributeID(forLowercased: name.lowercased())
+            for value in values { append(value, attribute: id) }
+        }
+    }
+
+    /// Attribute name (lower-cased) to its values, in the order the source gave them.
+    public var attributes: [String: [[UInt8]]] {
+        var result: [String: [[UInt8]]] = [:]
+        for slot in slots {
+            result[name(of: slot.attribute), default: []].append(Array(storage[Int(slot.start)..<Int(slot.end)]))
+        }
+        return result
     }
 
     /// Adds a value; the name is matched case-insensitively, and a ranged name
     /// (`servicePrincipalName;range=0-1499`) is folded into its base attribute.
     public mutating func append(_ value: [UInt8], to name: String) {
-        attributes[Self.baseName(of: name), default: []].append(value)
+        append(value, attribute: attributeID(forLowercased: Self.baseName(of: name)))
     }
 
     /// Adds many values at once (a whole ranged chunk, say).
     public mutating func append(contentsOf values: [[UInt8]], to name: String) {
-        attributes[Self.baseName(of: name), default: []].append(contentsOf: values)
+        let id = attributeID(forLowercased: Self.baseName(of: name))
+        for value in values { append(value, attribute: id) }
     }
 
     public func values(_ name: String) -> [[UInt8]] {
-        attributes[name.lowercased()] ?? []
+        guard let id = existingAttributeID(forLowercased: name.lowercased()) else { return [] }
+        return slots.lazy.filter { $0.attribute == id }.map { Array(self.storage[Int($0.start)..<Int($0.end)]) }
     }
 
     public func firstValue(_ name: String) -> [UInt8]? {
-        attributes[name.lowercased()]?.first
+        guard let id = existingAttributeID(forLowercased: name.lowercased()),
+            let slot = slots.first(where: { $0.attribute == id })
+        else { return nil }
+        return Array(storage[Int(slot.start)..<Int(slot.end)])
     }
 
     /// The values decoded as UTF-8 text; invalid sequences become U+FFFD rather than being dropped,
@@ -43,11 +84,53 @@ public struct DirectoryEntry: Sendable, Equatable {
         firstValue(name).map { String(decoding: $0, as: UTF8.self) }
     }
 
+    public static func == (lhs: DirectoryEntry, rhs: DirectoryEntry) -> Bool {
+        lhs.distinguishedName == rhs.distinguishedName && lhs.attributes == rhs.attributes
+    }
+
     /// Lower-cases the name and strips options such as `;range=0-1499` or `;binary`.
     static func baseName(of name: String) -> String {
         var lowered = name.lowercased()
-        if let semicolon = lowered.firstIndex(of: ";") { lowered = String(lowered[..<semicolon]) }
+        if let semicolon = lowered.utf8.firstIndex(of: UInt8(ascii: ";")) { lowered = String(lowered[..<semicolon]) }
         return lowered
+    }
+
+    // MARK: Compact storage
+
+    mutating func append(_ value: [UInt8], attribute: UInt16) {
+        let start = UInt32(storage.count)
+        storage.append(contentsOf: value)
+        slots.append(Slot(attribute: attribute, start: start, end: UInt32(storage.count)))
+    }
+
+    /// Records that the bytes appended to `storage` since `start` are one value of `attribute`.
+    mutating func closeValue(attribute: UInt16, start: Int) {
+        slots.append(Slot(attribute: attribute, start: UInt32(start), end: UInt32(storage.count)))
+    }
+
+    func name(of attribute: UInt16) -> String {
+        let known = AuditedAttributes.lowercasedList
+        return Int(attribute) < known.count ? known[Int(attribute)] : otherNames[Int(attribute) - known.count]
+    }
+
+    mutating func attributeID(forLowercased name: String) -> UInt16 {
+        if let id = existingAttributeID(forLowercased: name) { return id }
+        otherNames.append(name)
+        return UInt16(AuditedAttributes.lowercasedList.count + otherNames.count - 1)
+    }
+
+    func existingAttributeID(forLowercased name: String) -> UInt16? {
+        if let id = AuditedAttributes.idByLowercasedName[name] { return UInt16(id) }
+        if let index = otherNames.firstIndex(of: name) { return UInt16(AuditedAttributes.lowercasedList.count + index) }
+        return nil
+    }
+
+    /// Calls `body` with the bytes of one value; the buffer must not escape.
+    @inline(__always)
+    func withValue<R>(_ slot: Slot, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        try storage.withUnsafeBufferPointer { all in
+            try body(UnsafeBufferPointer(rebasing: all[Int(slot.start)..<Int(slot.end)]))
+        }
     }
 }
 
@@ -72,4 +155,50 @@ public enum AuditedAttributes {
     ]
     /// Lower-cased, for fast filtering while parsing.
     public static let lowercased: Set<String> = Set(all.map { $0.lowercased() })
+
+    /// `all` lower-cased, in the same order: the attribute numbers of `DirectoryEntry`'s storage.
+    static let lowercasedList: [String] = all.map { $0.lowercased() }
+    static let lowercasedUTF8: [[UInt8]] = lowercasedList.map { Array($0.utf8) }
+    static let idByLowercasedName: [String: Int] = Dictionary(
+        uniqueKeysWithValues: lowercasedList.enumerated().map { ($1, $0) })
+
+    // Attribute numbers, positions in `all`.
+    static let objectClass: UInt16 = 0
+    static let objectCategory: UInt16 = 1
+    static let samAccountName: UInt16 = 2
+    static let cn: UInt16 = 3
+    static let dnsHostName: UInt16 = 4
+    static let userAccountControl: UInt16 = 5
+    static let pwdLastSet: UInt16 = 6
+    static let lastLogonTimestamp: UInt16 = 7
+    static let servicePrincipalName: UInt16 = 8
+    static let operatingSystem: UInt16 = 9
+    static let operatingSystemVersion: UInt16 = 10
+
+    /// The number of the audited attribute spelt (in any case) by `name`, or nil.
+    static func id(ofName name: UnsafeBufferPointer<UInt8>) -> Int? {
+        let count = name.count
+        guard count < idsByLength.count else { return nil }
+        for id in idsByLength[count] {
+            let candidate = lowercasedUTF8[id]
+            var equal = true
+            for index in 0..<count where asciiLower(name[index]) != candidate[index] {
+                equal = false
+                break
+            }
+            if equal { return id }
+        }
+        return nil
+    }
+
+    /// Attribute numbers by the length of their name, so most other names are rejected at once.
+    private static let idsByLength: [[Int]] = {
+        var table = [[Int]](repeating: [], count: (lowercasedUTF8.map(\.count).max() ?? 0) + 1)
+        for (id, name) in lowercasedUTF8.enumerated() { table[name.count].append(id) }
+        return table
+    }()
+
+    @inline(__always) static func asciiLower(_ byte: UInt8) -> UInt8 {
+        byte >= 65 && byte <= 90 ? byte + 32 : byte
+    }
 }

@@ -60,61 +60,129 @@ public struct DirectoryObject: Sendable, Equatable {
     }
 
     public var isWindowsServer: Bool {
-        operatingSystem?.range(of: "windows server", options: .caseInsensitive) != nil
+        guard let operatingSystem else { return false }
+        if let found = Self.asciiContains(operatingSystem, "windows server") { return found }
+        return operatingSystem.range(of: "windows server", options: .caseInsensitive) != nil
     }
 
     public var isWindows: Bool {
-        operatingSystem?.range(of: "windows", options: .caseInsensitive) != nil
+        guard let operatingSystem else { return false }
+        if let found = Self.asciiContains(operatingSystem, "windows") { return found }
+        return operatingSystem.range(of: "windows", options: .caseInsensitive) != nil
+    }
+
+    /// A case-insensitive search in ASCII text; nil when `text` is not ASCII (Unicode case folding
+    /// is then left to Foundation).
+    private static func asciiContains(_ text: String, _ lowercasedNeedle: StaticString) -> Bool? {
+        var text = text
+        return text.withUTF8 { bytes -> Bool? in
+            for byte in bytes where byte >= 0x80 { return nil }
+            let needle = lowercasedNeedle.utf8Start
+            let length = lowercasedNeedle.utf8CodeUnitCount
+            guard bytes.count >= length else { return false }
+            outer: for start in 0...(bytes.count - length) {
+                for index in 0..<length where asciiLower(bytes[start + index]) != needle[index] { continue outer }
+                return true
+            }
+            return false
+        }
     }
 
     /// Decodes the objects the audit cares about; nil for everything else (users without SPNs,
     /// OUs, groups), which lets sources skip them cheaply.
     public init?(entry: DirectoryEntry) {
-        let classes = entry.values("objectClass")
-        let category = entry.firstValue("objectCategory")
-        let kind: Kind
-        if Self.contains(classes, "msds-groupmanagedserviceaccount")
-            || Self.categoryIs(category, "cn=ms-ds-group-managed-service-account")
-        {
-            kind = .groupManagedServiceAccount
-        } else if Self.contains(classes, "msds-managedserviceaccount")
-            || Self.categoryIs(category, "cn=ms-ds-managed-service-account")
-        {
-            kind = .managedServiceAccount
-        } else if Self.contains(classes, "computer") {
-            kind = .computer
-        } else if !entry.values("servicePrincipalName").isEmpty {
-            kind = .otherSPNHolder
-        } else {
+        switch entry.predecoded {
+        case .object(let object):
+            self = object
+            return
+        case .notAudited:
             return nil
+        case .none:
+            break
         }
-        self.kind = kind
-        distinguishedName = entry.distinguishedName
-        samAccountName = entry.string("sAMAccountName") ?? ""
-        commonName = entry.string("cn")
-        dnsHostName = entry.string("dNSHostName").flatMap { $0.isEmpty ? nil : $0 }
-        userAccountControl = entry.firstValue("userAccountControl").flatMap(UserAccountControl.init(ldapValue:))
-        passwordLastSet = entry.firstValue("pwdLastSet").flatMap(FileTime.init(ldapValue:))
-        lastLogonTimestamp = entry.firstValue("lastLogonTimestamp").flatMap(FileTime.init(ldapValue:))
-        servicePrincipalNames = entry.strings("servicePrincipalName").map(ServicePrincipalName.init)
-        operatingSystem = entry.string("operatingSystem")
-        operatingSystemVersion = entry.string("operatingSystemVersion")
+        // One pass over the values: the first value of each attribute, the classes, the SPNs.
+        typealias A = AuditedAttributes
+        var first = [Int](repeating: -1, count: 11)
+        var isComputer = false
+        var isGroupManaged = false
+        var isManaged = false
+        var spnSlots = 0
+        let slots = entry.slots
+        let decoded: DirectoryObject? = entry.storage.withUnsafeBufferPointer { storage -> DirectoryObject? in
+            @inline(__always) func bytes(_ slot: DirectoryEntry.Slot) -> UnsafeBufferPointer<UInt8> {
+                UnsafeBufferPointer(rebasing: storage[Int(slot.start)..<Int(slot.end)])
+            }
+            for (index, slot) in slots.enumerated() {
+                let attribute = slot.attribute
+                guard attribute < 11 else { continue }
+                if first[Int(attribute)] < 0 { first[Int(attribute)] = index }
+                if attribute == A.objectClass {
+                    let value = bytes(slot)
+                    if Self.equalsIgnoringCase(value, "msds-groupmanagedserviceaccount") { isGroupManaged = true }
+                    else if Self.equalsIgnoringCase(value, "msds-managedserviceaccount") { isManaged = true }
+                    else if Self.equalsIgnoringCase(value, "computer") { isComputer = true }
+                } else if attribute == A.servicePrincipalName {
+                    spnSlots += 1
+                }
+            }
+            func firstBytes(_ attribute: UInt16) -> UnsafeBufferPointer<UInt8>? {
+                let index = first[Int(attribute)]
+                return index < 0 ? nil : bytes(slots[index])
+            }
+            func firstString(_ attribute: UInt16) -> String? {
+                firstBytes(attribute).map { String(decoding: $0, as: UTF8.self) }
+            }
+            let category = firstBytes(A.objectCategory)
+            let kind: Kind
+            if isGroupManaged || Self.categoryIs(category, "cn=ms-ds-group-managed-service-account") {
+                kind = .groupManagedServiceAccount
+            } else if isManaged || Self.categoryIs(category, "cn=ms-ds-managed-service-account") {
+                kind = .managedServiceAccount
+            } else if isComputer {
+                kind = .computer
+            } else if spnSlots > 0 {
+                kind = .otherSPNHolder
+            } else {
+                return nil
+            }
+            var spns: [ServicePrincipalName] = []
+            if spnSlots > 0 {
+                spns.reserveCapacity(spnSlots)
+                for slot in slots where slot.attribute == A.servicePrincipalName {
+                    spns.append(ServicePrincipalName(bytes: bytes(slot)))
+                }
+            }
+            return DirectoryObject(
+                kind: kind, distinguishedName: entry.distinguishedName,
+                samAccountName: firstString(A.samAccountName) ?? "",
+                commonName: firstString(A.cn),
+                dnsHostName: firstString(A.dnsHostName).flatMap { $0.isEmpty ? nil : $0 },
+                userAccountControl: firstBytes(A.userAccountControl).flatMap(UserAccountControl.init(ldapBytes:)),
+                passwordLastSet: firstBytes(A.pwdLastSet).flatMap(FileTime.init(ldapBytes:)),
+                lastLogonTimestamp: firstBytes(A.lastLogonTimestamp).flatMap(FileTime.init(ldapBytes:)),
+                servicePrincipalNames: spns,
+                operatingSystem: firstString(A.operatingSystem),
+                operatingSystemVersion: firstString(A.operatingSystemVersion))
+        }
+        guard let decoded else { return nil }
+        self = decoded
     }
 
-    private static func contains(_ values: [[UInt8]], _ lowercasedName: String) -> Bool {
-        let target = Array(lowercasedName.utf8)
-        return values.contains { value in
-            value.count == target.count && zip(value, target).allSatisfy { asciiLower($0) == $1 }
-        }
+    private static func equalsIgnoringCase(_ value: UnsafeBufferPointer<UInt8>, _ lowercasedName: StaticString) -> Bool {
+        guard value.count == lowercasedName.utf8CodeUnitCount else { return false }
+        let target = lowercasedName.utf8Start
+        for index in 0..<value.count where asciiLower(value[index]) != target[index] { return false }
+        return true
     }
 
     /// objectCategory is a DN (`CN=ms-DS-Group-Managed-Service-Account,CN=Schema,...`); compare its first RDN.
-    private static func categoryIs(_ value: [UInt8]?, _ lowercasedRDN: String) -> Bool {
+    private static func categoryIs(_ value: UnsafeBufferPointer<UInt8>?, _ lowercasedRDN: StaticString) -> Bool {
         guard let value else { return false }
-        let target = Array(lowercasedRDN.utf8)
-        guard value.count >= target.count else { return false }
-        for index in 0..<target.count where asciiLower(value[index]) != target[index] { return false }
-        return value.count == target.count || value[target.count] == UInt8(ascii: ",")
+        let count = lowercasedRDN.utf8CodeUnitCount
+        let target = lowercasedRDN.utf8Start
+        guard value.count >= count else { return false }
+        for index in 0..<count where asciiLower(value[index]) != target[index] { return false }
+        return value.count == count || value[count] == UInt8(ascii: ",")
     }
 
     @inline(__always) private static func asciiLower(_ byte: UInt8) -> UInt8 {

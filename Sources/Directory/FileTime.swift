@@ -20,7 +20,12 @@ public struct FileTime: Sendable, Hashable, Comparable {
 
     /// Parses the decimal text AD sends (`133789152000000000`). Nil for anything else.
     public init?(ldapValue bytes: [UInt8]) {
-        guard let value = Int64(ldapDecimal: bytes) else { return nil }
+        guard let value = bytes.withUnsafeBufferPointer(Int64.init(ldapDecimalBytes:)) else { return nil }
+        ticks = value
+    }
+
+    init?(ldapBytes bytes: UnsafeBufferPointer<UInt8>) {
+        guard let value = Int64(ldapDecimalBytes: bytes) else { return nil }
         ticks = value
     }
 
@@ -36,6 +41,11 @@ public struct FileTime: Sendable, Hashable, Comparable {
 extension Int64 {
     /// Parses an LDAP INTEGER syntax value (optional '-', decimal digits) without going through String.
     public init?(ldapDecimal bytes: [UInt8]) {
+        guard let value = bytes.withUnsafeBufferPointer(Int64.init(ldapDecimalBytes:)) else { return nil }
+        self = value
+    }
+
+    init?(ldapDecimalBytes bytes: UnsafeBufferPointer<UInt8>) {
         var index = 0
         var negative = false
         if bytes.first == UInt8(ascii: "-") { negative = true; index = 1 }

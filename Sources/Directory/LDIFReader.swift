@@ -1,3 +1,5 @@
+import Foundation
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -11,7 +13,7 @@
 /// attribute names in any case, `# refldap://` referral comments, and ldapsearch's `search:`/`result:`
 /// and `ref:` records, which carry no object and are skipped. The file is read in fixed-size chunks
 /// and each entry is handed on as soon as it ends, so memory does not grow with the file.
-public struct LDIFReader: DirectorySource {
+public struct LDIFReader: DirectorySource, Sendable {
     public enum Input: Sendable {
         case file(path: String)
         case bytes([UInt8], name: String)
@@ -38,8 +40,59 @@ public struct LDIFReader: DirectorySource {
         }
     }
 
+    /// Parse on a second thread while the caller's thread consumes the entries (the default).
+    ///
+    /// The reader thread reads, parses and decodes each entry into its `DirectoryObject`, and hands
+    /// batches through a small bounded queue, so memory stays bounded and `body` is still called on
+    /// the caller's thread, in file order. Off, everything runs on the caller's thread; the entries
+    /// delivered are the same either way.
+    public var isPipelined = true
+
+    /// Entries per batch handed from the reader thread, and batches that may wait in the queue.
+    static let batchSize = 512
+    static let queuedBatches = 8
+
     public func forEachEntry(_ body: (DirectoryEntry) throws -> Void) throws {
+        guard isPipelined else {
+            try readAll(predecode: false, body)
+            return
+        }
+        let queue = EntryBatchQueue(capacity: Self.queuedBatches)
+        let reader = self
+        let thread = Thread {
+            var batch: [DirectoryEntry] = []
+            batch.reserveCapacity(Self.batchSize)
+            do {
+                try reader.readAll(predecode: true) { entry in
+                    batch.append(entry)
+                    if batch.count == Self.batchSize {
+                        guard queue.push(batch) else { throw EntryBatchQueue.Cancelled() }
+                        batch = []
+                        batch.reserveCapacity(Self.batchSize)
+                    }
+                }
+                if !batch.isEmpty { _ = queue.push(batch) }
+                queue.finish(error: nil)
+            } catch is EntryBatchQueue.Cancelled {
+                queue.finish(error: nil)
+            } catch {
+                // The entries before the error are delivered, as a sequential read would.
+                if !batch.isEmpty { _ = queue.push(batch) }
+                queue.finish(error: error)
+            }
+        }
+        thread.stackSize = 1 << 22
+        thread.start()
+        defer { queue.cancelAndWait() }
+        while let batch = try queue.pop() {
+            for entry in batch { try body(entry) }
+        }
+    }
+
+    /// Reads the whole input on the current thread.
+    func readAll(predecode: Bool, _ body: (DirectoryEntry) throws -> Void) throws {
         var parser = LDIFParser(sourceName: description, keptAttributes: keptAttributes)
+        parser.predecodes = predecode
         switch input {
         case .bytes(let bytes, _):
             try bytes.withUnsafeBufferPointer { try parser.feed($0, body) }
@@ -69,6 +122,75 @@ public struct LDIFReader: DirectorySource {
     }
 }
 
+/// Batches of entries from the reader thread to the consumer, at most `capacity` waiting.
+///
+/// The reader blocks when the queue is full (so a slow consumer bounds memory); the consumer blocks
+/// when it is empty. Either side can stop the other: the reader with `finish(error:)`, the consumer
+/// with `cancelAndWait()`, which also waits until the reader thread has let go of everything.
+final class EntryBatchQueue: @unchecked Sendable {
+    struct Cancelled: Error {}
+
+    private let condition = NSCondition()
+    private let capacity: Int
+    private var batches: [[DirectoryEntry]] = []
+    private var head = 0
+    private var finished = false
+    private var failure: Error?
+    private var cancelled = false
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    /// False when the consumer has gone away; the reader should stop.
+    func push(_ batch: [DirectoryEntry]) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while batches.count - head >= capacity && !cancelled { condition.wait() }
+        if cancelled { return false }
+        batches.append(batch)
+        condition.broadcast()
+        return true
+    }
+
+    func finish(error: Error?) {
+        condition.lock()
+        finished = true
+        failure = error
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// The next batch; nil at the end; throws the reader's error once the batches before it are consumed.
+    func pop() throws -> [DirectoryEntry]? {
+        condition.lock()
+        defer { condition.unlock() }
+        while head == batches.count && !finished { condition.wait() }
+        if head < batches.count {
+            let batch = batches[head]
+            batches[head] = []
+            head += 1
+            if head > 64 && head * 2 > batches.count {
+                batches.removeFirst(head)
+                head = 0
+            }
+            condition.broadcast()
+            return batch
+        }
+        if let failure { throw failure }
+        return nil
+    }
+
+    /// Stops the reader (if it still runs) and waits for it to finish.
+    func cancelAndWait() {
+        condition.lock()
+        cancelled = true
+        batches = []
+        head = 0
+        condition.broadcast()
+        while !finished { condition.wait() }
+        condition.unlock()
+    }
+}
+
 /// The incremental state machine behind `LDIFReader`: bytes in, entries out.
 struct LDIFParser {
     let sourceName: String
@@ -90,9 +212,23 @@ struct LDIFParser {
     private var recordLineCount = 0
     private var sawAnyRecord = false
 
+    /// Per audited attribute (by number): whether it is kept.
+    private let keptKnown: [Bool]
+    private let keepsAllAttributes: Bool
+    /// The kept set names attributes beyond the audited ones, so unknown names must be looked up.
+    private let keepsUnknownAttributes: Bool
+    /// Sizes reserved for a new entry's storage, from the entries seen so far.
+    /// Decode each finished entry into its `DirectoryObject` here (on the reader thread).
+    var predecodes = false
+    private var storageEstimate = 256
+    private var slotEstimate = 16
+
     init(sourceName: String, keptAttributes: Set<String>?) {
         self.sourceName = sourceName
         self.keptAttributes = keptAttributes
+        keptKnown = AuditedAttributes.lowercasedList.map { keptAttributes?.contains($0) ?? true }
+        keepsAllAttributes = keptAttributes == nil
+        keepsUnknownAttributes = keptAttributes.map { !$0.isSubset(of: AuditedAttributes.lowercased) } ?? true
         logical.reserveCapacity(256)
     }
 
@@ -165,44 +301,60 @@ struct LDIFParser {
     }
 
     private mutating func attributeLine(_ line: UnsafeBufferPointer<UInt8>) throws {
-        guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon > 0 else {
+        guard let base = line.baseAddress, let found = memchr(base, Int32(UInt8(ascii: ":")), line.count) else {
+            throw DirectoryError(
+                .malformedLine, source: sourceName, line: logicalStartLine,
+                reason: "expected 'attribute: value', found \(Self.preview(line))")
+        }
+        let colon = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+        guard colon > 0 else {
             throw DirectoryError(
                 .malformedLine, source: sourceName, line: logicalStartLine,
                 reason: "expected 'attribute: value', found \(Self.preview(line))")
         }
         let nameBytes = UnsafeBufferPointer(rebasing: line[0..<colon])
-        for byte in nameBytes where !Self.isAttributeNameByte(byte) {
-            throw DirectoryError(
-                .malformedLine, source: sourceName, line: logicalStartLine,
-                reason: "invalid attribute name \(Self.preview(nameBytes))")
+        var semicolon = colon
+        for (index, byte) in nameBytes.enumerated() {
+            guard Self.isAttributeNameByte(byte) else {
+                throw DirectoryError(
+                    .malformedLine, source: sourceName, line: logicalStartLine,
+                    reason: "invalid attribute name \(Self.preview(nameBytes))")
+            }
+            if byte == UInt8(ascii: ";") && semicolon == colon { semicolon = index }
         }
-        let name = String(decoding: nameBytes, as: UTF8.self).lowercased()
         recordLineCount += 1
 
         if entry == nil && !skippingRecord {
             // First line of a record.
-            if name == "version" && !sawAnyRecord && recordLineCount == 1 {
+            if Self.nameIs(nameBytes, "version") && !sawAnyRecord && recordLineCount == 1 {
                 recordLineCount = 0
                 return
             }
             sawAnyRecord = true
-            if name == "dn" {
-                let value = try decodeValue(line, colon: colon)
-                entry = DirectoryEntry(distinguishedName: String(decoding: value, as: UTF8.self))
+            if Self.nameIs(nameBytes, "dn") {
+                var value: [UInt8] = []
+                try Self.decodeValue(line, colon: colon, into: &value, sourceName: sourceName, logicalStartLine: logicalStartLine)
+                var started = DirectoryEntry(distinguishedName: String(decoding: value, as: UTF8.self))
+                started.storage.reserveCapacity(storageEstimate)
+                started.slots.reserveCapacity(slotEstimate)
+                entry = started
                 return
             }
-            if name == "search" || name == "result" || name == "ref" {
+            if Self.nameIs(nameBytes, "search") || Self.nameIs(nameBytes, "result") || Self.nameIs(nameBytes, "ref") {
                 skippingRecord = true
                 return
             }
+            let name = String(decoding: nameBytes, as: UTF8.self).lowercased()
             throw DirectoryError(
                 .missingDistinguishedName, source: sourceName, line: logicalStartLine,
                 reason: "record starts with '\(name):' instead of 'dn:'")
         }
         if skippingRecord { return }
 
-        if name == "changetype" {
-            let value = String(decoding: try decodeValue(line, colon: colon), as: UTF8.self).lowercased()
+        if Self.nameIs(nameBytes, "changetype") {
+            var bytes: [UInt8] = []
+            try Self.decodeValue(line, colon: colon, into: &bytes, sourceName: sourceName, logicalStartLine: logicalStartLine)
+            let value = String(decoding: bytes, as: UTF8.self).lowercased()
             guard value == "add" else {
                 throw DirectoryError(
                     .unsupportedChangeType, source: sourceName, line: logicalStartLine,
@@ -210,21 +362,51 @@ struct LDIFParser {
             }
             return
         }
-        if name == "dn" {
+        if Self.nameIs(nameBytes, "dn") {
             throw DirectoryError(
                 .malformedLine, source: sourceName, line: logicalStartLine,
                 reason: "a second 'dn:' inside one record; records are separated by a blank line")
         }
-        let baseName = DirectoryEntry.baseName(of: name)
-        if let keptAttributes, !keptAttributes.contains(baseName) {
-            // Still validate the value's form cheaply so a corrupt file is not half-accepted.
-            if colon + 1 < line.count && line[colon + 1] == UInt8(ascii: ":") {
-                try validateBase64(line, from: colon + 2)
+        let baseBytes = UnsafeBufferPointer(rebasing: line[0..<semicolon])
+        let attribute: UInt16
+        if let known = AuditedAttributes.id(ofName: baseBytes) {
+            guard keptKnown[known] else {
+                try skipValue(line, colon: colon)
+                return
             }
+            attribute = UInt16(known)
+        } else if keepsAllAttributes || keepsUnknownAttributes {
+            let baseName = String(decoding: baseBytes, as: UTF8.self).lowercased()
+            if let keptAttributes, !keptAttributes.contains(baseName) {
+                try skipValue(line, colon: colon)
+                return
+            }
+            attribute = entry!.attributeID(forLowercased: baseName)
+        } else {
+            try skipValue(line, colon: colon)
             return
         }
-        let value = try decodeValue(line, colon: colon)
-        entry!.append(value, to: baseName)
+        let start = entry!.storage.count
+        let source = sourceName
+        let lineNumber = logicalStartLine
+        try Self.decodeValue(line, colon: colon, into: &entry!.storage, sourceName: source, logicalStartLine: lineNumber)
+        entry!.closeValue(attribute: attribute, start: start)
+    }
+
+    /// A value that is not kept: still validate its form cheaply so a corrupt file is not half-accepted.
+    private func skipValue(_ line: UnsafeBufferPointer<UInt8>, colon: Int) throws {
+        if colon + 1 < line.count && line[colon + 1] == UInt8(ascii: ":") {
+            try validateBase64(line, from: colon + 2)
+        }
+    }
+
+    /// Whether an attribute name equals `lowercasedName`, ignoring case.
+    @inline(__always)
+    private static func nameIs(_ name: UnsafeBufferPointer<UInt8>, _ lowercasedName: StaticString) -> Bool {
+        guard name.count == lowercasedName.utf8CodeUnitCount else { return false }
+        let target = lowercasedName.utf8Start
+        for index in 0..<name.count where AuditedAttributes.asciiLower(name[index]) != target[index] { return false }
+        return true
     }
 
     private mutating func endRecord(_ body: (DirectoryEntry) throws -> Void) throws {
@@ -235,11 +417,21 @@ struct LDIFParser {
         }
         guard let finished = entry else { return }
         entry = nil
-        try body(finished)
+        storageEstimate = max(64, finished.storage.count + finished.storage.count / 4)
+        slotEstimate = max(4, finished.slots.count + 2)
+        if predecodes {
+            var decoded = finished
+            decoded.predecoded = DirectoryObject(entry: finished).map { .object($0) } ?? .notAudited
+            try body(decoded)
+        } else {
+            try body(finished)
+        }
     }
 
-    /// Decodes the value after the colon: plain (`: text`), base64 (`:: ...`) or URL (`:< ...`).
-    private func decodeValue(_ line: UnsafeBufferPointer<UInt8>, colon: Int) throws -> [UInt8] {
+    /// Decodes the value after the colon (plain `: text`, base64 `:: ...`, or URL `:< ...`), appending it to `output`.
+    private static func decodeValue(
+        _ line: UnsafeBufferPointer<UInt8>, colon: Int, into output: inout [UInt8], sourceName: String, logicalStartLine: Int
+    ) throws {
         var index = colon + 1
         var base64 = false
         if index < line.count && line[index] == UInt8(ascii: ":") {
@@ -252,13 +444,15 @@ struct LDIFParser {
         }
         while index < line.count && line[index] == 0x20 { index += 1 }
         let rest = UnsafeBufferPointer(rebasing: line[index...])
-        if !base64 { return Array(rest) }
-        guard let decoded = Base64.decode(rest) else {
+        if !base64 {
+            output.append(contentsOf: rest)
+            return
+        }
+        guard Base64.decode(rest, appendingTo: &output) else {
             throw DirectoryError(
                 .invalidBase64, source: sourceName, line: logicalStartLine,
                 reason: "the base64 value of '\(String(decoding: line[0..<colon], as: UTF8.self))' is not valid base64")
         }
-        return decoded
     }
 
     private func validateBase64(_ line: UnsafeBufferPointer<UInt8>, from start: Int) throws {
@@ -302,22 +496,28 @@ public enum Base64 {
     }()
 
     public static func decode(_ input: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        var output = [UInt8]()
+        return decode(input, appendingTo: &output) ? output : nil
+    }
+
+    /// Decodes `input` onto the end of `output`; false (with `output` as it was) when it is not valid base64.
+    public static func decode(_ input: UnsafeBufferPointer<UInt8>, appendingTo output: inout [UInt8]) -> Bool {
         var count = input.count
-        if count == 0 { return [] }
-        guard count % 4 == 0 else { return nil }
+        if count == 0 { return true }
+        guard count % 4 == 0 else { return false }
         var padding = 0
         if input[count - 1] == UInt8(ascii: "=") {
             padding = input[count - 2] == UInt8(ascii: "=") ? 2 : 1
         }
         count -= padding
-        var output = [UInt8]()
-        output.reserveCapacity(input.count / 4 * 3)
+        let original = output.count
+        output.reserveCapacity(original + input.count / 4 * 3)
         var accumulator: UInt32 = 0
         var bits = 0
-        return table.withUnsafeBufferPointer { table -> [UInt8]? in
+        let ok = table.withUnsafeBufferPointer { table -> Bool in
             for index in 0..<count {
                 let value = table[Int(input[index])]
-                if value == 0xFF { return nil }
+                if value == 0xFF { return false }
                 accumulator = (accumulator << 6) | UInt32(value)
                 bits += 6
                 if bits >= 8 {
@@ -325,8 +525,10 @@ public enum Base64 {
                     output.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
                 }
             }
-            return output
+            return true
         }
+        if !ok { output.removeSubrange(original...) }
+        return ok
     }
 
     public static func decode(_ text: String) -> [UInt8]? {
@@ -335,7 +537,16 @@ public enum Base64 {
     }
 
     public static func isValid(_ input: UnsafeBufferPointer<UInt8>) -> Bool {
-        decode(input) != nil
+        var count = input.count
+        if count == 0 { return true }
+        guard count % 4 == 0 else { return false }
+        if input[count - 1] == UInt8(ascii: "=") {
+            count -= input[count - 2] == UInt8(ascii: "=") ? 2 : 1
+        }
+        return table.withUnsafeBufferPointer { table in
+            for index in 0..<count where table[Int(input[index])] == 0xFF { return false }
+            return true
+        }
     }
 
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)

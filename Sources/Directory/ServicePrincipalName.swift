@@ -9,7 +9,17 @@ public struct ServicePrincipalName: Sendable, Hashable, CustomStringConvertible 
 
     public init(_ value: String) {
         self.value = value
-        self.normalized = value.lowercased()
+        // Most SPNs are stored lower-case ASCII already; share the text instead of copying it.
+        var plain = true
+        for byte in value.utf8 where byte >= 0x80 || (byte >= 65 && byte <= 90) {
+            plain = false
+            break
+        }
+        self.normalized = plain ? value : value.lowercased()
+    }
+
+    init(bytes: UnsafeBufferPointer<UInt8>) {
+        self.init(String(decoding: bytes, as: UTF8.self))
     }
 
     /// The part before the first '/': HOST, RestrictedKrbHost, TERMSRV, MSSQLSvc...

@@ -17,7 +17,12 @@ public struct UserAccountControl: OptionSet, Sendable, Hashable {
 
     /// Parses the decimal value AD sends; negative values (high bit set) are read as their 32-bit pattern.
     public init?(ldapValue bytes: [UInt8]) {
-        guard let value = Int64(ldapDecimal: bytes), value >= Int64(Int32.min), value <= Int64(UInt32.max) else {
+        guard let control = bytes.withUnsafeBufferPointer(UserAccountControl.init(ldapBytes:)) else { return nil }
+        self = control
+    }
+
+    init?(ldapBytes bytes: UnsafeBufferPointer<UInt8>) {
+        guard let value = Int64(ldapDecimalBytes: bytes), value >= Int64(Int32.min), value <= Int64(UInt32.max) else {
             return nil
         }
         rawValue = UInt32(truncatingIfNeeded: value)

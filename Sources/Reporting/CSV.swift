@@ -28,27 +28,59 @@ public enum CSV {
 
     /// One cell: neutralised, then quoted when it holds `"`, `,`, CR or LF.
     public static func field(_ value: String) -> String {
-        let safe = neutralized(value)
-        let needsQuotes = safe.utf8.contains { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: ",") || $0 == 0x0D || $0 == 0x0A }
-        guard needsQuotes else { return safe }
-        // Doubled scalar by scalar: a quote followed by a combining mark is still a quote to a CSV reader.
-        var quoted = String.UnicodeScalarView()
-        quoted.append("\"")
-        for scalar in safe.unicodeScalars {
-            quoted.append(scalar)
-            if scalar == "\"" { quoted.append("\"") }
+        var bytes: [UInt8] = []
+        appendField(value, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends one cell's bytes. Works on UTF-8 directly: every character that matters here is ASCII,
+    /// and an ASCII byte never occurs inside a multi-byte sequence, so doubling the `"` bytes doubles
+    /// exactly the quote scalars.
+    static func appendField(_ value: String, to output: inout [UInt8]) {
+        var value = value
+        value.withUTF8 { bytes in
+            var needsQuotes = false
+            for byte in bytes where byte == UInt8(ascii: "\"") || byte == UInt8(ascii: ",") || byte == 0x0D || byte == 0x0A {
+                needsQuotes = true
+                break
+            }
+            if needsQuotes { output.append(UInt8(ascii: "\"")) }
+            if let first = bytes.first, isFormulaTrigger(first) { output.append(UInt8(ascii: "'")) }
+            if needsQuotes {
+                var start = 0
+                for index in 0..<bytes.count where bytes[index] == UInt8(ascii: "\"") {
+                    output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start...index]))
+                    output.append(UInt8(ascii: "\""))
+                    start = index + 1
+                }
+                output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start...]))
+                output.append(UInt8(ascii: "\""))
+            } else {
+                output.append(contentsOf: bytes)
+            }
         }
-        quoted.append("\"")
-        return String(quoted)
+    }
+
+    /// The bytes of `formulaTriggers` (all ASCII, so the first byte is the first scalar).
+    @inline(__always) static func isFormulaTrigger(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: "=") || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "@")
+            || byte == 0x09 || byte == 0x0D
     }
 
     /// One record with its CRLF.
     public static func row(_ fields: [String]) -> String {
-        fields.map(field).joined(separator: ",") + lineEnding
+        var bytes: [UInt8] = []
+        for (index, field) in fields.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            appendField(field, to: &bytes)
+        }
+        bytes.append(0x0D)
+        bytes.append(0x0A)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     public static func writeRow(_ fields: [String], to output: ReportOutput) throws {
-        try output.write(row(fields))
+        try output.writeCSVRow(fields)
     }
 }
 

@@ -59,8 +59,8 @@ public enum ComputersCSV {
     /// Write errors are kept by the report and thrown when it is committed.
     public static func sink(writingTo report: StreamedReport, byteOrderMark: Bool = false) -> ComputerFactsSink {
         if byteOrderMark { report.write(bytes: CSV.byteOrderMark) }
-        report.write(CSV.row(header))
-        return { facts in report.write(CSV.row(cells(facts))) }
+        report.writeCSVRow(header)
+        return { facts in report.writeCSVRow(cells(facts)) }
     }
 
     /// The whole file from facts already in memory (tests, small domains).

@@ -47,14 +47,14 @@ public final class JSONWriter {
     public func key(_ name: String) throws {
         precondition(stack.last?.isObject == true && !afterKey, "JSONWriter: a key must come inside an object, before its value")
         try separator()
-        try output.write(JSON.quoted(name))
-        try output.write(": ")
+        try output.writeJSONString(name)
+        try output.write(": " as StaticString)
         afterKey = true
     }
 
     public func value(_ text: String?) throws {
         try beforeValue()
-        try output.write(text.map(JSON.quoted) ?? "null")
+        if let text { try output.writeJSONString(text) } else { try output.write("null" as StaticString) }
     }
 
     public func value(_ number: Int) throws {
@@ -108,7 +108,7 @@ public final class JSONWriter {
         let index = stack.count - 1
         let container = stack[index]
         if container.inline {
-            if container.count > 0 { try output.write(", ") }
+            if container.count > 0 { try output.write(", " as StaticString) }
         } else {
             try output.write(container.count > 0 ? ",\n" : "\n")
             try output.write(String(repeating: indent, count: stack.count))
@@ -136,31 +136,61 @@ public enum JSON {
     /// legal in JSON but line terminators in older JavaScript, which breaks anyone who pastes the
     /// output into a script or an HTML page.
     public static func quoted(_ text: String) -> String {
-        let needsEscape = text.unicodeScalars.contains { scalar in
-            scalar.value < 0x20 || scalar == "\"" || scalar == "\\" || scalar.value == 0x7F || scalar.value == 0x2028
-                || scalar.value == 0x2029
-        }
-        guard needsEscape else { return "\"" + text + "\"" }
-        var result = "\""
-        result.unicodeScalars.reserveCapacity(text.unicodeScalars.count + 16)
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            case "\u{08}": result += "\\b"
-            case "\u{0C}": result += "\\f"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F || scalar.value == 0x2028 || scalar.value == 0x2029 {
-                    let hex = String(scalar.value, radix: 16, uppercase: false)
-                    result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    result.unicodeScalars.append(scalar)
+        var bytes: [UInt8] = []
+        appendQuoted(text, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// Appends `text` as a JSON string literal, working on its UTF-8 bytes: every escaped character is
+    /// ASCII except U+2028 and U+2029, whose encodings (E2 80 A8, E2 80 A9) are matched as bytes.
+    static func appendQuoted(_ text: String, to output: inout [UInt8]) {
+        var text = text
+        output.append(UInt8(ascii: "\""))
+        text.withUTF8 { bytes in
+            var start = 0
+            var index = 0
+            let count = bytes.count
+            while index < count {
+                let byte = bytes[index]
+                var escape: (UInt8, UInt32)?  // (short escape letter or 0, scalar for \u)
+                var length = 1
+                switch byte {
+                case UInt8(ascii: "\""): escape = (UInt8(ascii: "\""), 0)
+                case UInt8(ascii: "\\"): escape = (UInt8(ascii: "\\"), 0)
+                case 0x0A: escape = (UInt8(ascii: "n"), 0)
+                case 0x0D: escape = (UInt8(ascii: "r"), 0)
+                case 0x09: escape = (UInt8(ascii: "t"), 0)
+                case 0x08: escape = (UInt8(ascii: "b"), 0)
+                case 0x0C: escape = (UInt8(ascii: "f"), 0)
+                case 0x00..<0x20, 0x7F: escape = (0, UInt32(byte))
+                case 0xE2:
+                    if index + 2 < count && bytes[index + 1] == 0x80 && (bytes[index + 2] == 0xA8 || bytes[index + 2] == 0xA9) {
+                        escape = (0, bytes[index + 2] == 0xA8 ? 0x2028 : 0x2029)
+                        length = 3
+                    }
+                default: break
                 }
+                guard let (letter, scalar) = escape else {
+                    index += 1
+                    continue
+                }
+                output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
+                output.append(UInt8(ascii: "\\"))
+                if letter != 0 {
+                    output.append(letter)
+                } else {
+                    output.append(UInt8(ascii: "u"))
+                    for shift in stride(from: 12, through: 0, by: -4) {
+                        output.append(hexDigits[Int((scalar >> UInt32(shift)) & 0xF)])
+                    }
+                }
+                index += length
+                start = index
             }
+            output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<count]))
         }
-        return result + "\""
+        output.append(UInt8(ascii: "\""))
     }
 }

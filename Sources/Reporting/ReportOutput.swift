@@ -32,6 +32,31 @@ public final class ReportOutput {
         if fileHandle != nil && buffer.count >= Self.chunkSize { try flush() }
     }
 
+    /// Appends raw UTF-8 bytes from a static string (separators, punctuation).
+    @inline(__always)
+    func write(_ text: StaticString) throws {
+        buffer.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+        if fileHandle != nil && buffer.count >= Self.chunkSize { try flush() }
+    }
+
+    /// Appends one CSV record (fields formula-neutralised and quoted as `CSV.field` does) and its CRLF,
+    /// without building the row as a String first.
+    func writeCSVRow(_ fields: [String]) throws {
+        for (index, field) in fields.enumerated() {
+            if index > 0 { buffer.append(UInt8(ascii: ",")) }
+            CSV.appendField(field, to: &buffer)
+        }
+        buffer.append(0x0D)
+        buffer.append(0x0A)
+        if fileHandle != nil && buffer.count >= Self.chunkSize { try flush() }
+    }
+
+    /// Appends `text` as a JSON string literal, escaped as `JSON.quoted` does.
+    func writeJSONString(_ text: String) throws {
+        JSON.appendQuoted(text, to: &buffer)
+        if fileHandle != nil && buffer.count >= Self.chunkSize { try flush() }
+    }
+
     /// Hands the buffer to the file. Call it before closing the handle, or the tail is lost.
     public func flush() throws {
         guard let fileHandle, !buffer.isEmpty else { return }

@@ -60,21 +60,11 @@ public struct ReportWriter: Sendable {
             for file in staged { unlink(file.temporary.path) }
             for report in streamed { report.discard() }
         }
-        // Rendered before anything touches the disk: a template failure must leave no trace.
-        var html: String?
-        if formats.contains(.html) {
-            guard let template else {
-                discardAll()
-                throw ReportError(
-                    code: .templatesRequired, path: directory.appendingPathComponent(ReportFormat.html.fileName).path,
-                    reason: "the HTML report needs templates; pass --templates DIR, or leave html out of --format")
-            }
-            do {
-                html = try HTMLReport.render(result, template: template, formats: formats, changes: changes)
-            } catch {
-                discardAll()
-                throw error
-            }
+        if formats.contains(.html) && template == nil {
+            discardAll()
+            throw ReportError(
+                code: .templatesRequired, path: directory.appendingPathComponent(ReportFormat.html.fileName).path,
+                reason: "the HTML report needs templates; pass --templates DIR, or leave html out of --format")
         }
 
         var files: [(name: String, body: (ReportOutput) throws -> Void)] = []
@@ -97,14 +87,53 @@ public struct ReportWriter: Sendable {
                     }))
             }
         }
+
+        // The reports are independent, so they are rendered side by side: the HTML, findings.json,
+        // and the CSVs. A template failure must leave no trace, so when the directory does not exist
+        // yet the HTML is rendered first, before anything touches the disk; otherwise a failure
+        // removes the temporaries already written, as any other failure does.
+        let work = ParallelReports(files: files)
+        let renderHTMLFirst = formats.contains(.html) && !FileManager.default.fileExists(atPath: directory.path)
+        if renderHTMLFirst, let template {
+            do {
+                work.html = try HTMLReport.render(result, template: template, formats: formats, changes: changes)
+            } catch {
+                discardAll()
+                throw error
+            }
+        }
         do {
             try Self.prepare(directory)
-            for file in files {
-                let final = directory.appendingPathComponent(file.name)
-                let temporary = directory.appendingPathComponent(".\(file.name).tmp-\(pid)")
-                staged.append((temporary, final))
-                try Self.writeFile(at: temporary, reportingAs: final, in: directory, file.body)
+        } catch {
+            discardAll()
+            throw error
+        }
+        for file in files {
+            let final = directory.appendingPathComponent(file.name)
+            staged.append((directory.appendingPathComponent(".\(file.name).tmp-\(pid)"), final))
+        }
+        let stagedFiles = staged
+        // Task 0: the HTML (unless already rendered); task 1: findings.json; task 2: the CSVs, in order.
+        let jsonCount = formats.contains(.json) ? 1 : 0
+        let renderHTML = formats.contains(.html) && !renderHTMLFirst
+        DispatchQueue.concurrentPerform(iterations: 3) { task in
+            switch task {
+            case 0:
+                guard renderHTML, let template else { return }
+                do {
+                    work.html = try HTMLReport.render(result, template: template, formats: formats, changes: changes)
+                } catch {
+                    work.htmlError = error
+                }
+            case 1:
+                for index in 0..<jsonCount { work.write(index, staged: stagedFiles[index], in: directory) }
+            default:
+                for index in jsonCount..<work.files.count { work.write(index, staged: stagedFiles[index], in: directory) }
             }
+        }
+        do {
+            if let error = work.htmlError { throw error }
+            if let error = work.errors.compactMap({ $0 }).first { throw error }
             for report in streamed {
                 precondition(
                     report.directory.standardizedFileURL.path == directory.standardizedFileURL.path,
@@ -112,7 +141,7 @@ public struct ReportWriter: Sendable {
                 try report.close()
                 staged.append((report.temporary, directory.appendingPathComponent(report.fileName)))
             }
-            if let html {
+            if let html = work.html {
                 let final = directory.appendingPathComponent(ReportFormat.html.fileName)
                 let temporary = directory.appendingPathComponent(".\(ReportFormat.html.fileName).tmp-\(pid)")
                 staged.append((temporary, final))
@@ -144,6 +173,32 @@ public struct ReportWriter: Sendable {
         return StreamedReport(fileName: fileName, directory: directory, temporary: temporary, descriptor: descriptor)
     }
 
+    /// Shared by the tasks of one `write`: each task touches only its own slots.
+    private final class ParallelReports: @unchecked Sendable {
+        let files: [(name: String, body: (ReportOutput) throws -> Void)]
+        /// One slot per file, so tasks never write to the same storage.
+        private let slots: [ErrorSlot]
+        var html: String?
+        var htmlError: Error?
+
+        final class ErrorSlot: @unchecked Sendable { var error: Error? }
+
+        init(files: [(name: String, body: (ReportOutput) throws -> Void)]) {
+            self.files = files
+            slots = files.map { _ in ErrorSlot() }
+        }
+
+        var errors: [Error?] { slots.map(\.error) }
+
+        func write(_ index: Int, staged: (temporary: URL, final: URL), in directory: URL) {
+            do {
+                try ReportWriter.writeFile(at: staged.temporary, reportingAs: staged.final, in: directory, files[index].body)
+            } catch {
+                slots[index].error = error
+            }
+        }
+    }
+
     static func prepare(_ directory: URL) throws {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory) {
@@ -163,7 +218,7 @@ public struct ReportWriter: Sendable {
         }
     }
 
-    private static func writeFile(
+    fileprivate static func writeFile(
         at temporary: URL, reportingAs final: URL, in directory: URL, _ body: (ReportOutput) throws -> Void
     ) throws {
         let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
@@ -259,6 +314,12 @@ public final class StreamedReport {
     public func write(bytes: [UInt8]) {
         guard failure == nil, !isClosed else { return }
         do { try output.write(bytes: bytes) } catch { failure = error }
+    }
+
+    /// One CSV record, written without building it as a String.
+    func writeCSVRow(_ fields: [String]) {
+        guard failure == nil, !isClosed else { return }
+        do { try output.writeCSVRow(fields) } catch { failure = error }
     }
 
     /// Flushes and closes the file; throws the first write failure.

@@ -73,8 +73,36 @@ public struct MissingSPNRule: AccountRule {
 
     /// True when the account holds exactly `serviceClass/host` (no port, no service name), case-insensitively.
     static func holds(_ computer: DirectoryObject, serviceClass: String, host: String) -> Bool {
+        if let found = holdsASCII(computer, serviceClass: serviceClass, host: host) { return found }
         let wanted = (serviceClass + "/" + host).lowercased()
         return computer.servicePrincipalNames.contains { $0.normalized == wanted }
+    }
+}
+
+extension MissingSPNRule {
+    /// `holds` without building the lower-cased SPN, when the service class and host are ASCII
+    /// (lower-casing is then bytewise); nil otherwise.
+    fileprivate static func holdsASCII(_ computer: DirectoryObject, serviceClass: String, host: String) -> Bool? {
+        let classBytes = serviceClass.utf8
+        let hostBytes = host.utf8
+        if classBytes.contains(where: { $0 >= 0x80 }) || hostBytes.contains(where: { $0 >= 0x80 }) { return nil }
+        let length = classBytes.count + 1 + hostBytes.count
+        @inline(__always) func lower(_ byte: UInt8) -> UInt8 { byte >= 65 && byte <= 90 ? byte + 32 : byte }
+        for spn in computer.servicePrincipalNames where spn.normalized.utf8.count == length {
+            var normalized = spn.normalized.utf8.makeIterator()
+            var equal = true
+            for byte in classBytes where normalized.next() != lower(byte) {
+                equal = false
+                break
+            }
+            if !equal || normalized.next() != UInt8(ascii: "/") { continue }
+            for byte in hostBytes where normalized.next() != lower(byte) {
+                equal = false
+                break
+            }
+            if equal { return true }
+        }
+        return false
     }
 }
 

@@ -136,7 +136,7 @@ public struct StalePasswordRule: AccountRule {
             return """
                 Confirm with the owner that \(computer.shortName) is retired, then: Disable-ADComputer -Identity \(identity) -Server \(context.server)
                 After a grace period: Remove-ADComputer -Identity \(Remediation.quoted(computer.distinguishedName)) -Server \(context.server)
-                If it comes back into use instead: \(repair.replacingOccurrences(of: "\n", with: "\n  "))
+                If it comes back into use instead: \(Remediation.indentingContinuationLines(repair, with: "  "))
                 """
         case .neverSet:
             return """
@@ -151,7 +151,7 @@ public struct StalePasswordRule: AccountRule {
         case .passwordInFuture:
             return """
                 A domain controller's clock was ahead when this password was written. Check time service on the DCs: w32tm /monitor, and on the PDC emulator: w32tm /query /source
-                Then reset the password from the machine: \(repair.replacingOccurrences(of: "\n", with: "\n  "))
+                Then reset the password from the machine: \(Remediation.indentingContinuationLines(repair, with: "  "))
                 """
         }
     }
