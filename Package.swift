@@ -41,7 +41,7 @@ let package = Package(
         .testTarget(name: "DirectoryTests", dependencies: ["Directory"]),
         .testTarget(name: "AuditTests", dependencies: ["Audit", "Directory"]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Audit", "Directory"], exclude: ["Golden"]),
-        .testTarget(name: "LDAPClientTests", dependencies: ["LDAPClient"]),
+        .testTarget(name: "LDAPClientTests", dependencies: ["LDAPClient", "TestSupport"]),
         // Delivers to a real SMTP receiver on loopback (aiosmtpd) and to a sendmail stand-in.
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "Reporting", "Audit"]),
         // Runs the built `trustaudit` executable end to end on LDIF fixtures; needs no server.
@@ -49,7 +49,8 @@ let package = Package(
         // Runs the executable against a throwaway Samba AD DC (scripts/testdc); skipped without one
         // unless CI=true.
         .testTarget(name: "IntegrationTests", dependencies: ["Directory", "TestSupport"]),
-        // Runs the built executables for the CLI and integration tests; Foundation only.
+        // Runs the built executables and finds (or starts) the test DC, for the CLI, LDAP client and
+        // integration tests.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
     ],
     swiftLanguageModes: [.v6]

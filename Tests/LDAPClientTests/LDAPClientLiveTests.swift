@@ -1,16 +1,12 @@
 import Foundation
+import TestSupport
 import XCTest
 
 @testable import LDAPClient
 
-/// Runs the client against a real domain controller when one is configured in the environment;
-/// skipped otherwise, so the unit suite runs anywhere (postgres-nio's TestConfiguration pattern).
-///
-///     TRUSTAUDIT_LDAP_TEST_URI=ldaps://dc.corp.test       (ldaps://; the DC's FQDN or IP in its certificate)
-///     TRUSTAUDIT_LDAP_TEST_CA_FILE=/path/ca.pem
-///     TRUSTAUDIT_LDAP_TEST_BIND_DN=Administrator@corp.test
-///     TRUSTAUDIT_LDAP_TEST_PASSWORD=...
-///     TRUSTAUDIT_LDAP_TEST_GSSAPI_URI=ldap://dc.corp.test  (optional; needs a ticket in KRB5CCNAME)
+/// Runs the client against the real domain controller the test harness provides (scripts/testdc, or
+/// any DC named by the `TRUSTAUDIT_TEST_DC_*` variables); see `TestConfiguration.requireDC()` for
+/// when it is skipped and when (CI=true) its absence fails.
 struct LiveTestConfiguration {
     var uri: String
     var caFile: String?
@@ -18,21 +14,11 @@ struct LiveTestConfiguration {
     var password: [UInt8]
     var gssapiURI: String?
 
-    static let current: LiveTestConfiguration? = {
-        let environment = ProcessInfo.processInfo.environment
-        guard let uri = environment["TRUSTAUDIT_LDAP_TEST_URI"],
-            let bindDN = environment["TRUSTAUDIT_LDAP_TEST_BIND_DN"],
-            let password = environment["TRUSTAUDIT_LDAP_TEST_PASSWORD"]
-        else { return nil }
-        return LiveTestConfiguration(
-            uri: uri, caFile: environment["TRUSTAUDIT_LDAP_TEST_CA_FILE"], bindDN: bindDN,
-            password: Array(password.utf8),
-            gssapiURI: environment["TRUSTAUDIT_LDAP_TEST_GSSAPI_URI"])
-    }()
-
     static func require() throws -> LiveTestConfiguration {
-        guard let current else { throw XCTSkip("no live DC configured (TRUSTAUDIT_LDAP_TEST_URI)") }
-        return current
+        let dc = try TestConfiguration.requireDC()
+        return LiveTestConfiguration(
+            uri: dc.ldapsURI, caFile: dc.caFile, bindDN: dc.bindDN, password: Array(try dc.password().utf8),
+            gssapiURI: dc.gssapiURI)
     }
 
     var options: LDAPConnectionOptions {

@@ -10,31 +10,31 @@ import XCTest
 ///     scripts/testdc kinit .build-testdc/dc      # for the Kerberos (GSSAPI) tests
 ///
 /// Without those variables, `requireDC()` starts `scripts/testdc` itself (see there).
-struct TestConfiguration: Sendable {
+public struct TestConfiguration: Sendable {
     /// `ldaps://127.0.0.2`: simple bind over TLS, verified against `caFile`.
-    var ldapsURI: String
+    public var ldapsURI: String
     /// `ldap://127.0.0.2`: simple bind after StartTLS.
-    var startTLSURI: String
+    public var startTLSURI: String
     /// `ldap://testdc.corp.test`: SASL GSSAPI; a host name, because the ticket is for ldap/<host>.
-    var gssapiURI: String
+    public var gssapiURI: String
     /// `DC=corp,DC=test`.
-    var baseDN: String
+    public var baseDN: String
     /// `Administrator@corp.test`.
-    var bindDN: String
+    public var bindDN: String
     /// A file holding the bind password and nothing else (no trailing newline), mode 600.
-    var passwordFile: String
+    public var passwordFile: String
     /// The PEM CA that issued the DC's certificate.
-    var caFile: String
+    public var caFile: String
     /// A machine list with seeded names and two that do not exist; absent for a foreign DC.
-    var inventoryFile: String?
+    public var inventoryFile: String?
     /// The testdc directory, when the DC is a `scripts/testdc` one.
-    var directory: String?
+    public var directory: String?
     /// The DC's process, when known.
-    var pid: Int32?
+    public var pid: Int32?
     /// The krb5.conf naming the DC's KDC.
-    var krb5Config: String?
+    public var krb5Config: String?
     /// The credentials cache `scripts/testdc kinit` fills (`FILE:...`).
-    var krb5CCName: String?
+    public var krb5CCName: String?
 
     enum Variable {
         static let ldapsURI = "TRUSTAUDIT_TEST_DC_URI_LDAPS"
@@ -64,7 +64,7 @@ struct TestConfiguration: Sendable {
     /// The configuration in `environment`; nil when no DC is configured at all (no LDAPS URI).
     ///
     /// A partial configuration is a mistake worth stopping for, so it throws and names what is missing.
-    static func fromEnvironment(
+    public static func fromEnvironment(
         _ environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws -> TestConfiguration? {
         func value(_ name: String) -> String? {
@@ -96,7 +96,7 @@ struct TestConfiguration: Sendable {
     }
 
     /// The bind password, read from `passwordFile` as it is (a trailing newline is dropped).
-    func password() throws -> String {
+    public func password() throws -> String {
         var text = try String(contentsOfFile: passwordFile, encoding: .utf8)
         while text.hasSuffix("\n") || text.hasSuffix("\r") { text.removeLast() }
         return text
@@ -110,7 +110,7 @@ struct TestConfiguration: Sendable {
     /// and stops the DC when the process exits (unless it was already running). When no DC can be
     /// had, it throws `XCTSkip` with the reason; with `CI=true` a missing DC is a failure instead. A
     /// configuration with some variables but not all fails everywhere.
-    static func requireDC(file: StaticString = #filePath, line: UInt = #line) throws -> TestConfiguration {
+    public static func requireDC(file: StaticString = #filePath, line: UInt = #line) throws -> TestConfiguration {
         let environment = ProcessInfo.processInfo.environment
         let configured: TestConfiguration?
         do {
@@ -142,10 +142,7 @@ private final class AutoStartedDC: @unchecked Sendable {
     private let lock = NSLock()
     private var outcome: Result<TestConfiguration, TestConfiguration.Unavailable>?
 
-    private static let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent()  // IntegrationTests
-        .deletingLastPathComponent()  // Tests
-        .deletingLastPathComponent()
+    private static var repositoryRoot: URL { ExecutableRunner.repositoryRoot }
 
     private static var script: String { repositoryRoot.appendingPathComponent("scripts/testdc").path }
     private static var directory: String { repositoryRoot.appendingPathComponent(".build-testdc/dc").path }
@@ -231,61 +228,13 @@ private final class AutoStartedDC: @unchecked Sendable {
         }
     }
 
-    /// Runs a command to completion with stdin from /dev/null; returns its exit status (128 + the
-    /// signal if one killed it) and its standard output and error, interleaved.
-    ///
-    /// posix_spawn and waitpid rather than Process: on Linux, Process.waitUntilExit was seen to stall
-    /// for minutes after `scripts/testdc` had exited, and to hang for good inside an atexit handler.
+    /// Runs a command to completion; returns its exit status and its standard output and error.
     static func run(_ arguments: [String]) -> (status: Int32, output: String) {
-        var fds: [Int32] = [-1, -1]
-        guard pipe(&fds) == 0 else { return (-1, "cannot make a pipe: errno \(errno)") }
-        #if canImport(Darwin)
-        var actions: posix_spawn_file_actions_t? = nil
-        #else
-        var actions = posix_spawn_file_actions_t()
-        #endif
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, fds[1], 2)
-        posix_spawn_file_actions_addclose(&actions, fds[0])
-        posix_spawn_file_actions_addclose(&actions, fds[1])
-
-        // strdup'd C strings, freed once the child has been spawned (it has its own copies).
-        let environment = ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }
-        let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-        let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup($0) } + [nil]
-        var pid = pid_t()
-        let spawned = posix_spawn(&pid, arguments[0], &actions, nil, argv, envp)
-        argv.forEach { free($0) }
-        envp.forEach { free($0) }
-        close(fds[1])
-        guard spawned == 0 else {
-            close(fds[0])
-            return (-1, "cannot run \(arguments[0]): \(String(cString: strerror(spawned)))")
+        do {
+            let outcome = try ExecutableRunner.run(URL(fileURLWithPath: arguments[0]), Array(arguments.dropFirst()))
+            return (outcome.status, outcome.stdout + outcome.stderr)
+        } catch {
+            return (-1, "cannot run \(arguments[0]): \(error)")
         }
-
-        // Read to EOF before waiting, so a chatty command never blocks on a full pipe.
-        var output: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 16_384)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { read(fds[0], $0.baseAddress, $0.count) }
-            if count > 0 {
-                output += buffer[0..<count]
-            } else if count < 0 && errno == EINTR {
-                continue
-            } else {
-                break
-            }
-        }
-        close(fds[0])
-
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-        // WIFEXITED / WEXITSTATUS / WTERMSIG are C macros Swift does not import.
-        let signal = status & 0x7f
-        let exitStatus = signal == 0 ? (status >> 8) & 0xff : 128 + signal
-        return (exitStatus, String(decoding: output, as: UTF8.self))
     }
 }
