@@ -54,18 +54,22 @@ enum Remediation {
 
     /// What repairs a broken secure channel, on Windows or on a Linux (adcli/realmd) join.
     static func repairSecureChannel(_ computer: DirectoryObject, in context: AuditContext) -> String {
-        let host = computer.dnsHostName ?? computer.shortName
-        if computer.operatingSystem != nil && !computer.isWindows {
+        repairSecureChannel(RemediationSubject(computer, in: context))
+    }
+
+    static func repairSecureChannel(_ subject: RemediationSubject) -> String {
+        let host = subject.host
+        if subject.isKnownNonWindows {
             return """
-                On \(host) (not Windows: joined with adcli/realmd or sssd), as root: adcli testjoin; if it fails: adcli update --computer-password-lifetime=0 --domain-controller=\(context.server)
-                If that is refused, rejoin: realm leave && realm join \(context.domain ?? context.server)
+                On \(host) (not Windows: joined with adcli/realmd or sssd), as root: adcli testjoin; if it fails: adcli update --computer-password-lifetime=0 --domain-controller=\(subject.server)
+                If that is refused, rejoin: realm leave && realm join \(subject.domain ?? subject.server)
                 """
         }
         return """
             On \(host), as a local administrator: Test-ComputerSecureChannel -Verbose
             If it reports a broken channel: Test-ComputerSecureChannel -Repair -Credential (Get-Credential)
-            or: Reset-ComputerMachinePassword -Server \(context.server) -Credential (Get-Credential)
-            or (cmd.exe): netdom resetpwd /Server:\(context.server) /UserD:<domain admin> /PasswordD:*
+            or: Reset-ComputerMachinePassword -Server \(subject.server) -Credential (Get-Credential)
+            or (cmd.exe): netdom resetpwd /Server:\(subject.server) /UserD:<domain admin> /PasswordD:*
             """
     }
 }

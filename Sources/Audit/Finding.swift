@@ -40,7 +40,15 @@ public struct Finding: Sendable, Equatable {
     /// One line with the evidence: dates, the SPN, the other holders.
     public var message: String
     /// The commands that fix this cause, with the account's own names filled in; one per line.
-    public var remediation: String
+    ///
+    /// The per-account rules do not build this text when they report: it is the longest part of a
+    /// finding and is only read when a report is written, so they keep what it is made from and it is
+    /// rendered on each read (the same text every time).
+    public var remediation: String {
+        get { deferredRemediation.text }
+        set { deferredRemediation = .text(newValue) }
+    }
+    var deferredRemediation: DeferredRemediation
     public var details: [(key: String, value: DetailValue)]
 
     public init(
@@ -52,7 +60,21 @@ public struct Finding: Sendable, Equatable {
         self.account = account
         self.distinguishedName = distinguishedName
         self.message = message
-        self.remediation = remediation
+        self.deferredRemediation = .text(remediation)
+        self.details = details
+    }
+
+    /// A finding whose remediation is rendered when it is read.
+    init(
+        rule: String, severity: Severity, account: String, distinguishedName: String?, message: String,
+        remediation: DeferredRemediation, details: [(key: String, value: DetailValue)]
+    ) {
+        self.rule = rule
+        self.severity = severity
+        self.account = account
+        self.distinguishedName = distinguishedName
+        self.message = message
+        self.deferredRemediation = remediation
         self.details = details
     }
 
@@ -78,5 +100,45 @@ public struct RuleDescription: Sendable {
         self.id = id
         self.title = title
         self.rationale = rationale
+    }
+}
+
+/// A finding's remediation: the text itself, or what a per-account rule builds it from.
+enum DeferredRemediation: Sendable {
+    case text(String)
+    case disabledAccount(RemediationSubject)
+    case stalePassword(StalePasswordRule.Story, RemediationSubject)
+
+    var text: String {
+        switch self {
+        case .text(let text): return text
+        case .disabledAccount(let subject): return DisabledAccountRule.remediation(subject)
+        case .stalePassword(let story, let subject): return StalePasswordRule.remediation(for: story, subject)
+        }
+    }
+}
+
+/// The names and context values a per-account remediation is built from, captured when the rule ran
+/// (the audit context's domain can still change later). One small object per finding; the Strings
+/// share their storage with the finding's own fields and with the context.
+final class RemediationSubject: Sendable {
+    let shortName: String
+    let accountName: String
+    let distinguishedName: String
+    /// dNSHostName, else the short name: the machine named in secure-channel repairs.
+    let host: String
+    /// An operating system is known and it is not Windows (an adcli/realmd or sssd join).
+    let isKnownNonWindows: Bool
+    let server: String
+    let domain: String?
+
+    init(_ computer: DirectoryObject, in context: AuditContext) {
+        shortName = computer.shortName
+        accountName = computer.accountName
+        distinguishedName = computer.distinguishedName
+        host = computer.dnsHostName ?? shortName
+        isKnownNonWindows = computer.operatingSystem != nil && !computer.isWindows
+        server = context.server
+        domain = context.domain
     }
 }

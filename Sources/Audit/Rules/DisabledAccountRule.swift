@@ -31,8 +31,18 @@ public struct DisabledAccountRule: AccountRule {
                 account: computer.accountName,
                 distinguishedName: computer.distinguishedName,
                 message: .disabled(computer, evidence: evidence),
-                remediation: .enableOrRemove(computer, in: context),
+                remediation: .disabledAccount(RemediationSubject(computer, in: context)),
                 details: details))
+    }
+}
+
+extension DisabledAccountRule {
+    static func remediation(_ subject: RemediationSubject) -> String {
+        """
+        If \(subject.shortName) is still in use: Enable-ADComputer -Identity \(Remediation.quoted(subject.accountName)) -Server \(subject.server)
+        \(Remediation.repairSecureChannel(subject))
+        If it is retired: Remove-ADComputer -Identity \(Remediation.quoted(subject.distinguishedName)) -Server \(subject.server)
+        """
     }
 }
 
@@ -41,11 +51,5 @@ extension String {
         "Computer account \(computer.accountName) is disabled (\(evidence)): \(computer.shortName) cannot log on to the domain."
     }
 
-    fileprivate static func enableOrRemove(_ computer: DirectoryObject, in context: AuditContext) -> String {
-        """
-        If \(computer.shortName) is still in use: Enable-ADComputer -Identity \(Remediation.quoted(computer.accountName)) -Server \(context.server)
-        \(Remediation.repairSecureChannel(computer, in: context))
-        If it is retired: Remove-ADComputer -Identity \(Remediation.quoted(computer.distinguishedName)) -Server \(context.server)
-        """
-    }
+
 }

@@ -8,6 +8,10 @@ import Directory
 /// no SPN text is kept unless a second holder turns up. The fingerprints come from the standard
 /// library's per-process randomly keyed SipHash, so nobody who can write an SPN into AD can forge a
 /// collision that makes two different SPNs look the same.
+///
+/// The first-holder table is the bulk of that memory (millions of SPNs), so it is kept compact: 96
+/// bits of the fingerprint and the holder in 16 bytes per slot (see `FirstHolderTable`), split into
+/// partitions that grow one at a time, so the table never briefly needs its old and new storage at once.
 public struct DuplicateSPNIndex {
     public static let description = RuleDescription(
         id: "duplicate-spn",
@@ -24,7 +28,7 @@ public struct DuplicateSPNIndex {
         let low: UInt64
     }
 
-    private var firstHolder: [Fingerprint: UInt32] = [:]
+    private var firstHolder = FirstHolderTable()
     /// Only for SPNs with a second holder: every holder and the spelling each one used.
     private var shared: [Fingerprint: [(holder: UInt32, spelling: String)]] = [:]
     private var holders = HolderTable()
@@ -42,7 +46,7 @@ public struct DuplicateSPNIndex {
             isComputer: object.kind == .computer)
         for spn in object.servicePrincipalNames {
             let fingerprint = self.fingerprint(spn.normalized)
-            if let first = firstHolder[fingerprint] {
+            if let first = firstHolder.firstHolder(of: fingerprint, recordingIfNew: holder) {
                 guard first != holder else { continue }  // the same SPN twice on one object
                 if shared[fingerprint] == nil {
                     // The first holder's spelling was not kept; until proven otherwise it is this one (AD
@@ -52,8 +56,6 @@ public struct DuplicateSPNIndex {
                 if !shared[fingerprint]!.contains(where: { $0.holder == holder }) {
                     shared[fingerprint]!.append((holder, spn.value))
                 }
-            } else {
-                firstHolder[fingerprint] = holder
             }
         }
     }
@@ -103,6 +105,36 @@ public struct DuplicateSPNIndex {
         low.combine(normalizedSPN)
         return Fingerprint(
             high: UInt64(bitPattern: Int64(high.finalize())), low: UInt64(bitPattern: Int64(low.finalize())))
+    }
+}
+
+/// The first holder of every SPN seen, by fingerprint.
+///
+/// A `[Fingerprint: UInt32]` needs 20 bytes a slot and, when it doubles, its old and new storage at
+/// once: with millions of SPNs that resize alone was the audit's peak. Here the first 64 bits of the
+/// fingerprint are the key and the value packs the next 32 bits with the holder (16 bytes a slot),
+/// in 256 partitions chosen by the key's top byte, so only 1/256 of the table is ever being resized.
+/// Two different SPNs whose first 64 bits agree (about one in a few hundred thousand audits of a
+/// million computers) are told apart by the 32 check bits and kept, by full fingerprint, in `collided`.
+struct FirstHolderTable {
+    private static let partitionBits = 8
+    private var partitions: [[UInt64: UInt64]] = Array(repeating: [:], count: 1 << partitionBits)
+    /// SPNs whose 64-bit key is already taken by a different SPN; almost always empty.
+    private var collided: [DuplicateSPNIndex.Fingerprint: UInt32] = [:]
+
+    /// The first holder recorded for `fingerprint`; if there is none, records `holder` and returns nil.
+    mutating func firstHolder(of fingerprint: DuplicateSPNIndex.Fingerprint, recordingIfNew holder: UInt32) -> UInt32? {
+        let key = fingerprint.high
+        let check = UInt32(truncatingIfNeeded: fingerprint.low)
+        let partition = Int(truncatingIfNeeded: key >> UInt64(64 - Self.partitionBits))
+        if let packed = partitions[partition][key] {
+            if UInt32(truncatingIfNeeded: packed >> 32) == check { return UInt32(truncatingIfNeeded: packed) }
+            if let first = collided[fingerprint] { return first }
+            collided[fingerprint] = holder
+            return nil
+        }
+        partitions[partition][key] = UInt64(check) << 32 | UInt64(holder)
+        return nil
     }
 }
 

@@ -17,22 +17,42 @@ public struct MissingAccountIndex {
             """)
 
     private let inventory: Inventory
-    /// Lower-cased lookup key to the indexes of inventory items that use it.
-    private var byName: [String: [Int]] = [:]
+    /// Lower-cased lookup key to the inventory items that use it, as an `ItemList`.
+    private var byName: [String: Int32] = [:]
     /// FQDN items by their first label, for computers without dNSHostName.
-    private var byFQDNFirstLabel: [String: [Int]] = [:]
+    private var byFQDNFirstLabel: [String: Int32] = [:]
+    /// The lists of keys used by more than one item.
+    private var sharedKeys: [[Int32]] = []
     private var found: [Bool]
+
+    /// Almost every key names one item, so a key maps to that item's index (>= 0) rather than to an
+    /// array of one; a key used again maps to `-1 - i`, with the indexes in `sharedKeys[i]`.
+    private typealias ItemList = Int32
 
     public init(inventory: Inventory) {
         self.inventory = inventory
         found = Array(repeating: false, count: inventory.items.count)
+        byName.reserveCapacity(inventory.items.count)
         for (index, item) in inventory.items.enumerated() {
             var key = item.name.lowercased()
             if key.hasSuffix("$") { key.removeLast() }
-            byName[key, default: []].append(index)
+            Self.add(Int32(index), to: &byName[key], shared: &sharedKeys)
             if let dot = key.firstIndex(of: "."), dot != key.startIndex {
-                byFQDNFirstLabel[String(key[..<dot]), default: []].append(index)
+                Self.add(Int32(index), to: &byFQDNFirstLabel[String(key[..<dot])], shared: &sharedKeys)
             }
+        }
+    }
+
+    private static func add(_ index: Int32, to list: inout ItemList?, shared: inout [[Int32]]) {
+        guard let existing = list else {
+            list = index
+            return
+        }
+        if existing >= 0 {
+            shared.append([existing, index])
+            list = -Int32(shared.count)
+        } else {
+            shared[Int(-1 - existing)].append(index)
         }
     }
 
@@ -50,9 +70,13 @@ public struct MissingAccountIndex {
         }
     }
 
-    private mutating func mark(_ indexes: [Int]?) {
-        guard let indexes else { return }
-        for index in indexes { found[index] = true }
+    private mutating func mark(_ list: ItemList?) {
+        guard let list else { return }
+        if list >= 0 {
+            found[Int(list)] = true
+        } else {
+            for index in sharedKeys[Int(-1 - list)] { found[Int(index)] = true }
+        }
     }
 
     public func findings(in context: AuditContext) -> [Finding] {

@@ -117,12 +117,17 @@ public struct StalePasswordRule: AccountRule {
                 account: computer.accountName,
                 distinguishedName: computer.distinguishedName,
                 message: message,
-                remediation: Self.remediation(for: story, computer, in: context),
+                remediation: .stalePassword(story, RemediationSubject(computer, in: context)),
                 details: details))
     }
 
     static func remediation(for story: Story, _ computer: DirectoryObject, in context: AuditContext) -> String {
-        let repair = Remediation.repairSecureChannel(computer, in: context)
+        remediation(for: story, RemediationSubject(computer, in: context))
+    }
+
+    static func remediation(for story: Story, _ computer: RemediationSubject) -> String {
+        let context = computer
+        let repair = Remediation.repairSecureChannel(computer)
         let identity = Remediation.quoted(computer.accountName)
         switch story {
         case .aliveNotRotating, .rotationStopped, .logonInFuture:
