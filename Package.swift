@@ -43,7 +43,7 @@ let package = Package(
         .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Audit", "Directory"], exclude: ["Golden"]),
         .testTarget(name: "LDAPClientTests", dependencies: ["LDAPClient", "TestSupport"]),
         // Delivers to a real SMTP receiver on loopback (aiosmtpd) and to a sendmail stand-in.
-        .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "Reporting", "Audit"]),
+        .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "Reporting", "Audit", "TestSupport"]),
         // Runs the built `trustaudit` executable end to end on LDIF fixtures; needs no server.
         .testTarget(name: "CLITests", dependencies: ["Directory", "TestSupport"], exclude: ["Fixtures"]),
         // Runs the executable against a throwaway Samba AD DC (scripts/testdc); skipped without one

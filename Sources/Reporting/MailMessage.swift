@@ -1,3 +1,4 @@
+import Directory
 import Foundation
 
 /// A mail message that could not be built, naming the value that was refused.
@@ -438,22 +439,7 @@ enum MIME {
     }
 
     static func base64(_ bytes: [UInt8]) -> [UInt8] {
-        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity((bytes.count + 2) / 3 * 4)
-        var index = 0
-        while index < bytes.count {
-            let b0 = UInt32(bytes[index])
-            let b1 = index + 1 < bytes.count ? UInt32(bytes[index + 1]) : 0
-            let b2 = index + 2 < bytes.count ? UInt32(bytes[index + 2]) : 0
-            let triple = b0 << 16 | b1 << 8 | b2
-            out.append(alphabet[Int(triple >> 18 & 63)])
-            out.append(alphabet[Int(triple >> 12 & 63)])
-            out.append(index + 1 < bytes.count ? alphabet[Int(triple >> 6 & 63)] : 61)
-            out.append(index + 2 < bytes.count ? alphabet[Int(triple & 63)] : 61)
-            index += 3
-        }
-        return out
+        Array(Base64.encode(bytes).utf8)
     }
 
     static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 @testable import Delivery
@@ -11,7 +12,7 @@ import XCTest
 /// Python's email parser. Skipped without python3-aiosmtpd unless CI=true.
 final class SMTPTransportTests: XCTestCase {
     private let sender = "audit@corp.example"
-    private let password = Array(SMTPReceiver.password.utf8)
+    private let password = Array(MailReceiver.password.utf8)
 
     /// Collects the transport's trace from whatever thread it is called on.
     final class Trace: @unchecked Sendable {
@@ -22,7 +23,7 @@ final class SMTPTransportTests: XCTestCase {
     }
 
     private func assertDelivered(
-        _ receiver: SMTPReceiver, _ message: [UInt8], recipients: [String], tls: Bool, login: String?,
+        _ receiver: MailReceiver, _ message: [UInt8], recipients: [String], tls: Bool, login: String?,
         file: StaticString = #filePath, line: UInt = #line
     ) throws {
         let messages = try receiver.messages()
@@ -51,7 +52,7 @@ final class SMTPTransportTests: XCTestCase {
     }
 
     func testPlainDelivery() throws {
-        let receiver = try SMTPReceiver()
+        let receiver = try receiver()
         let recipients = ["ops@corp.example", "night@corp.example"]
         let message = try DeliveryFixtures.message(to: recipients).rendered()
         let transport = SMTPTransport(host: "127.0.0.1", port: receiver.port, security: .none, timeout: 10)
@@ -60,54 +61,54 @@ final class SMTPTransportTests: XCTestCase {
     }
 
     func testStartTLSVerifiedWithCAFileAndAuthPlain() throws {
-        let receiver = try SMTPReceiver()
+        let receiver = try receiver()
         let message = try DeliveryFixtures.message().rendered()
         let trace = Trace()
         let transport = SMTPTransport(
             host: "localhost", port: receiver.port, security: .startTLS, caFile: receiver.caFile,
-            username: SMTPReceiver.user, password: password, timeout: 10, heloName: "trustaudit.test",
+            username: MailReceiver.user, password: password, timeout: 10, heloName: "trustaudit.test",
             trace: { trace.append($0) })
         try transport.send(message, from: sender, to: ["ops@corp.example"])
-        try assertDelivered(receiver, message, recipients: ["ops@corp.example"], tls: true, login: SMTPReceiver.user)
+        try assertDelivered(receiver, message, recipients: ["ops@corp.example"], tls: true, login: MailReceiver.user)
 
         let lines = trace.all
         XCTAssertTrue(lines.contains("C: STARTTLS"), "\(lines)")
         XCTAssertTrue(lines.contains("C: AUTH PLAIN <redacted>"), "\(lines)")
         XCTAssertEqual(lines.filter { $0 == "C: EHLO trustaudit.test" }.count, 2, "EHLO again after STARTTLS")
-        let plainSecret = Data(([0] + Array(SMTPReceiver.user.utf8) + [0] + password)).base64EncodedString()
-        XCTAssertFalse(lines.contains { $0.contains(SMTPReceiver.password) || $0.contains(plainSecret) })
+        let plainSecret = Data(([0] + Array(MailReceiver.user.utf8) + [0] + password)).base64EncodedString()
+        XCTAssertFalse(lines.contains { $0.contains(MailReceiver.password) || $0.contains(plainSecret) })
     }
 
     func testImplicitTLSWithAuth() throws {
-        let receiver = try SMTPReceiver()
+        let receiver = try receiver()
         let message = try DeliveryFixtures.message().rendered()
         let transport = SMTPTransport(
             host: "localhost", port: receiver.implicitTLSPort, security: .implicitTLS, caFile: receiver.caFile,
-            username: SMTPReceiver.user, password: password, timeout: 10)
+            username: MailReceiver.user, password: password, timeout: 10)
         try transport.send(message, from: sender, to: ["ops@corp.example"])
-        try assertDelivered(receiver, message, recipients: ["ops@corp.example"], tls: true, login: SMTPReceiver.user)
+        try assertDelivered(receiver, message, recipients: ["ops@corp.example"], tls: true, login: MailReceiver.user)
     }
 
     func testAuthLoginWhenPlainIsNotOffered() throws {
-        let receiver = try SMTPReceiver()
+        let receiver = try receiver()
         let message = try DeliveryFixtures.message().rendered()
         let trace = Trace()
         let transport = SMTPTransport(
             host: "localhost", port: receiver.loginOnlyPort, security: .startTLS, caFile: receiver.caFile,
-            username: SMTPReceiver.user, password: password, timeout: 10, trace: { trace.append($0) })
+            username: MailReceiver.user, password: password, timeout: 10, trace: { trace.append($0) })
         try transport.send(message, from: sender, to: ["ops@corp.example"])
-        try assertDelivered(receiver, message, recipients: ["ops@corp.example"], tls: true, login: SMTPReceiver.user)
+        try assertDelivered(receiver, message, recipients: ["ops@corp.example"], tls: true, login: MailReceiver.user)
         XCTAssertTrue(trace.all.contains("C: AUTH LOGIN"), "\(trace.all)")
-        XCTAssertFalse(trace.all.contains { $0.contains(SMTPReceiver.password) })
+        XCTAssertFalse(trace.all.contains { $0.contains(MailReceiver.password) })
     }
 
     func testUntrustedCertificateIsATLSFailure() throws {
-        let receiver = try SMTPReceiver()
+        let receiver = try receiver()
         let message = try DeliveryFixtures.message().rendered()
         for caFile in [nil, receiver.otherCAFile] {
             let transport = SMTPTransport(
                 host: "localhost", port: receiver.port, security: .startTLS, caFile: caFile,
-                username: SMTPReceiver.user, password: password, timeout: 10)
+                username: MailReceiver.user, password: password, timeout: 10)
             XCTAssertThrowsError(try transport.send(message, from: sender, to: ["ops@corp.example"])) { error in
                 let error = error as? DeliveryError
                 XCTAssertEqual(error?.code, .tlsFailed, "\(String(describing: error))")
@@ -118,7 +119,7 @@ final class SMTPTransportTests: XCTestCase {
     }
 
     func testCertificateForAnotherNameIsATLSFailure() throws {
-        let receiver = try SMTPReceiver()
+        let receiver = try receiver()
         // The certificate names localhost only; 127.0.0.1 is the same server but not its name.
         let transport = SMTPTransport(
             host: "127.0.0.1", port: receiver.port, security: .startTLS, caFile: receiver.caFile, timeout: 10)
@@ -130,7 +131,7 @@ final class SMTPTransportTests: XCTestCase {
     }
 
     func testUnverifiedTLSWhenVerificationIsOff() throws {
-        let receiver = try SMTPReceiver()
+        let receiver = try receiver()
         let message = try DeliveryFixtures.message().rendered()
         let transport = SMTPTransport(
             host: "127.0.0.1", port: receiver.port, security: .startTLS, verifyCertificate: false, timeout: 10)
@@ -139,18 +140,18 @@ final class SMTPTransportTests: XCTestCase {
     }
 
     func testWrongPasswordIsAnAuthFailure() throws {
-        let receiver = try SMTPReceiver()
+        let receiver = try receiver()
         let wrong = "Xq7-not-it"
         let transport = SMTPTransport(
             host: "localhost", port: receiver.port, security: .startTLS, caFile: receiver.caFile,
-            username: SMTPReceiver.user, password: Array(wrong.utf8), timeout: 10)
+            username: MailReceiver.user, password: Array(wrong.utf8), timeout: 10)
         XCTAssertThrowsError(try transport.send(Array("x\r\n".utf8), from: sender, to: ["ops@corp.example"])) { error in
             let error = error as? DeliveryError
             XCTAssertEqual(error?.code, .authFailed)
             XCTAssertEqual(error?.replyCode, 535)
             let text = "\(error!) \(error!.reason) \(error!.replyText ?? "")"
             XCTAssertFalse(text.contains(wrong), "the password must never appear: \(text)")
-            let encoded = Data(([0] + Array(SMTPReceiver.user.utf8) + [0] + Array(wrong.utf8))).base64EncodedString()
+            let encoded = Data(([0] + Array(MailReceiver.user.utf8) + [0] + Array(wrong.utf8))).base64EncodedString()
             XCTAssertFalse(text.contains(encoded), "nor its base64: \(text)")
         }
         XCTAssertEqual(try receiver.messages().count, 0)
@@ -175,7 +176,7 @@ final class SMTPTransportTests: XCTestCase {
     }
 
     func testRejectedRecipientNamesTheCommand() throws {
-        let receiver = try SMTPReceiver()
+        let receiver = try receiver()
         let recipients = ["ops@corp.example", "reject@corp.example"]
         let transport = SMTPTransport(host: "127.0.0.1", port: receiver.port, security: .none, timeout: 10)
         XCTAssertThrowsError(
@@ -191,7 +192,7 @@ final class SMTPTransportTests: XCTestCase {
     }
 
     func testDotStuffingAndLineEnds() throws {
-        let receiver = try SMTPReceiver()
+        let receiver = try receiver()
         let raw = Array("Subject: dots\n\n.leading\n.\n..two\r\nbare\rcr\nlast".utf8)
         let transport = SMTPTransport(host: "127.0.0.1", port: receiver.port, security: .none, timeout: 10)
         try transport.send(raw, from: sender, to: ["ops@corp.example"])
@@ -251,5 +252,14 @@ final class SMTPTransportTests: XCTestCase {
         }
         guard ok else { throw NSError(domain: "SMTPTransportTests", code: 1) }
         return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// A receiver, or a skip (a failure under CI=true) when Python, aiosmtpd or openssl is missing.
+    private func receiver() throws -> MailReceiver {
+        do {
+            return try MailReceiver()
+        } catch let missing as MailToolUnavailable {
+            throw DeliveryTestConfiguration.unavailable(missing.reason)
+        }
     }
 }

@@ -121,19 +121,25 @@ public enum MailParser {
     }
 }
 
-/// A real SMTP server on 127.0.0.1 for one test: Python's aiosmtpd offering STARTTLS (a throwaway CA
-/// and a certificate for `localhost`) and, after it, AUTH PLAIN/LOGIN for one user; it refuses
-/// `reject@...` with 550. Each accepted message is saved as `NNN.eml` with its envelope in `NNN.json`.
-/// The server exits when its stdin closes, so a crashed test leaves nothing running.
+/// A real SMTP server on 127.0.0.1 for one test: Python's aiosmtpd with STARTTLS (a throwaway CA
+/// and a certificate for `localhost`), AUTH PLAIN/LOGIN for one user, and a recipient it refuses
+/// (`reject@...`, 550). Each accepted message is saved as `NNN.eml` with its envelope in `NNN.json`.
+///
+/// Three listeners: `port` (plain, STARTTLS offered), `implicitTLSPort` (TLS from the first byte)
+/// and `loginOnlyPort` (STARTTLS, AUTH LOGIN only). The server exits when its stdin closes, so a
+/// crashed test leaves nothing running.
 public final class MailReceiver {
     public static let user = "audit"
     public static let password = "Corr3ct-h0rse"
 
     public let directory: URL
     public let mailDirectory: URL
-    /// The CA that issued the server's certificate.
     public let caFile: String
+    /// A CA that did not issue the server's certificate.
+    public let otherCAFile: String
     public private(set) var port = 0
+    public private(set) var implicitTLSPort = 0
+    public private(set) var loginOnlyPort = 0
     private let process = Process()
     private let input = Pipe()
     private let output = Pipe()
@@ -141,13 +147,15 @@ public final class MailReceiver {
     public init() throws {
         let python = try MailTestTools.pythonWithAiosmtpd()
         let openssl = try MailTestTools.openssl()
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "trustaudit-mail-\(UUID().uuidString)")
+
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "trustaudit-smtp-\(UUID().uuidString)")
+        self.directory = directory
         mailDirectory = directory.appendingPathComponent("mail")
         try FileManager.default.createDirectory(at: mailDirectory, withIntermediateDirectories: true)
-        let directory = self.directory
         func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
         caFile = path("ca.pem")
+        otherCAFile = path("other-ca.pem")
 
         try "subjectAltName=DNS:localhost\nbasicConstraints=critical,CA:FALSE\nextendedKeyUsage=serverAuth\n".write(
             toFile: path("server.ext"), atomically: true, encoding: .utf8)
@@ -155,6 +163,9 @@ public final class MailReceiver {
         for arguments in [
             ["req", "-x509"] + key + [
                 "-keyout", path("ca.key"), "-out", caFile, "-days", "2", "-subj", "/CN=TrustAudit Test CA",
+            ],
+            ["req", "-x509"] + key + [
+                "-keyout", path("other.key"), "-out", otherCAFile, "-days", "2", "-subj", "/CN=Other CA",
             ],
             ["req"] + key + ["-keyout", path("server.key"), "-out", path("server.csr"), "-subj", "/CN=localhost"],
             [
@@ -167,11 +178,11 @@ public final class MailReceiver {
                 throw MailToolUnavailable(reason: "openssl \(arguments[0]) failed: \(result.errors)")
             }
         }
-        try Self.script.write(toFile: path("receiver.py"), atomically: true, encoding: .utf8)
+        try Self.script.write(toFile: path("smtp_receiver.py"), atomically: true, encoding: .utf8)
 
         process.executableURL = URL(fileURLWithPath: python)
         process.arguments = [
-            "-u", path("receiver.py"), mailDirectory.path, path("server.pem"), path("server.key"), Self.user,
+            "-u", path("smtp_receiver.py"), mailDirectory.path, path("server.pem"), path("server.key"), Self.user,
             Self.password,
         ]
         process.standardInput = input
@@ -181,11 +192,16 @@ public final class MailReceiver {
 
         let line = readLine(timeout: 20)
         let words = line?.split(separator: " ") ?? []
-        guard words.count == 2, words[0] == "READY", let plain = Int(words[1]) else {
+        guard words.count == 4, words[0] == "READY", let plain = Int(words[1]), let implicit = Int(words[2]),
+            let loginOnly = Int(words[3])
+        else {
             stop()
-            throw MailToolUnavailable(reason: "the aiosmtpd receiver did not start (said \(line ?? "nothing"))")
+            throw MailToolUnavailable(reason: 
+                "the aiosmtpd receiver did not start (said \(line ?? "nothing"))")
         }
         port = plain
+        implicitTLSPort = implicit
+        loginOnlyPort = loginOnly
     }
 
     deinit { stop() }
@@ -199,11 +215,12 @@ public final class MailReceiver {
         try? FileManager.default.removeItem(at: directory)
     }
 
-    /// The messages received so far, oldest first: the raw bytes and the envelope (mailFrom,
-    /// rcptTos, tls, login).
+    /// The messages received so far, oldest first: the raw bytes and the envelope.
     public func messages() throws -> [(raw: [UInt8], envelope: [String: Any])] {
-        let names = try FileManager.default.contentsOfDirectory(atPath: mailDirectory.path)
-            .filter { $0.hasSuffix(".eml") }.sorted()
+        let names = try FileManager.default.contentsOfDirectory(atPath: mailDirectory.path).filter {
+            $0.hasSuffix(".eml")
+        }
+        .sorted()
         return try names.map { name in
             let base = mailDirectory.appendingPathComponent(String(name.dropLast(4)))
             let raw = try Data(contentsOf: base.appendingPathExtension("eml"))
@@ -246,9 +263,10 @@ public final class MailReceiver {
             async def handle_DATA(self, server, session, envelope):
                 count[0] += 1
                 base = os.path.join(outdir, "%03d" % count[0])
+                tls = session.ssl is not None or server.transport.get_extra_info("ssl_object") is not None
                 with open(base + ".json", "w") as f:
-                    json.dump({"mailFrom": envelope.mail_from, "rcptTos": envelope.rcpt_tos,
-                               "tls": session.ssl is not None,
+                    json.dump({"mailFrom": envelope.mail_from, "rcptTos": envelope.rcpt_tos, "tls": tls,
+                               "authenticated": bool(session.authenticated),
                                "login": getattr(session, "trustaudit_login", None)}, f)
                 with open(base + ".tmp", "wb") as f:
                     f.write(envelope.original_content)
@@ -262,13 +280,17 @@ public final class MailReceiver {
                 session.trustaudit_login = user
             return AuthResult(success=ok, handled=False)
 
+        def smtp(**options):
+            return SMTP(Handler(), hostname="receiver.test", decode_data=False, authenticator=authenticator, **options)
+
         async def main():
             loop = asyncio.get_running_loop()
-            server = await loop.create_server(
-                lambda: SMTP(Handler(), hostname="receiver.test", decode_data=False, authenticator=authenticator,
-                             tls_context=context),
-                "127.0.0.1", 0)
-            print("READY %d" % server.sockets[0].getsockname()[1], flush=True)
+            plain = await loop.create_server(lambda: smtp(tls_context=context), "127.0.0.1", 0)
+            implicit = await loop.create_server(lambda: smtp(auth_require_tls=False), "127.0.0.1", 0, ssl=context)
+            login_only = await loop.create_server(
+                lambda: smtp(tls_context=context, auth_exclude_mechanism=["PLAIN"]), "127.0.0.1", 0)
+            ports = [s.sockets[0].getsockname()[1] for s in (plain, implicit, login_only)]
+            print("READY %d %d %d" % tuple(ports), flush=True)
             await asyncio.Event().wait()
 
         def exit_when_stdin_closes():
