@@ -1,5 +1,5 @@
-import Foundation
 import Directory
+import Foundation
 
 /// Where an SPN service class must be registered, per the `requiredSPNs` configuration.
 public enum SPNRequirementScope: String, Sendable, CaseIterable {
@@ -105,10 +105,13 @@ extension AuditConfiguration {
                 guard let server = value as? String, !server.isEmpty else { throw fail(key, "must be a DC host name") }
                 configuration.remediationServer = server
             case "severities":
-                guard let map = value as? [String: Any] else { throw fail(key, "must be an object of rule id to severity") }
+                guard let map = value as? [String: Any] else {
+                    throw fail(key, "must be an object of rule id to severity")
+                }
                 for (rule, severityValue) in map {
                     guard AuditRules.ids.contains(rule) else {
-                        throw fail("\(key).\(rule)", "unknown rule; rules are \(AuditRules.ids.joined(separator: ", "))")
+                        throw fail(
+                            "\(key).\(rule)", "unknown rule; rules are \(AuditRules.ids.joined(separator: ", "))")
                     }
                     configuration.severities[rule] = try severity(severityValue, key: "\(key).\(rule)", fail: fail)
                 }
@@ -127,12 +130,14 @@ extension AuditConfiguration {
                     let existing = configuration.requiredSPNs.firstIndex {
                         $0.serviceClass.caseInsensitiveCompare(serviceClass) == .orderedSame
                     }
-                    var requirement = existing.map { configuration.requiredSPNs[$0] }
+                    var requirement =
+                        existing.map { configuration.requiredSPNs[$0] }
                         ?? SPNRequirement(serviceClass: serviceClass, scope: .none, severity: .medium)
                     for (settingKey, settingValue) in settings {
                         switch settingKey {
                         case "requiredOn":
-                            guard let text = settingValue as? String, let scope = SPNRequirementScope(rawValue: text) else {
+                            guard let text = settingValue as? String, let scope = SPNRequirementScope(rawValue: text)
+                            else {
                                 throw fail("\(path).requiredOn", "must be one of all, servers, paired, none")
                             }
                             requirement.scope = scope
@@ -142,7 +147,9 @@ extension AuditConfiguration {
                             throw fail("\(path).\(settingKey)", "unknown key; use requiredOn and severity")
                         }
                     }
-                    if let existing { configuration.requiredSPNs[existing] = requirement } else {
+                    if let existing {
+                        configuration.requiredSPNs[existing] = requirement
+                    } else {
                         configuration.requiredSPNs.append(requirement)
                     }
                 }
@@ -156,13 +163,16 @@ extension AuditConfiguration {
                     }
                     switch excludeKey {
                     case "accounts":
-                        configuration.excludedAccounts = Set(list.map { name in
-                            let lowered = name.trimmingCharacters(in: .whitespaces).lowercased()
-                            return lowered.hasSuffix("$") ? String(lowered.dropLast()) : lowered
-                        })
+                        configuration.excludedAccounts = Set(
+                            list.map { name in
+                                let lowered = name.trimmingCharacters(in: .whitespaces).lowercased()
+                                return lowered.hasSuffix("$") ? String(lowered.dropLast()) : lowered
+                            })
                     case "organizationalUnits":
                         for dn in list where !dn.contains("=") {
-                            throw fail("\(key).\(excludeKey)", "'\(dn)' is not a distinguished name (OU=Lab,DC=corp,DC=example)")
+                            throw fail(
+                                "\(key).\(excludeKey)",
+                                "'\(dn)' is not a distinguished name (OU=Lab,DC=corp,DC=example)")
                         }
                         configuration.excludedContainers = list.map(DistinguishedName.normalized)
                     default:
@@ -191,7 +201,9 @@ extension AuditConfiguration {
         return days
     }
 
-    private static func severity(_ value: Any, key: String, fail: (String, String) -> ConfigurationError) throws -> Severity {
+    private static func severity(_ value: Any, key: String, fail: (String, String) -> ConfigurationError) throws
+        -> Severity
+    {
         guard let text = value as? String, let severity = Severity(rawValue: text.lowercased()) else {
             throw fail(key, "must be one of info, low, medium, high, critical")
         }

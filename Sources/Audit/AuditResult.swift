@@ -1,5 +1,5 @@
-import Foundation
 import Directory
+import Foundation
 
 /// Counts of accounts by age, for the histograms in the HTML report.
 ///

@@ -45,10 +45,14 @@ enum Remediation {
     /// A cmd.exe argument for setspn: quoted only when it needs to be.
     static func argument(_ value: String) -> String {
         // None of these bytes: no Character can be one of them either.
-        if !value.utf8.contains(where: { $0 == 0x20 || $0 == 0x22 || $0 == 0x26 || $0 == 0x7C || $0 == 0x3C || $0 == 0x3E || $0 == 0x5E }) {
+        if !value.utf8.contains(where: {
+            $0 == 0x20 || $0 == 0x22 || $0 == 0x26 || $0 == 0x7C || $0 == 0x3C || $0 == 0x3E || $0 == 0x5E
+        }) {
             return value
         }
-        return value.contains(where: { $0 == " " || $0 == "\"" || $0 == "&" || $0 == "|" || $0 == "<" || $0 == ">" || $0 == "^" })
+        return value.contains(where: {
+            $0 == " " || $0 == "\"" || $0 == "&" || $0 == "|" || $0 == "<" || $0 == ">" || $0 == "^"
+        })
             ? "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : value
     }
 

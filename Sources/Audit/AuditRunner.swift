@@ -1,5 +1,5 @@
-import Foundation
 import Directory
+import Foundation
 
 /// Streams directory objects through the rules and gathers findings and summary counts.
 ///
@@ -27,7 +27,8 @@ public struct AuditRunner {
         domain: String? = nil, domainController: String? = nil, computerSink: ComputerFactsSink? = nil
     ) {
         self.computerSink = computerSink
-        context = AuditContext(now: now, configuration: configuration, domain: domain, domainController: domainController)
+        context = AuditContext(
+            now: now, configuration: configuration, domain: domain, domainController: domainController)
         accountRules = [DisabledAccountRule(), StalePasswordRule(), MissingSPNRule()]
         missingAccounts = inventory.map(MissingAccountIndex.init)
         summary = AuditSummary(source: source, generatedAt: now, stalePasswordDays: configuration.stalePasswordDays)
@@ -124,7 +125,9 @@ public struct AuditRunner {
         let lhsAccount = lhs.account.lowercased()
         let rhsAccount = rhs.account.lowercased()
         if lhsAccount != rhsAccount { return lhsAccount < rhsAccount }
-        if lhs.distinguishedName != rhs.distinguishedName { return (lhs.distinguishedName ?? "") < (rhs.distinguishedName ?? "") }
+        if lhs.distinguishedName != rhs.distinguishedName {
+            return (lhs.distinguishedName ?? "") < (rhs.distinguishedName ?? "")
+        }
         return lhs.message < rhs.message
     }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// An object that matters to the audit, decoded from a `DirectoryEntry`.
 ///
 /// Computer accounts are audited by every rule. Managed service accounts (gMSA, sMSA) are computer
@@ -118,9 +120,13 @@ public struct DirectoryObject: Sendable, Equatable {
                 if first[Int(attribute)] < 0 { first[Int(attribute)] = index }
                 if attribute == A.objectClass {
                     let value = bytes(slot)
-                    if Self.equalsIgnoringCase(value, "msds-groupmanagedserviceaccount") { isGroupManaged = true }
-                    else if Self.equalsIgnoringCase(value, "msds-managedserviceaccount") { isManaged = true }
-                    else if Self.equalsIgnoringCase(value, "computer") { isComputer = true }
+                    if Self.equalsIgnoringCase(value, "msds-groupmanagedserviceaccount") {
+                        isGroupManaged = true
+                    } else if Self.equalsIgnoringCase(value, "msds-managedserviceaccount") {
+                        isManaged = true
+                    } else if Self.equalsIgnoringCase(value, "computer") {
+                        isComputer = true
+                    }
                 } else if attribute == A.servicePrincipalName {
                     spnSlots += 1
                 }
@@ -168,7 +174,8 @@ public struct DirectoryObject: Sendable, Equatable {
         self = decoded
     }
 
-    private static func equalsIgnoringCase(_ value: UnsafeBufferPointer<UInt8>, _ lowercasedName: StaticString) -> Bool {
+    private static func equalsIgnoringCase(_ value: UnsafeBufferPointer<UInt8>, _ lowercasedName: StaticString) -> Bool
+    {
         guard value.count == lowercasedName.utf8CodeUnitCount else { return false }
         let target = lowercasedName.utf8Start
         for index in 0..<value.count where asciiLower(value[index]) != target[index] { return false }
@@ -194,5 +201,3 @@ extension DirectoryObject.Kind {
     /// Managed service accounts and plain computers are all `computer` objects in AD.
     public var isComputerClass: Bool { self != .otherSPNHolder }
 }
-
-import Foundation

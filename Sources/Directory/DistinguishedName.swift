@@ -39,7 +39,8 @@ public enum DistinguishedName {
         relativeNames(of: dn).map { rdn in
             // "OU = Lab" and "ou=Lab" are the same RDN.
             if let equals = rdn.firstIndex(of: "=") {
-                return trimmed(rdn[..<equals]).lowercased() + "=" + trimmed(rdn[rdn.index(after: equals)...]).lowercased()
+                return trimmed(rdn[..<equals]).lowercased() + "="
+                    + trimmed(rdn[rdn.index(after: equals)...]).lowercased()
             }
             return rdn.lowercased()
         }.joined(separator: ",")

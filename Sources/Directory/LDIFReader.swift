@@ -100,7 +100,8 @@ public struct LDIFReader: DirectorySource, Sendable {
             let descriptor = open(path, O_RDONLY)
             guard descriptor >= 0 else {
                 let reason = String(cString: strerror(errno))
-                throw DirectoryError(.fileNotReadable, source: path, line: nil, reason: "cannot open the file: \(reason)")
+                throw DirectoryError(
+                    .fileNotReadable, source: path, line: nil, reason: "cannot open the file: \(reason)")
             }
             defer { close(descriptor) }
             let chunkSize = 1 << 22
@@ -265,7 +266,9 @@ struct LDIFParser {
         try endRecord(body)
     }
 
-    private mutating func physicalLine(_ raw: UnsafeBufferPointer<UInt8>, _ body: (DirectoryEntry) throws -> Void) throws {
+    private mutating func physicalLine(_ raw: UnsafeBufferPointer<UInt8>, _ body: (DirectoryEntry) throws -> Void)
+        throws
+    {
         lineNumber += 1
         var count = raw.count
         if count > 0 && raw[count - 1] == 0x0D { count -= 1 }  // CRLF
@@ -333,7 +336,8 @@ struct LDIFParser {
             sawAnyRecord = true
             if Self.nameIs(nameBytes, "dn") {
                 var value: [UInt8] = []
-                try Self.decodeValue(line, colon: colon, into: &value, sourceName: sourceName, logicalStartLine: logicalStartLine)
+                try Self.decodeValue(
+                    line, colon: colon, into: &value, sourceName: sourceName, logicalStartLine: logicalStartLine)
                 var started = DirectoryEntry(distinguishedName: String(decoding: value, as: UTF8.self))
                 started.storage.reserveCapacity(storageEstimate)
                 started.slots.reserveCapacity(slotEstimate)
@@ -353,7 +357,8 @@ struct LDIFParser {
 
         if Self.nameIs(nameBytes, "changetype") {
             var bytes: [UInt8] = []
-            try Self.decodeValue(line, colon: colon, into: &bytes, sourceName: sourceName, logicalStartLine: logicalStartLine)
+            try Self.decodeValue(
+                line, colon: colon, into: &bytes, sourceName: sourceName, logicalStartLine: logicalStartLine)
             let value = String(decoding: bytes, as: UTF8.self).lowercased()
             guard value == "add" else {
                 throw DirectoryError(
@@ -389,7 +394,8 @@ struct LDIFParser {
         let start = entry!.storage.count
         let source = sourceName
         let lineNumber = logicalStartLine
-        try Self.decodeValue(line, colon: colon, into: &entry!.storage, sourceName: source, logicalStartLine: lineNumber)
+        try Self.decodeValue(
+            line, colon: colon, into: &entry!.storage, sourceName: source, logicalStartLine: lineNumber)
         entry!.closeValue(attribute: attribute, start: start)
     }
 
@@ -430,7 +436,8 @@ struct LDIFParser {
 
     /// Decodes the value after the colon (plain `: text`, base64 `:: ...`, or URL `:< ...`), appending it to `output`.
     private static func decodeValue(
-        _ line: UnsafeBufferPointer<UInt8>, colon: Int, into output: inout [UInt8], sourceName: String, logicalStartLine: Int
+        _ line: UnsafeBufferPointer<UInt8>, colon: Int, into output: inout [UInt8], sourceName: String,
+        logicalStartLine: Int
     ) throws {
         var index = colon + 1
         var base64 = false
@@ -569,7 +576,9 @@ public enum Base64 {
             output += [alphabet[Int(value >> 18 & 63)], alphabet[Int(value >> 12 & 63)], 61, 61]
         } else if remaining == 2 {
             let value = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8
-            output += [alphabet[Int(value >> 18 & 63)], alphabet[Int(value >> 12 & 63)], alphabet[Int(value >> 6 & 63)], 61]
+            output += [
+                alphabet[Int(value >> 18 & 63)], alphabet[Int(value >> 12 & 63)], alphabet[Int(value >> 6 & 63)], 61,
+            ]
         }
         return String(decoding: output, as: UTF8.self)
     }

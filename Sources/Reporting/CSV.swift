@@ -40,7 +40,8 @@ public enum CSV {
         var value = value
         value.withUTF8 { bytes in
             var needsQuotes = false
-            for byte in bytes where byte == UInt8(ascii: "\"") || byte == UInt8(ascii: ",") || byte == 0x0D || byte == 0x0A {
+            for byte in bytes
+            where byte == UInt8(ascii: "\"") || byte == UInt8(ascii: ",") || byte == 0x0D || byte == 0x0A {
                 needsQuotes = true
                 break
             }

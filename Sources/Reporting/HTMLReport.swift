@@ -82,13 +82,18 @@ public enum HTMLReport {
             })
 
         let descriptions = ruleDescriptions(result)
-        let counts = Dictionary(FindingsJSON.ruleCounts(summary).map { ($0.rule, $0.count) }, uniquingKeysWith: { first, _ in first })
+        let counts = Dictionary(
+            FindingsJSON.ruleCounts(summary).map { ($0.rule, $0.count) }, uniquingKeysWith: { first, _ in first })
         context["rules"] = .list(
             descriptions.map { rule in
-                ["id": .string(rule.id), "title": .string(rule.title), "count": .number(counts[rule.id] ?? 0), "anchor": .string(anchor(rule.id))]
+                [
+                    "id": .string(rule.id), "title": .string(rule.title), "count": .number(counts[rule.id] ?? 0),
+                    "anchor": .string(anchor(rule.id)),
+                ]
             })
         context["ruleChart"] = .html(
-            SVGChart.horizontalBars(title: "Findings per rule", bars: descriptions.map { (label: $0.id, value: counts[$0.id] ?? 0) }))
+            SVGChart.horizontalBars(
+                title: "Findings per rule", bars: descriptions.map { (label: $0.id, value: counts[$0.id] ?? 0) }))
         let thresholdLabel = "stale: \(summary.stalePasswordDays)+ days"
         context["passwordAge"] = ages(
             summary.passwordAge, title: "Machine password age (pwdLastSet), computers per age in days",
@@ -191,9 +196,12 @@ public enum HTMLReport {
 
     /// An id attribute value: rule ids are code-defined, but keep it to safe characters anyway.
     static func anchor(_ id: String) -> String {
-        "rule-" + String(id.unicodeScalars.map { scalar -> Character in
-            scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar) || scalar == "-") ? Character(scalar) : "_"
-        })
+        "rule-"
+            + String(
+                id.unicodeScalars.map { scalar -> Character in
+                    scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar) || scalar == "-")
+                        ? Character(scalar) : "_"
+                })
     }
 
     static func verdict(_ summary: AuditSummary) -> String {
@@ -229,14 +237,18 @@ public enum HTMLReport {
         return "background-color:\(background);color:\(foreground);padding:1px 6px;font-weight:bold;white-space:nowrap"
     }
 
-    private static func ages(_ histogram: AgeHistogram, title: String, threshold: Int, thresholdLabel: String) -> TemplateValue {
+    private static func ages(_ histogram: AgeHistogram, title: String, threshold: Int, thresholdLabel: String)
+        -> TemplateValue
+    {
         var buckets: [TemplateValue] = histogram.counts.enumerated().map { index, count in
             ["label": .string(AgeHistogram.label(ofBucket: index)), "count": .number(count)]
         }
         buckets.append(["label": "never", "count": .number(histogram.never)])
         buckets.append(["label": "future", "count": .number(histogram.future)])
         return [
-            "chart": .html(SVGChart.histogram(title: title, histogram: histogram, thresholdDays: threshold, thresholdLabel: thresholdLabel)),
+            "chart": .html(
+                SVGChart.histogram(
+                    title: title, histogram: histogram, thresholdDays: threshold, thresholdLabel: thresholdLabel)),
             "buckets": .list(buckets),
         ]
     }

@@ -45,7 +45,8 @@ public final class JSONWriter {
     }
 
     public func key(_ name: String) throws {
-        precondition(stack.last?.isObject == true && !afterKey, "JSONWriter: a key must come inside an object, before its value")
+        precondition(
+            stack.last?.isObject == true && !afterKey, "JSONWriter: a key must come inside an object, before its value")
         try separator()
         try output.writeJSONString(name)
         try output.write(": " as StaticString)
@@ -166,7 +167,9 @@ public enum JSON {
                 case 0x0C: escape = (UInt8(ascii: "f"), 0)
                 case 0x00..<0x20, 0x7F: escape = (0, UInt32(byte))
                 case 0xE2:
-                    if index + 2 < count && bytes[index + 1] == 0x80 && (bytes[index + 2] == 0xA8 || bytes[index + 2] == 0xA9) {
+                    if index + 2 < count && bytes[index + 1] == 0x80
+                        && (bytes[index + 2] == 0xA8 || bytes[index + 2] == 0xA9)
+                    {
                         escape = (0, bytes[index + 2] == 0xA8 ? 0x2028 : 0x2029)
                         length = 3
                     }

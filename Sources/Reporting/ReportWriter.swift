@@ -38,7 +38,9 @@ public struct ReportWriter: Sendable {
         guard FileManager.default.isReadableFile(atPath: url.path) else {
             throw ReportError(
                 code: .templateUnreadable, path: url.path,
-                reason: "cannot read the HTML template; pass --templates DIR naming the folder that holds \(Self.templateFileName) (the Templates folder of TrustAudit)")
+                reason:
+                    "cannot read the HTML template; pass --templates DIR naming the folder that holds \(Self.templateFileName) (the Templates folder of TrustAudit)"
+            )
         }
         template = try Template(contentsOf: url)
     }
@@ -74,17 +76,24 @@ public struct ReportWriter: Sendable {
         if formats.contains(.csv) {
             let bom = csvByteOrderMark
             files.append(
-                (FindingsCSV.fileName, { output in
-                    try FindingsCSV.write(result.findings, changes: changes, to: output, byteOrderMark: bom)
-                }))
+                (
+                    FindingsCSV.fileName,
+                    { output in
+                        try FindingsCSV.write(result.findings, changes: changes, to: output, byteOrderMark: bom)
+                    }
+                ))
             for rule in result.rules {
                 guard let name = RuleCSV.fileName(for: rule.id) else { continue }
                 if streamed.contains(where: { $0.fileName == name }) { continue }
                 files.append(
-                    (name, { output in
-                        try RuleCSV.write(
-                            rule: rule.id, findings: result.findings, changes: changes, to: output, byteOrderMark: bom)
-                    }))
+                    (
+                        name,
+                        { output in
+                            try RuleCSV.write(
+                                rule: rule.id, findings: result.findings, changes: changes, to: output,
+                                byteOrderMark: bom)
+                        }
+                    ))
             }
         }
 
@@ -128,7 +137,9 @@ public struct ReportWriter: Sendable {
             case 1:
                 for index in 0..<jsonCount { work.write(index, staged: stagedFiles[index], in: directory) }
             default:
-                for index in jsonCount..<work.files.count { work.write(index, staged: stagedFiles[index], in: directory) }
+                for index in jsonCount..<work.files.count {
+                    work.write(index, staged: stagedFiles[index], in: directory)
+                }
             }
         }
         do {
@@ -137,7 +148,8 @@ public struct ReportWriter: Sendable {
             for report in streamed {
                 precondition(
                     report.directory.standardizedFileURL.path == directory.standardizedFileURL.path,
-                    "a streamed report is committed into the directory it was begun in (rename(2) cannot cross file systems)")
+                    "a streamed report is committed into the directory it was begun in (rename(2) cannot cross file systems)"
+                )
                 try report.close()
                 staged.append((report.temporary, directory.appendingPathComponent(report.fileName)))
             }
@@ -168,7 +180,9 @@ public struct ReportWriter: Sendable {
         guard descriptor >= 0 else {
             throw ReportError(
                 code: .writeFailed, path: final.path,
-                reason: "cannot create \(temporary.lastPathComponent) (\(String(cString: strerror(errno)))); check that \(directory.path) exists and is writable")
+                reason:
+                    "cannot create \(temporary.lastPathComponent) (\(String(cString: strerror(errno)))); check that \(directory.path) exists and is writable"
+            )
         }
         return StreamedReport(fileName: fileName, directory: directory, temporary: temporary, descriptor: descriptor)
     }
@@ -192,7 +206,8 @@ public struct ReportWriter: Sendable {
 
         func write(_ index: Int, staged: (temporary: URL, final: URL), in directory: URL) {
             do {
-                try ReportWriter.writeFile(at: staged.temporary, reportingAs: staged.final, in: directory, files[index].body)
+                try ReportWriter.writeFile(
+                    at: staged.temporary, reportingAs: staged.final, in: directory, files[index].body)
             } catch {
                 slots[index].error = error
             }
@@ -214,7 +229,9 @@ public struct ReportWriter: Sendable {
         } catch {
             throw ReportError(
                 code: .outputDirectoryUnusable, path: directory.path,
-                reason: "cannot create the output directory (\(error.localizedDescription)); check that its parent exists and is writable, or pass --output DIR")
+                reason:
+                    "cannot create the output directory (\(error.localizedDescription)); check that its parent exists and is writable, or pass --output DIR"
+            )
         }
     }
 
@@ -225,7 +242,9 @@ public struct ReportWriter: Sendable {
         guard descriptor >= 0 else {
             throw ReportError(
                 code: .writeFailed, path: final.path,
-                reason: "cannot create \(temporary.lastPathComponent) (\(String(cString: strerror(errno)))); check that \(directory.path) exists and is writable")
+                reason:
+                    "cannot create \(temporary.lastPathComponent) (\(String(cString: strerror(errno)))); check that \(directory.path) exists and is writable"
+            )
         }
         // The handle owns the descriptor from here and closes it on every path.
         let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
@@ -239,7 +258,9 @@ public struct ReportWriter: Sendable {
         } catch {
             throw ReportError(
                 code: .writeFailed, path: final.path,
-                reason: "cannot write the report (\(error.localizedDescription)); check that \(directory.path) is writable and has free space")
+                reason:
+                    "cannot write the report (\(error.localizedDescription)); check that \(directory.path) is writable and has free space"
+            )
         }
     }
 
@@ -268,7 +289,9 @@ public struct ReportWriter: Sendable {
                 for remaining in staged[index...] { unlink(remaining.temporary.path) }
                 throw ReportError(
                     code: .renameFailed, path: file.final.path,
-                    reason: "cannot replace the report (\(reason)); the previous reports were kept. Check that \(directory.path) is writable and that \(file.final.lastPathComponent) is a file, not a directory")
+                    reason:
+                        "cannot replace the report (\(reason)); the previous reports were kept. Check that \(directory.path) is writable and that \(file.final.lastPathComponent) is a file, not a directory"
+                )
             }
             committed.append((file.final, hasBackup ? backup : nil))
         }
@@ -334,7 +357,9 @@ public final class StreamedReport {
         if let failure {
             throw ReportError(
                 code: .writeFailed, path: directory.appendingPathComponent(fileName).path,
-                reason: "cannot write the report (\(failure.localizedDescription)); check that \(directory.path) is writable and has free space")
+                reason:
+                    "cannot write the report (\(failure.localizedDescription)); check that \(directory.path) is writable and has free space"
+            )
         }
     }
 

@@ -23,18 +23,24 @@ enum SVGChart {
         for (row, bar) in bars.enumerated() {
             let y = 4 + row * rowHeight
             let length = bar.value == 0 ? 0 : max(2, bar.value * barArea / largest)
-            svg += "<text x=\"\(labelWidth - 8)\" y=\"\(y + 17)\" text-anchor=\"end\" font-size=\"13\" fill=\"\(textColor)\">\(HTML.escape(bar.label))</text>"
+            svg +=
+                "<text x=\"\(labelWidth - 8)\" y=\"\(y + 17)\" text-anchor=\"end\" font-size=\"13\" fill=\"\(textColor)\">\(HTML.escape(bar.label))</text>"
             svg += "<rect x=\"\(labelWidth)\" y=\"\(y + 3)\" width=\"\(length)\" height=\"18\" fill=\"\(barColor)\"/>"
-            svg += "<text x=\"\(labelWidth + length + 6)\" y=\"\(y + 17)\" font-size=\"13\" fill=\"\(textColor)\">\(bar.value)</text>"
+            svg +=
+                "<text x=\"\(labelWidth + length + 6)\" y=\"\(y + 17)\" font-size=\"13\" fill=\"\(textColor)\">\(bar.value)</text>"
         }
         return svg + "</svg>"
     }
 
     /// Vertical bars per age bucket, then "never" and "future" set apart in grey, with a dashed line
     /// where `thresholdDays` falls (interpolated inside its bucket, whose widths are not uniform).
-    static func histogram(title: String, histogram: AgeHistogram, thresholdDays: Int, thresholdLabel: String, width: Int = 640) -> String {
+    static func histogram(
+        title: String, histogram: AgeHistogram, thresholdDays: Int, thresholdLabel: String, width: Int = 640
+    ) -> String {
         let bounds = AgeHistogram.bucketBounds
-        var columns = histogram.counts.enumerated().map { (label: AgeHistogram.label(ofBucket: $0.offset), value: $0.element, muted: false) }
+        var columns = histogram.counts.enumerated().map {
+            (label: AgeHistogram.label(ofBucket: $0.offset), value: $0.element, muted: false)
+        }
         columns.append((label: "never", value: histogram.never, muted: true))
         columns.append((label: "future", value: histogram.future, muted: true))
         let left = 10
@@ -50,11 +56,15 @@ enum SVGChart {
             let x = left + index * columnWidth + (column.muted ? gap : 0)
             let barHeight = column.value == 0 ? 0 : max(2, column.value * plotHeight / largest)
             let center = x + columnWidth / 2
-            svg += "<rect x=\"\(x + 4)\" y=\"\(baseline - barHeight)\" width=\"\(columnWidth - 8)\" height=\"\(barHeight)\" fill=\"\(column.muted ? mutedColor : barColor)\"/>"
-            svg += "<text x=\"\(center)\" y=\"\(baseline - barHeight - 5)\" text-anchor=\"middle\" font-size=\"12\" fill=\"\(textColor)\">\(column.value)</text>"
-            svg += "<text x=\"\(center)\" y=\"\(baseline + 18)\" text-anchor=\"middle\" font-size=\"12\" fill=\"\(textColor)\">\(HTML.escape(column.label))</text>"
+            svg +=
+                "<rect x=\"\(x + 4)\" y=\"\(baseline - barHeight)\" width=\"\(columnWidth - 8)\" height=\"\(barHeight)\" fill=\"\(column.muted ? mutedColor : barColor)\"/>"
+            svg +=
+                "<text x=\"\(center)\" y=\"\(baseline - barHeight - 5)\" text-anchor=\"middle\" font-size=\"12\" fill=\"\(textColor)\">\(column.value)</text>"
+            svg +=
+                "<text x=\"\(center)\" y=\"\(baseline + 18)\" text-anchor=\"middle\" font-size=\"12\" fill=\"\(textColor)\">\(HTML.escape(column.label))</text>"
         }
-        svg += "<line x1=\"\(left)\" y1=\"\(baseline)\" x2=\"\(width - left)\" y2=\"\(baseline)\" stroke=\"\(mutedColor)\" stroke-width=\"1\"/>"
+        svg +=
+            "<line x1=\"\(left)\" y1=\"\(baseline)\" x2=\"\(width - left)\" y2=\"\(baseline)\" stroke=\"\(mutedColor)\" stroke-width=\"1\"/>"
         svg += "<text x=\"\(left)\" y=\"\(baseline + 38)\" font-size=\"12\" fill=\"\(textColor)\">days</text>"
 
         var bucket = bounds.count - 1
@@ -64,15 +74,18 @@ enum SVGChart {
             offset = (thresholdDays - bounds[bucket]) * columnWidth / (bounds[bucket + 1] - bounds[bucket])
         }
         let markX = left + bucket * columnWidth + max(0, offset)
-        svg += "<line x1=\"\(markX)\" y1=\"\(top - 10)\" x2=\"\(markX)\" y2=\"\(baseline)\" stroke=\"\(markColor)\" stroke-width=\"2\" stroke-dasharray=\"5,3\"/>"
+        svg +=
+            "<line x1=\"\(markX)\" y1=\"\(top - 10)\" x2=\"\(markX)\" y2=\"\(baseline)\" stroke=\"\(markColor)\" stroke-width=\"2\" stroke-dasharray=\"5,3\"/>"
         let anchor = markX > width / 2 ? "end" : "start"
         let labelX = anchor == "end" ? markX - 4 : markX + 4
-        svg += "<text x=\"\(labelX)\" y=\"\(top - 12)\" text-anchor=\"\(anchor)\" font-size=\"12\" fill=\"\(markColor)\">\(HTML.escape(thresholdLabel))</text>"
+        svg +=
+            "<text x=\"\(labelX)\" y=\"\(top - 12)\" text-anchor=\"\(anchor)\" font-size=\"12\" fill=\"\(markColor)\">\(HTML.escape(thresholdLabel))</text>"
         return svg + "</svg>"
     }
 
     private static func open(title: String, width: Int, height: Int) -> String {
         let escaped = HTML.escape(title)
-        return "<svg role=\"img\" aria-label=\"\(escaped)\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\" style=\"max-width:100%;height:auto;font-family:Segoe UI,Arial,sans-serif\"><title>\(escaped)</title>"
+        return
+            "<svg role=\"img\" aria-label=\"\(escaped)\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\" style=\"max-width:100%;height:auto;font-family:Segoe UI,Arial,sans-serif\"><title>\(escaped)</title>"
     }
 }

@@ -120,7 +120,9 @@ public struct Template: Sendable {
             guard let source = loadPartial(reference.name) else {
                 throw TemplateError(
                     code: .unknownPartial, file: reference.file, line: reference.line, column: reference.column,
-                    reason: "no partial '\(reference.name)'; create \(reference.name)\(Self.extensionOf(file)) beside \(file) or remove the {{> \(reference.name)}} tag")
+                    reason:
+                        "no partial '\(reference.name)'; create \(reference.name)\(Self.extensionOf(file)) beside \(file) or remove the {{> \(reference.name)}} tag"
+                )
             }
             let partialNodes = try TemplateParser(text: source.text, file: source.file).parse()
             partials[reference.name] = PartialTemplate(file: source.file, nodes: partialNodes)
@@ -174,7 +176,9 @@ public struct Template: Sendable {
                 guard depth < Self.maximumPartialDepth else {
                     throw TemplateError(
                         code: .partialsTooDeep, file: location.file, line: location.line, column: location.column,
-                        reason: "partials nest deeper than \(Self.maximumPartialDepth) levels at {{> \(name)}}; a partial probably includes itself")
+                        reason:
+                            "partials nest deeper than \(Self.maximumPartialDepth) levels at {{> \(name)}}; a partial probably includes itself"
+                    )
                 }
                 try render(partial.nodes, stack: &stack, into: &output, depth: depth + 1)
             }
@@ -196,11 +200,14 @@ public struct Template: Sendable {
         return nil
     }
 
-    private static func partialReferences(in nodes: [Node], file: String) -> [(name: String, file: String, line: Int, column: Int)] {
+    private static func partialReferences(in nodes: [Node], file: String) -> [(
+        name: String, file: String, line: Int, column: Int
+    )] {
         var references: [(name: String, file: String, line: Int, column: Int)] = []
         for node in nodes {
             switch node {
-            case .partial(let name, let location): references.append((name, location.file, location.line, location.column))
+            case .partial(let name, let location):
+                references.append((name, location.file, location.line, location.column))
             case .section(_, _, let children): references += partialReferences(in: children, file: file)
             case .text, .variable: break
             }
@@ -294,11 +301,14 @@ struct TemplateParser {
             let contentStart = index + (triple ? 3 : 2)
             let closer: [Character] = triple ? ["}", "}", "}"] : ["}", "}"]
             guard let contentEnd = find(closer, from: contentStart) else {
-                throw fail(.unclosedTag, at: tagLocation, "\(triple ? "{{{" : "{{") is never closed; add \(String(closer))")
+                throw fail(
+                    .unclosedTag, at: tagLocation, "\(triple ? "{{{" : "{{") is never closed; add \(String(closer))")
             }
             let content = String(characters[contentStart..<contentEnd])
             if content.contains("{{") {
-                throw fail(.unclosedTag, at: tagLocation, "\(triple ? "{{{" : "{{") is not closed before the next {{; add \(String(closer))")
+                throw fail(
+                    .unclosedTag, at: tagLocation,
+                    "\(triple ? "{{{" : "{{") is not closed before the next {{; add \(String(closer))")
             }
             index = contentEnd + closer.count
             textStart = index
@@ -308,28 +318,37 @@ struct TemplateParser {
             let name = body.trimmingCharacters(in: .whitespaces)
             if sigil == "!" { continue }
             if sigil == "=" {
-                throw fail(.unsupportedTag, at: tagLocation, "changing delimiters ({{=...=}}) is not supported; keep {{ and }}")
+                throw fail(
+                    .unsupportedTag, at: tagLocation, "changing delimiters ({{=...=}}) is not supported; keep {{ and }}"
+                )
             }
             let path = try self.path(name, at: tagLocation, fail: fail)
             switch sigil {
             case "#", "^":
-                open.append(OpenSection(name: name, path: path, inverted: sigil == "^", location: tagLocation, parentNodes: nodes))
+                open.append(
+                    OpenSection(
+                        name: name, path: path, inverted: sigil == "^", location: tagLocation, parentNodes: nodes))
                 nodes = []
             case "/":
                 guard let section = open.popLast() else {
-                    throw fail(.mismatchedCloseTag, at: tagLocation, "{{/\(name)}} closes nothing; remove it or add {{#\(name)}} before it")
+                    throw fail(
+                        .mismatchedCloseTag, at: tagLocation,
+                        "{{/\(name)}} closes nothing; remove it or add {{#\(name)}} before it")
                 }
                 guard section.name == name else {
                     throw fail(
                         .mismatchedCloseTag, at: tagLocation,
-                        "{{/\(name)}} does not match the open {{\(section.inverted ? "^" : "#")\(section.name)}} from line \(section.location.line), column \(section.location.column); close that first with {{/\(section.name)}}")
+                        "{{/\(name)}} does not match the open {{\(section.inverted ? "^" : "#")\(section.name)}} from line \(section.location.line), column \(section.location.column); close that first with {{/\(section.name)}}"
+                    )
                 }
                 let children = nodes
                 nodes = section.parentNodes
                 nodes.append(.section(section.path, inverted: section.inverted, children))
             case ">":
                 guard !name.contains("."), !name.isEmpty else {
-                    throw fail(.invalidName, at: tagLocation, "partial name '\(name)' must be a file name without extension or dots")
+                    throw fail(
+                        .invalidName, at: tagLocation,
+                        "partial name '\(name)' must be a file name without extension or dots")
                 }
                 nodes.append(.partial(name, tagLocation))
             case "&":
@@ -340,7 +359,9 @@ struct TemplateParser {
         }
         if textStart < count { nodes.append(.text(String(characters[textStart..<count]))) }
         if let section = open.last {
-            throw fail(.unclosedSection, at: section.location, "{{\(section.inverted ? "^" : "#")\(section.name)}} is never closed; add {{/\(section.name)}}")
+            throw fail(
+                .unclosedSection, at: section.location,
+                "{{\(section.inverted ? "^" : "#")\(section.name)}} is never closed; add {{/\(section.name)}}")
         }
         return nodes
     }
@@ -350,13 +371,16 @@ struct TemplateParser {
     ) throws -> [String] {
         if name == "." { return [] }
         let allowed = name.unicodeScalars.allSatisfy { scalar in
-            (scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar))) || scalar == "_" || scalar == "-" || scalar == "."
+            (scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar))) || scalar == "_" || scalar == "-"
+                || scalar == "."
         }
         let parts = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         guard !name.isEmpty, allowed, !parts.contains(where: \.isEmpty) else {
             throw fail(
                 .invalidName, location,
-                name.isEmpty ? "empty tag; put a name between the braces" : "'\(name)' is not a name; use letters, digits, _, - and dots")
+                name.isEmpty
+                    ? "empty tag; put a name between the braces"
+                    : "'\(name)' is not a name; use letters, digits, _, - and dots")
         }
         return parts
     }

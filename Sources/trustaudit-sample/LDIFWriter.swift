@@ -105,7 +105,9 @@ final class LDIFWriter {
 
     /// GeneralizedTime as AD writes it: `20240101120000.0Z`.
     func put(generalizedTime unixSeconds: Int64) {
-        let days = unixSeconds >= 0 ? unixSeconds / Clock.secondsPerDay : (unixSeconds - Clock.secondsPerDay + 1) / Clock.secondsPerDay
+        let days =
+            unixSeconds >= 0
+            ? unixSeconds / Clock.secondsPerDay : (unixSeconds - Clock.secondsPerDay + 1) / Clock.secondsPerDay
         let second = unixSeconds - days * Clock.secondsPerDay
         let (year, month, day) = Clock.civil(days: days)
         put(decimal: year, width: 4)

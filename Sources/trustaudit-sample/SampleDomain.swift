@@ -131,7 +131,9 @@ struct SampleDomain {
     private func setName(_ plan: inout ComputerPlan, _ prefix: StaticString, number: Int) {
         prefix.withUTF8Buffer { plan.name.append(contentsOf: $0) }
         var digits = String(number)
-        if digits.utf8.count < numberWidth { digits = String(repeating: "0", count: numberWidth - digits.utf8.count) + digits }
+        if digits.utf8.count < numberWidth {
+            digits = String(repeating: "0", count: numberWidth - digits.utf8.count) + digits
+        }
         plan.name.append(contentsOf: digits.utf8)
         plan.commonName.append(contentsOf: plan.name)
         plan.relativeName.append(contentsOf: plan.name)
@@ -142,9 +144,10 @@ struct SampleDomain {
         plan.commonName.append(contentsOf: (commonName ?? name).utf8)
         // RFC 4514: escape , + " \ < > ; in an RDN value.
         for byte in plan.commonName {
-            if [UInt8(ascii: ","), UInt8(ascii: "+"), UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "<"),
-                UInt8(ascii: ">"), UInt8(ascii: ";")].contains(byte)
-            {
+            if [
+                UInt8(ascii: ","), UInt8(ascii: "+"), UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "<"),
+                UInt8(ascii: ">"), UInt8(ascii: ";"),
+            ].contains(byte) {
                 plan.relativeName.append(UInt8(ascii: "\\"))
             }
             plan.relativeName.append(byte)

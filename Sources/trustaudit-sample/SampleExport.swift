@@ -4,9 +4,12 @@ extension SampleDomain {
     mutating func writeExport(to writer: LDIFWriter) {
         var scratch = Scratch()
         writeDomainHead(writer, &scratch)
-        writeUser(writer, &scratch, name: "Administrator", container: usersContainer, rid: 500, control: 66048, spns: [],
+        writeUser(
+            writer, &scratch, name: "Administrator", container: usersContainer, rid: 500, control: 66048, spns: [],
             description: "Built-in account for administering the computer/domain")
-        writeUser(writer, &scratch, name: "krbtgt", container: usersContainer, rid: 502, control: 514, spns: ["kadmin/changepw"],
+        writeUser(
+            writer, &scratch, name: "krbtgt", container: usersContainer, rid: 502, control: 514,
+            spns: ["kadmin/changepw"],
             description: "Key Distribution Center Service Account")
         tally[ComputerPlan.Trait.userWithSPN.rawValue] += 1
         writeGroup(writer, &scratch, name: "Domain Computers", container: usersContainer, rid: 515)
@@ -18,7 +21,9 @@ extension SampleDomain {
             writeComputer(writer, &scratch, plan)
         }
         writeOrganizationalUnit(writer, &scratch, "Workstations", parent: domainDN)
-        for (name, parent) in [("Laptops", workstationsOU), ("Berlin", workstationsOU), ("Kiosk", workstationsOU), ("Lab", workstationsOU)] {
+        for (name, parent) in [
+            ("Laptops", workstationsOU), ("Berlin", workstationsOU), ("Kiosk", workstationsOU), ("Lab", workstationsOU),
+        ] {
             writeOrganizationalUnit(writer, &scratch, name, parent: parent)
         }
         writeOrganizationalUnit(writer, &scratch, "Servers", parent: domainDN)
@@ -34,22 +39,29 @@ extension SampleDomain {
 
         let domain = String(decoding: dnsName, as: UTF8.self)
         writeOrganizationalUnit(writer, &scratch, "Service Accounts", parent: domainDN)
-        writeUser(writer, &scratch, name: "svc-sql", container: serviceAccountsOU, rid: 1105, control: 66048,
-            spns: ["MSSQLSvc/sql01.\(domain):1433", "MSSQLSvc/sql01.\(domain)"], description: "SQL Server service (SQL01)")
+        writeUser(
+            writer, &scratch, name: "svc-sql", container: serviceAccountsOU, rid: 1105, control: 66048,
+            spns: ["MSSQLSvc/sql01.\(domain):1433", "MSSQLSvc/sql01.\(domain)"],
+            description: "SQL Server service (SQL01)")
         tally[ComputerPlan.Trait.userWithSPN.rawValue] += 1
-        writeUser(writer, &scratch, name: "svc-backup", container: serviceAccountsOU, rid: 1106, control: 66048, spns: [],
+        writeUser(
+            writer, &scratch, name: "svc-backup", container: serviceAccountsOU, rid: 1106, control: 66048, spns: [],
             description: "Backup agent")
-        writeUser(writer, &scratch, name: "Jane Doe", samAccountName: "jdoe", container: usersContainer, rid: 1107, control: 512,
+        writeUser(
+            writer, &scratch, name: "Jane Doe", samAccountName: "jdoe", container: usersContainer, rid: 1107,
+            control: 512,
             spns: [], description: nil)
         writeGroup(writer, &scratch, name: "SQL Admins", container: serviceAccountsOU, rid: 1108)
-        writeGroupManagedServiceAccount(writer, &scratch, name: "gmsa-intranet", rid: 1109,
+        writeGroupManagedServiceAccount(
+            writer, &scratch, name: "gmsa-intranet", rid: 1109,
             spns: ["HTTP/intranet.\(domain)", "HTTP/intranet"])
         tally[ComputerPlan.Trait.groupManagedServiceAccount.rawValue] += 1
 
         if format == .ldapsearch {
             let base = String(decoding: domainDN, as: UTF8.self)
             for reference in [
-                "ForestDnsZones.\(domain)/DC=ForestDnsZones,\(base)", "DomainDnsZones.\(domain)/DC=DomainDnsZones,\(base)",
+                "ForestDnsZones.\(domain)/DC=ForestDnsZones,\(base)",
+                "DomainDnsZones.\(domain)/DC=DomainDnsZones,\(base)",
                 "\(domain)/CN=Configuration,\(base)",
             ] {
                 writer.put("# refldap://")
@@ -82,7 +94,9 @@ extension SampleDomain {
         scratch.sid[7] = 5
         let parts: [UInt32] = [21, sidAuthorities.0, sidAuthorities.1, sidAuthorities.2, rid]
         for (position, part) in parts.enumerated() {
-            for byte in 0..<4 { scratch.sid[8 + position * 4 + byte] = UInt8(truncatingIfNeeded: part >> (8 * UInt32(byte))) }
+            for byte in 0..<4 {
+                scratch.sid[8 + position * 4 + byte] = UInt8(truncatingIfNeeded: part >> (8 * UInt32(byte)))
+            }
         }
         scratch.sid.withUnsafeBufferPointer { writer.binaryAttribute("objectSid", $0) }
     }
@@ -126,8 +140,11 @@ extension SampleDomain {
         scratch.dn.append(UInt8(ascii: ","))
         scratch.dn += plan.container
 
-        let passwordSeconds = plan.passwordLastSet == 0 ? plan.created : plan.passwordLastSet / Clock.ticksPerSecond - Clock.fileTimeEpochOffset
-        let logonSeconds = plan.lastLogonTimestamp.map { $0 / Clock.ticksPerSecond - Clock.fileTimeEpochOffset } ?? plan.created
+        let passwordSeconds =
+            plan.passwordLastSet == 0
+            ? plan.created : plan.passwordLastSet / Clock.ticksPerSecond - Clock.fileTimeEpochOffset
+        let logonSeconds =
+            plan.lastLogonTimestamp.map { $0 / Clock.ticksPerSecond - Clock.fileTimeEpochOffset } ?? plan.created
         let changed = max(plan.created, min(now, max(passwordSeconds, logonSeconds)))
         writeCommonHead(
             writer, &scratch, classes: ["top", "person", "organizationalPerson", "user", "computer"],
@@ -144,14 +161,18 @@ extension SampleDomain {
         if let logon = plan.lastLogonTimestamp, logon <= Clock.fileTime(unixSeconds: now) {
             let nowTicks = Clock.fileTime(unixSeconds: now)
             let seen = logon + Int64(random.below(10 * 86_400)) * Clock.ticksPerSecond
-            writer.attribute("lastLogon", decimal: seen < nowTicks ? seen : nowTicks - Int64(random.below(3600)) * Clock.ticksPerSecond)
+            writer.attribute(
+                "lastLogon",
+                decimal: seen < nowTicks ? seen : nowTicks - Int64(random.below(3600)) * Clock.ticksPerSecond)
         } else {
             writer.attribute("lastLogon", decimal: 0)
         }
         writer.attribute("localPolicyFlags", decimal: 0)
         writer.attribute("pwdLastSet", decimal: plan.passwordLastSet)
         writer.attribute("primaryGroupID", decimal: plan.primaryGroupID)
-        writeSID(writer, &scratch, rid: UInt32(truncatingIfNeeded: (plan.role == .domainController ? 1000 : 1200) + plan.index))
+        writeSID(
+            writer, &scratch,
+            rid: UInt32(truncatingIfNeeded: (plan.role == .domainController ? 1000 : 1200) + plan.index))
         writer.attribute("accountExpires", decimal: Int64.max)
         writer.attribute("logonCount", decimal: plan.logonCount)
         writer.put("sAMAccountName: ")
@@ -208,7 +229,8 @@ extension SampleDomain {
         writer.attribute("badPasswordTime", decimal: 0)
         writer.attribute("lastLogoff", decimal: 0)
         writer.attribute("lastLogon", decimal: 0)
-        writer.attribute("pwdLastSet", decimal: Clock.fileTime(unixSeconds: password, subTicks: Int64(random.below(10_000_000))))
+        writer.attribute(
+            "pwdLastSet", decimal: Clock.fileTime(unixSeconds: password, subTicks: Int64(random.below(10_000_000))))
         writer.attribute("primaryGroupID", decimal: 513)
         writeSID(writer, &scratch, rid: rid)
         writer.attribute("accountExpires", decimal: Int64.max)
@@ -236,7 +258,8 @@ extension SampleDomain {
             commonName: Array(name.utf8), description: nil, created: created, changed: password)
         writeGUID(writer, &scratch, &random)
         writer.attribute("userAccountControl", decimal: 4096)
-        writer.attribute("pwdLastSet", decimal: Clock.fileTime(unixSeconds: password, subTicks: Int64(random.below(10_000_000))))
+        writer.attribute(
+            "pwdLastSet", decimal: Clock.fileTime(unixSeconds: password, subTicks: Int64(random.below(10_000_000))))
         writer.attribute("primaryGroupID", decimal: 515)
         writeSID(writer, &scratch, rid: rid)
         writer.attribute("accountExpires", decimal: Int64.max)
@@ -249,16 +272,20 @@ extension SampleDomain {
         writer.endLine()
         writer.attribute("msDS-ManagedPasswordInterval", decimal: 30)
         writer.attribute("msDS-SupportedEncryptionTypes", decimal: 28)
-        writer.attribute("lastLogonTimestamp", decimal: Clock.fileTime(unixSeconds: now - Int64(random.below(10 * 86_400))))
+        writer.attribute(
+            "lastLogonTimestamp", decimal: Clock.fileTime(unixSeconds: now - Int64(random.below(10 * 86_400))))
         writer.endRecord()
     }
 
-    private func writeGroup(_ writer: LDIFWriter, _ scratch: inout Scratch, name: String, container: [UInt8], rid: UInt32) {
+    private func writeGroup(
+        _ writer: LDIFWriter, _ scratch: inout Scratch, name: String, container: [UInt8], rid: UInt32
+    ) {
         var random = SplitMix64(seed: seed, index: Int(rid), stream: 4)
         scratch.dn = Array("CN=\(name),".utf8) + container
         let created = now - Int64(1500 + random.below(900)) * Self.day - Int64(random.below(86_400))
         writeCommonHead(
-            writer, &scratch, classes: ["top", "group"], commonName: Array(name.utf8), description: nil, created: created,
+            writer, &scratch, classes: ["top", "group"], commonName: Array(name.utf8), description: nil,
+            created: created,
             changed: created)
         writeGUID(writer, &scratch, &random)
         writeSID(writer, &scratch, rid: rid)
@@ -271,8 +298,11 @@ extension SampleDomain {
         writer.endRecord()
     }
 
-    private func writeOrganizationalUnit(_ writer: LDIFWriter, _ scratch: inout Scratch, _ name: String, parent: [UInt8]) {
-        var random = SplitMix64(seed: seed, index: Int(truncatingIfNeeded: SplitMix64.mix(UInt64(name.utf8.count))), stream: 5)
+    private func writeOrganizationalUnit(
+        _ writer: LDIFWriter, _ scratch: inout Scratch, _ name: String, parent: [UInt8]
+    ) {
+        var random = SplitMix64(
+            seed: seed, index: Int(truncatingIfNeeded: SplitMix64.mix(UInt64(name.utf8.count))), stream: 5)
         scratch.dn = Array("OU=\(name),".utf8) + parent
         let created = now - Int64(2400 + random.below(200)) * Self.day - Int64(random.below(86_400))
         beginRecord(writer, &scratch)

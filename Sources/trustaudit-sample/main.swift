@@ -37,7 +37,9 @@ func printError(_ text: String) {
     var bytes = Array(text.utf8)
     var written = 0
     while written < bytes.count {
-        let result = bytes.withUnsafeMutableBytes { write(STDERR_FILENO, $0.baseAddress! + written, $0.count - written) }
+        let result = bytes.withUnsafeMutableBytes {
+            write(STDERR_FILENO, $0.baseAddress! + written, $0.count - written)
+        }
         if result <= 0 { return }
         written += result
     }
@@ -81,11 +83,15 @@ func parseOptions(_ arguments: [String]) -> Options {
             options.domain = text
         case "--now":
             let text = value(argument)
-            guard let now = Clock.parseISO8601(text) else { fail("--now must look like 2026-11-24T00:00:00Z, not '\(text)'") }
+            guard let now = Clock.parseISO8601(text) else {
+                fail("--now must look like 2026-11-24T00:00:00Z, not '\(text)'")
+            }
             options.now = now
         case "--format":
             let text = value(argument)
-            guard let format = ExportFormat(rawValue: text) else { fail("--format must be ldapsearch or ldifde, not '\(text)'") }
+            guard let format = ExportFormat(rawValue: text) else {
+                fail("--format must be ldapsearch or ldifde, not '\(text)'")
+            }
             options.format = format
         case "--inventory":
             options.inventoryPath = value(argument)
@@ -119,7 +125,9 @@ let exportDescriptor = options.outputPath.map(openForWriting) ?? STDOUT_FILENO
 let exportWriter = LDIFWriter(descriptor: exportDescriptor, crlf: options.format == .ldifde)
 domain.writeExport(to: exportWriter)
 if exportWriter.writeError != 0 {
-    fail("cannot write \(options.outputPath ?? "standard output"): \(String(cString: strerror(exportWriter.writeError)))", code: 74)
+    fail(
+        "cannot write \(options.outputPath ?? "standard output"): \(String(cString: strerror(exportWriter.writeError)))",
+        code: 74)
 }
 if options.outputPath != nil, close(exportDescriptor) != 0 {
     fail("cannot write \(options.outputPath!): \(String(cString: strerror(errno)))", code: 74)
@@ -131,17 +139,21 @@ if let path = options.inventoryPath {
     let writer = LDIFWriter(descriptor: descriptor, crlf: false)
     inventoryCounts = domain.writeInventory(to: writer)
     if writer.writeError != 0 || close(descriptor) != 0 {
-        fail("cannot write \(path): \(String(cString: strerror(writer.writeError != 0 ? writer.writeError : errno)))", code: 74)
+        fail(
+            "cannot write \(path): \(String(cString: strerror(writer.writeError != 0 ? writer.writeError : errno)))",
+            code: 74)
     }
 }
 
 if options.stats {
-    var report = "trustaudit-sample: \(options.computers!) computers, seed \(options.seed), \(exportWriter.bytesWritten) bytes\n"
+    var report =
+        "trustaudit-sample: \(options.computers!) computers, seed \(options.seed), \(exportWriter.bytesWritten) bytes\n"
     for trait in ComputerPlan.Trait.allCases where domain.tally[trait.rawValue] > 0 {
         report += "  \(trait.label): \(domain.tally[trait.rawValue])\n"
     }
     if let inventoryCounts {
-        report += "  inventory names: \(inventoryCounts.names), of which without an account: \(inventoryCounts.withoutAccount)\n"
+        report +=
+            "  inventory names: \(inventoryCounts.names), of which without an account: \(inventoryCounts.withoutAccount)\n"
     }
     printError(report)
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A hand-written command-line parser: `--name value`, `--name=value`, flags, and `--` to end options.
 ///
 /// Small on purpose (no package dependencies); what it must get right is the error a user sees.
@@ -47,7 +49,9 @@ struct ParsedArguments {
             if name == "-h" { name = "--help" }
             guard let spec = byName[name] else {
                 var message = "\(command): unknown option '\(name)'."
-                if let suggestion = closest(to: name, in: options.map(\.name)) { message += " Did you mean \(suggestion)?" }
+                if let suggestion = closest(to: name, in: options.map(\.name)) {
+                    message += " Did you mean \(suggestion)?"
+                }
                 throw UsageError(message: message + " See '\(command) --help'.")
             }
             if spec.valueName == nil {
@@ -97,9 +101,11 @@ func helpText(for options: [OptionSpec]) -> String {
     let labels = options.map { spec in spec.valueName.map { "\(spec.name) \($0)" } ?? spec.name }
     let width = min((labels.map(\.count).max() ?? 0) + 2, 30)
     return zip(labels, options).map { label, spec in
-        let padded = label.count >= width ? label + "\n" + String(repeating: " ", count: width + 2) : label.padding(toLength: width, withPad: " ", startingAt: 0)
-        return "  " + padded + spec.help.replacingOccurrences(of: "\n", with: "\n" + String(repeating: " ", count: width + 2))
+        let padded =
+            label.count >= width
+            ? label + "\n" + String(repeating: " ", count: width + 2)
+            : label.padding(toLength: width, withPad: " ", startingAt: 0)
+        return "  " + padded
+            + spec.help.replacingOccurrences(of: "\n", with: "\n" + String(repeating: " ", count: width + 2))
     }.joined(separator: "\n")
 }
-
-import Foundation

@@ -12,20 +12,34 @@ enum AuditCommand {
         fileOptions + LiveSourceOptions.options + reportOptions + MailOptions.options
 
     static let fileOptions: [OptionSpec] = [
-        OptionSpec(name: "--ldif", valueName: "FILE", help: "audit an LDIF export (ldapsearch -LLL or ldifde -f)"),
+        OptionSpec(name: "--ldif", valueName: "FILE", help: "audit an LDIF export (ldapsearch -LLL or ldifde -f)")
     ]
 
     static let reportOptions: [OptionSpec] = [
-        OptionSpec(name: "--inventory", valueName: "FILE", help: "machines that should have accounts, one per line (missing-account)"),
-        OptionSpec(name: "--config", valueName: "FILE", help: "JSON configuration: thresholds, required SPNs, severities, exclusions"),
+        OptionSpec(
+            name: "--inventory", valueName: "FILE",
+            help: "machines that should have accounts, one per line (missing-account)"),
+        OptionSpec(
+            name: "--config", valueName: "FILE",
+            help: "JSON configuration: thresholds, required SPNs, severities, exclusions"),
         OptionSpec(name: "--output", valueName: "DIR", help: "where reports are written (default: Reports/)"),
         OptionSpec(name: "--format", valueName: "LIST", help: "any of csv,html,json (default: all three)"),
-        OptionSpec(name: "--baseline", valueName: "FILE", help: "compare with this findings.json (default: the previous one in --output)"),
-        OptionSpec(name: "--keep", valueName: "DAYS", help: "keep dated findings.json copies in OUTPUT/history/ for DAYS days"),
-        OptionSpec(name: "--templates", valueName: "DIR", help: "HTML templates (default: $TRUSTAUDIT_TEMPLATES, ./Templates, or the installed copy)"),
-        OptionSpec(name: "--now", valueName: "TIME", help: "compute ages from this UTC time (2026-11-24T00:00:00Z) instead of the clock"),
-        OptionSpec(name: "--fail-on", valueName: "SEVERITY", help: "exit 1 when a finding is at or above info|low|medium|high|critical"),
-        OptionSpec(name: "--quiet", valueName: nil, help: "print nothing on success (for cron); errors still go to stderr"),
+        OptionSpec(
+            name: "--baseline", valueName: "FILE",
+            help: "compare with this findings.json (default: the previous one in --output)"),
+        OptionSpec(
+            name: "--keep", valueName: "DAYS", help: "keep dated findings.json copies in OUTPUT/history/ for DAYS days"),
+        OptionSpec(
+            name: "--templates", valueName: "DIR",
+            help: "HTML templates (default: $TRUSTAUDIT_TEMPLATES, ./Templates, or the installed copy)"),
+        OptionSpec(
+            name: "--now", valueName: "TIME",
+            help: "compute ages from this UTC time (2026-11-24T00:00:00Z) instead of the clock"),
+        OptionSpec(
+            name: "--fail-on", valueName: "SEVERITY",
+            help: "exit 1 when a finding is at or above info|low|medium|high|critical"),
+        OptionSpec(
+            name: "--quiet", valueName: nil, help: "print nothing on success (for cron); errors still go to stderr"),
         OptionSpec(name: "--help", valueName: nil, help: "show this help"),
     ]
 
@@ -126,7 +140,8 @@ enum AuditCommand {
                     runner.recordClockSkew(seconds: skew)
                     if abs(skew) > 300 {
                         printError(
-                            "trustaudit: warning: \(live.description) is \(Int(abs(skew))) s \(skew > 0 ? "ahead of" : "behind") this host; Kerberos fails beyond 5 minutes. Check time sync (w32tm /query /status on the DC, chronyc tracking here).")
+                            "trustaudit: warning: \(live.description) is \(Int(abs(skew))) s \(skew > 0 ? "ahead of" : "behind") this host; Kerberos fails beyond 5 minutes. Check time sync (w32tm /query /status on the DC, chronyc tracking here)."
+                        )
                     }
                 }
             }
@@ -165,9 +180,10 @@ enum AuditCommand {
             }
         }
 
-        let atThreshold = settings.failOn.map { threshold in
-            result.findings.contains { $0.severity >= threshold }
-        } ?? false
+        let atThreshold =
+            settings.failOn.map { threshold in
+                result.findings.contains { $0.severity >= threshold }
+            } ?? false
         if !settings.quiet || atThreshold {
             print(summaryLine(result, written: written, changes: changes))
         }
@@ -247,7 +263,8 @@ struct AuditSettings {
         case (_?, _?):
             throw UsageError(message: "\(command): give either --ldif FILE or --uri URI, not both.")
         case (nil, nil):
-            throw UsageError(message: "\(command): say what to audit: --ldif FILE or --uri ldaps://DC. See '\(command) --help'.")
+            throw UsageError(
+                message: "\(command): say what to audit: --ldif FILE or --uri ldaps://DC. See '\(command) --help'.")
         }
 
         if let path = parsed.value("--config") {
@@ -262,11 +279,14 @@ struct AuditSettings {
             var formats: Set<ReportFormat> = []
             for name in list.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) {
                 guard let format = ReportFormat(rawValue: name) else {
-                    throw UsageError(message: "\(command): unknown format '\(name)'; use csv, html, json (comma-separated).")
+                    throw UsageError(
+                        message: "\(command): unknown format '\(name)'; use csv, html, json (comma-separated).")
                 }
                 formats.insert(format)
             }
-            guard !formats.isEmpty else { throw UsageError(message: "\(command): --format needs at least one of csv, html, json.") }
+            guard !formats.isEmpty else {
+                throw UsageError(message: "\(command): --format needs at least one of csv, html, json.")
+            }
             self.formats = formats
         } else {
             formats = Set(ReportFormat.allCases)
@@ -278,7 +298,8 @@ struct AuditSettings {
 
         if let text = parsed.value("--now") {
             guard let date = Self.parseTime(text) else {
-                throw UsageError(message: "\(command): --now '\(text)' is not a UTC time like 2026-11-24T00:00:00Z or 2026-11-24.")
+                throw UsageError(
+                    message: "\(command): --now '\(text)' is not a UTC time like 2026-11-24T00:00:00Z or 2026-11-24.")
             }
             now = date
         } else {
@@ -298,7 +319,8 @@ struct AuditSettings {
 
         if let text = parsed.value("--fail-on") {
             guard let severity = Severity(rawValue: text.lowercased()) else {
-                throw UsageError(message: "\(command): --fail-on '\(text)' is not one of info, low, medium, high, critical.")
+                throw UsageError(
+                    message: "\(command): --fail-on '\(text)' is not one of info, low, medium, high, critical.")
             }
             failOn = severity
         }
@@ -378,7 +400,8 @@ struct AuditSettings {
         }
         guard let found = candidates.first(where: isTemplates) else {
             throw UsageError(
-                message: "\(AuditCommand.name): cannot find the report templates (looked in \(candidates.map(\.path).joined(separator: ", "))); pass --templates DIR."
+                message:
+                    "\(AuditCommand.name): cannot find the report templates (looked in \(candidates.map(\.path).joined(separator: ", "))); pass --templates DIR."
             )
         }
         return found

@@ -14,19 +14,41 @@ import LDAPSource
 /// the user says so in so many words.
 enum LiveSourceOptions {
     static let options: [OptionSpec] = [
-        OptionSpec(name: "--uri", valueName: "URI", help: "audit a domain controller live: ldaps://dc01.corp.example, ldap://dc01 (with --starttls or --sasl gssapi)"),
+        OptionSpec(
+            name: "--uri", valueName: "URI",
+            help:
+                "audit a domain controller live: ldaps://dc01.corp.example, ldap://dc01 (with --starttls or --sasl gssapi)"
+        ),
         OptionSpec(name: "--base", valueName: "DN", help: "search base (default: the DC's defaultNamingContext)"),
-        OptionSpec(name: "--bind-dn", valueName: "NAME", help: "simple bind as this account (svc-audit@corp.example or its DN)"),
-        OptionSpec(name: "--password-file", valueName: "FILE", help: "the bind password, first line of FILE (else $TRUSTAUDIT_PASSWORD, else a prompt)"),
-        OptionSpec(name: "--sasl", valueName: "MECH", help: "gssapi: bind with the caller's Kerberos ticket (kinit -k from a keytab, for cron)"),
+        OptionSpec(
+            name: "--bind-dn", valueName: "NAME", help: "simple bind as this account (svc-audit@corp.example or its DN)"
+        ),
+        OptionSpec(
+            name: "--password-file", valueName: "FILE",
+            help: "the bind password, first line of FILE (else $TRUSTAUDIT_PASSWORD, else a prompt)"),
+        OptionSpec(
+            name: "--sasl", valueName: "MECH",
+            help: "gssapi: bind with the caller's Kerberos ticket (kinit -k from a keytab, for cron)"),
         OptionSpec(name: "--starttls", valueName: nil, help: "upgrade ldap:// to TLS before binding"),
-        OptionSpec(name: "--ca-file", valueName: "FILE", help: "trust this CA (PEM) for the DC's certificate (default: the system store, ldap.conf, LDAPTLS_CACERT)"),
-        OptionSpec(name: "--insecure", valueName: nil, help: "do not verify the DC's certificate (dangerous; for a lab only)"),
-        OptionSpec(name: "--allow-plaintext", valueName: nil, help: "allow a simple bind over unencrypted ldap:// (the password crosses the network in clear)"),
-        OptionSpec(name: "--gc", valueName: nil, help: "search the Global Catalog (port 3268/3269): SPN uniqueness across the forest, as setspn -X -F"),
-        OptionSpec(name: "--network-timeout", valueName: "SECONDS", help: "give up connecting after this long (default 10)"),
-        OptionSpec(name: "--timeout", valueName: "SECONDS", help: "give up on one LDAP operation after this long (default 120)"),
-        OptionSpec(name: "--page-size", valueName: "N", help: "entries per page of the paged search (default 1000, AD's MaxPageSize)"),
+        OptionSpec(
+            name: "--ca-file", valueName: "FILE",
+            help: "trust this CA (PEM) for the DC's certificate (default: the system store, ldap.conf, LDAPTLS_CACERT)"),
+        OptionSpec(
+            name: "--insecure", valueName: nil, help: "do not verify the DC's certificate (dangerous; for a lab only)"),
+        OptionSpec(
+            name: "--allow-plaintext", valueName: nil,
+            help: "allow a simple bind over unencrypted ldap:// (the password crosses the network in clear)"),
+        OptionSpec(
+            name: "--gc", valueName: nil,
+            help: "search the Global Catalog (port 3268/3269): SPN uniqueness across the forest, as setspn -X -F"),
+        OptionSpec(
+            name: "--network-timeout", valueName: "SECONDS", help: "give up connecting after this long (default 10)"),
+        OptionSpec(
+            name: "--timeout", valueName: "SECONDS", help: "give up on one LDAP operation after this long (default 120)"
+        ),
+        OptionSpec(
+            name: "--page-size", valueName: "N",
+            help: "entries per page of the paged search (default 1000, AD's MaxPageSize)"),
     ]
 
     /// Builds the LDAP source settings, or nil when no `--uri` was given.
@@ -40,7 +62,8 @@ enum LiveSourceOptions {
         }
         let lowered = uri.lowercased()
         guard lowered.hasPrefix("ldap://") || lowered.hasPrefix("ldaps://") else {
-            throw UsageError(message: "\(command): --uri '\(uri)' must start with ldap:// or ldaps:// (ldaps://dc01.corp.example).")
+            throw UsageError(
+                message: "\(command): --uri '\(uri)' must start with ldap:// or ldaps:// (ldaps://dc01.corp.example).")
         }
         let isLDAPS = lowered.hasPrefix("ldaps://")
         let startTLS = parsed.has("--starttls")
@@ -52,7 +75,8 @@ enum LiveSourceOptions {
         let hasPort = hostPart.range(of: #":\d+$"#, options: .regularExpression) != nil
         if hostPart.hasSuffix(":3268") || hostPart.hasSuffix(":3269") { globalCatalog = true }
         if globalCatalog && !hasPort {
-            uri = String(uri.prefix(isLDAPS ? 8 : 7)) + hostPart + (isLDAPS ? ":3269" : ":3268")
+            uri =
+                String(uri.prefix(isLDAPS ? 8 : 7)) + hostPart + (isLDAPS ? ":3269" : ":3268")
                 + uri.dropFirst((isLDAPS ? 8 : 7) + hostPart.count)
         }
 
@@ -61,21 +85,31 @@ enum LiveSourceOptions {
         case ("gssapi", nil):
             if isLDAPS || startTLS {
                 // AD and Samba refuse SASL sign/seal inside TLS; Kerberos seals the plain connection itself.
-                throw UsageError(message: "\(command): --sasl gssapi runs over plain ldap:// (Kerberos seals it); drop ldaps:// or --starttls.")
+                throw UsageError(
+                    message:
+                        "\(command): --sasl gssapi runs over plain ldap:// (Kerberos seals it); drop ldaps:// or --starttls."
+                )
             }
             bind = .gssapi
         case (let mechanism?, nil):
-            throw UsageError(message: "\(command): --sasl '\(mechanism)' is not supported; use --sasl gssapi, or --bind-dn with a password.")
+            throw UsageError(
+                message:
+                    "\(command): --sasl '\(mechanism)' is not supported; use --sasl gssapi, or --bind-dn with a password."
+            )
         case (_?, _?):
             throw UsageError(message: "\(command): give either --bind-dn (simple bind) or --sasl gssapi, not both.")
         case (nil, let bindDN?):
             if !isLDAPS && !startTLS && !parsed.has("--allow-plaintext") {
                 throw UsageError(
-                    message: "\(command): refusing a simple bind over unencrypted \(uri): the password would cross the network in clear. Use ldaps://, --starttls, or --sasl gssapi (or --allow-plaintext in a lab).")
+                    message:
+                        "\(command): refusing a simple bind over unencrypted \(uri): the password would cross the network in clear. Use ldaps://, --starttls, or --sasl gssapi (or --allow-plaintext in a lab)."
+                )
             }
             bind = .simple(dn: bindDN, password: try password(parsed))
         case (nil, nil):
-            throw UsageError(message: "\(command): say how to bind to \(uri): --bind-dn NAME with --password-file, or --sasl gssapi.")
+            throw UsageError(
+                message: "\(command): say how to bind to \(uri): --bind-dn NAME with --password-file, or --sasl gssapi."
+            )
         }
         if parsed.has("--password-file") && parsed.value("--bind-dn") == nil {
             throw UsageError(message: "\(command): --password-file needs --bind-dn.")
@@ -84,7 +118,8 @@ enum LiveSourceOptions {
         let insecure = parsed.has("--insecure")
         if insecure {
             printError(
-                "trustaudit: WARNING: --insecure: the DC's certificate is NOT verified; anyone on the path can read the bind password and forge the audit. Use --ca-file instead.")
+                "trustaudit: WARNING: --insecure: the DC's certificate is NOT verified; anyone on the path can read the bind password and forge the audit. Use --ca-file instead."
+            )
         }
         if let caFile = parsed.value("--ca-file"), !FileManager.default.isReadableFile(atPath: caFile) {
             throw UsageError(message: "\(command): --ca-file \(caFile) cannot be read.")
@@ -96,11 +131,15 @@ enum LiveSourceOptions {
         settings.caFile = parsed.value("--ca-file")
         settings.verifyCertificate = !insecure
         settings.globalCatalog = globalCatalog
-        if let value = parsed.value("--network-timeout") { settings.networkTimeout = try seconds(value, option: "--network-timeout") }
+        if let value = parsed.value("--network-timeout") {
+            settings.networkTimeout = try seconds(value, option: "--network-timeout")
+        }
         if let value = parsed.value("--timeout") { settings.operationTimeout = try seconds(value, option: "--timeout") }
         if let value = parsed.value("--page-size") {
             guard let size = Int(value), (1...1000).contains(size) else {
-                throw UsageError(message: "\(command): --page-size '\(value)' must be a whole number from 1 to 1000 (AD's MaxPageSize).")
+                throw UsageError(
+                    message:
+                        "\(command): --page-size '\(value)' must be a whole number from 1 to 1000 (AD's MaxPageSize).")
             }
             settings.pageSize = size
         }
@@ -129,7 +168,9 @@ enum LiveSourceOptions {
             if let attributes = try? FileManager.default.attributesOfItem(atPath: path),
                 let mode = attributes[.posixPermissions] as? Int, mode & 0o077 != 0
             {
-                printError("trustaudit: warning: \(path) is readable by other users (mode \(String(mode, radix: 8))); chmod 600 it.")
+                printError(
+                    "trustaudit: warning: \(path) is readable by other users (mode \(String(mode, radix: 8))); chmod 600 it."
+                )
             }
             let password = firstLine(Array(data))
             guard !password.isEmpty else { throw UsageError(message: "\(command): --password-file \(path) is empty.") }
@@ -140,7 +181,9 @@ enum LiveSourceOptions {
         }
         guard isatty(STDIN_FILENO) == 1 else {
             throw UsageError(
-                message: "\(command): no password for --bind-dn: give --password-file FILE or TRUSTAUDIT_PASSWORD, or run on a terminal to be asked. For cron, --sasl gssapi with a keytab needs none.")
+                message:
+                    "\(command): no password for --bind-dn: give --password-file FILE or TRUSTAUDIT_PASSWORD, or run on a terminal to be asked. For cron, --sasl gssapi with a keytab needs none."
+            )
         }
         return try promptPassword("Password for \(parsed.value("--bind-dn") ?? "the bind account"): ")
     }

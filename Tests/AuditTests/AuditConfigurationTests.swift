@@ -13,7 +13,9 @@ final class AuditConfigurationTests: XCTestCase {
         _ json: String, key: String, reason: String, file: StaticString = #filePath, line: UInt = #line
     ) {
         XCTAssertThrowsError(try parse(json), file: file, line: line) { error in
-            guard let error = error as? ConfigurationError else { return XCTFail("unexpected \(error)", file: file, line: line) }
+            guard let error = error as? ConfigurationError else {
+                return XCTFail("unexpected \(error)", file: file, line: line)
+            }
             XCTAssertEqual(error.file, "trustaudit.json", file: file, line: line)
             XCTAssertEqual(error.key, key, file: file, line: line)
             XCTAssertEqual(error.reason, reason, file: file, line: line)
@@ -75,15 +77,19 @@ final class AuditConfigurationTests: XCTestCase {
     func testUnknownKeysAreErrors() {
         assertError(
             #"{"stalePaswordDays": 90}"#, key: "stalePaswordDays",
-            reason: "unknown key; known keys are stalePasswordDays, passwordRotationDays, requiredSPNs, severities, exclude, remediationServer")
+            reason:
+                "unknown key; known keys are stalePasswordDays, passwordRotationDays, requiredSPNs, severities, exclude, remediationServer"
+        )
         assertError(
             #"{"severities": {"stale-passwords": "low"}}"#, key: "severities.stale-passwords",
-            reason: "unknown rule; rules are disabled-account, stale-password, missing-spn, duplicate-spn, missing-account")
+            reason:
+                "unknown rule; rules are disabled-account, stale-password, missing-spn, duplicate-spn, missing-account")
         assertError(
             #"{"requiredSPNs": {"WSMAN": {"required": "all"}}}"#, key: "requiredSPNs.WSMAN.required",
             reason: "unknown key; use requiredOn and severity")
         assertError(
-            #"{"exclude": {"computers": ["WKS-0001"]}}"#, key: "exclude.computers", reason: "unknown key; use accounts and organizationalUnits")
+            #"{"exclude": {"computers": ["WKS-0001"]}}"#, key: "exclude.computers",
+            reason: "unknown key; use accounts and organizationalUnits")
     }
 
     func testBadValuesAreErrors() {
@@ -93,12 +99,15 @@ final class AuditConfigurationTests: XCTestCase {
         assertError(#"{"stalePasswordDays": 3651}"#, key: "stalePasswordDays", reason: days)
         assertError(#"{"stalePasswordDays": 60.5}"#, key: "stalePasswordDays", reason: days)
         assertError(#"{"stalePasswordDays": true}"#, key: "stalePasswordDays", reason: days)
-        assertError(#"{"passwordRotationDays": 1000}"#, key: "passwordRotationDays", reason: "must be a whole number of days from 1 to 999")
+        assertError(
+            #"{"passwordRotationDays": 1000}"#, key: "passwordRotationDays",
+            reason: "must be a whole number of days from 1 to 999")
         assertError(#"{"remediationServer": ""}"#, key: "remediationServer", reason: "must be a DC host name")
         assertError(
             #"{"severities": {"missing-spn": "urgent"}}"#, key: "severities.missing-spn",
             reason: "must be one of info, low, medium, high, critical")
-        assertError(#"{"severities": ["missing-spn"]}"#, key: "severities", reason: "must be an object of rule id to severity")
+        assertError(
+            #"{"severities": ["missing-spn"]}"#, key: "severities", reason: "must be an object of rule id to severity")
         assertError(
             #"{"requiredSPNs": {"TERMSRV": {"requiredOn": "workstations"}}}"#, key: "requiredSPNs.TERMSRV.requiredOn",
             reason: "must be one of all, servers, paired, none")
@@ -108,7 +117,8 @@ final class AuditConfigurationTests: XCTestCase {
         assertError(
             #"{"requiredSPNs": {"TERMSRV": "all"}}"#, key: "requiredSPNs.TERMSRV",
             reason: "must be an object with \"requiredOn\" and optionally \"severity\"")
-        assertError(#"{"exclude": {"accounts": "WKS-0001"}}"#, key: "exclude.accounts", reason: "must be a list of strings")
+        assertError(
+            #"{"exclude": {"accounts": "WKS-0001"}}"#, key: "exclude.accounts", reason: "must be a list of strings")
         assertError(
             #"{"exclude": {"organizationalUnits": ["Lab"]}}"#, key: "exclude.organizationalUnits",
             reason: "'Lab' is not a distinguished name (OU=Lab,DC=corp,DC=example)")
@@ -121,16 +131,22 @@ final class AuditConfigurationTests: XCTestCase {
 
     func testErrorDescriptionNamesFileAndKey() {
         XCTAssertEqual(
-            ConfigurationError(file: "t.json", key: "stalePasswordDays", reason: "must be").description, "t.json: stalePasswordDays: must be")
-        XCTAssertEqual(ConfigurationError(file: "t.json", key: "", reason: "cannot read the file").description, "t.json: cannot read the file")
+            ConfigurationError(file: "t.json", key: "stalePasswordDays", reason: "must be").description,
+            "t.json: stalePasswordDays: must be")
+        XCTAssertEqual(
+            ConfigurationError(file: "t.json", key: "", reason: "cannot read the file").description,
+            "t.json: cannot read the file")
         XCTAssertThrowsError(try AuditConfiguration.load(from: "/nonexistent/trustaudit.json")) { error in
-            XCTAssertEqual(error as? ConfigurationError, ConfigurationError(file: "/nonexistent/trustaudit.json", key: "", reason: "cannot read the file"))
+            XCTAssertEqual(
+                error as? ConfigurationError,
+                ConfigurationError(file: "/nonexistent/trustaudit.json", key: "", reason: "cannot read the file"))
         }
     }
 
     func testExclusionByAccountAndByContainer() throws {
         let configuration = try parse(
-            #"{"exclude": {"accounts": ["WKS-0042$"], "organizationalUnits": ["OU=Lab,OU=Workstations,DC=corp,DC=example"]}}"#)
+            #"{"exclude": {"accounts": ["WKS-0042$"], "organizationalUnits": ["OU=Lab,OU=Workstations,DC=corp,DC=example"]}}"#
+        )
         let objects = try Fixture.objects(
             Fixture.computer("WKS-0042") + Fixture.computer("wks-0043")
                 + Fixture.computer("LAB-PC07", container: "OU=Lab,OU=Workstations,DC=corp,DC=example")

@@ -36,23 +36,30 @@ final class AuditRunnerTests: XCTestCase {
             "DC01", container: "OU=Domain Controllers,DC=corp,DC=example", userAccountControl: "532480",
             operatingSystem: "Windows Server 2022 Standard",
             spns: Fixture.joinSPNs("DC01") + ["TERMSRV/DC01", "TERMSRV/dc01.corp.example", "ldap/dc01.corp.example"])
-        ldif += Fixture.computer("WKS-0001", pwdLastSet: Fixture.ticks(daysAgo: 3), lastLogonTimestamp: Fixture.ticks(daysAgo: 1))
+        ldif += Fixture.computer(
+            "WKS-0001", pwdLastSet: Fixture.ticks(daysAgo: 3), lastLogonTimestamp: Fixture.ticks(daysAgo: 1))
         // Disabled and dormant: two findings on one account.
         ldif += Fixture.computer(
-            "wks-0002", userAccountControl: "4098", pwdLastSet: Fixture.ticks(daysAgo: 400), lastLogonTimestamp: Fixture.ticks(daysAgo: 395))
+            "wks-0002", userAccountControl: "4098", pwdLastSet: Fixture.ticks(daysAgo: 400),
+            lastLogonTimestamp: Fixture.ticks(daysAgo: 395))
         ldif += Fixture.computer(
             "WKS-0003", pwdLastSet: Fixture.ticks(daysAgo: 100), lastLogonTimestamp: Fixture.ticks(daysAgo: 2),
             spns: Fixture.joinSPNs("WKS-0003").filter { $0 != "HOST/WKS-0003" })
-        ldif += Fixture.computer("SQL01", container: "OU=Servers,DC=corp,DC=example", operatingSystem: "Windows Server 2019 Datacenter",
-            spns: ["TERMSRV/SQL01", "TERMSRV/sql01.corp.example"] + Fixture.joinSPNs("SQL01") + ["MSSQLSvc/sql01.corp.example:1433"])
-        ldif += Fixture.computer("LAB-PC07", container: "OU=Lab,OU=Workstations,DC=corp,DC=example", userAccountControl: "4098", spns: [])
+        ldif += Fixture.computer(
+            "SQL01", container: "OU=Servers,DC=corp,DC=example", operatingSystem: "Windows Server 2019 Datacenter",
+            spns: ["TERMSRV/SQL01", "TERMSRV/sql01.corp.example"] + Fixture.joinSPNs("SQL01") + [
+                "MSSQLSvc/sql01.corp.example:1433"
+            ])
+        ldif += Fixture.computer(
+            "LAB-PC07", container: "OU=Lab,OU=Workstations,DC=corp,DC=example", userAccountControl: "4098", spns: [])
         ldif += Fixture.user("svc-sql", spns: ["MSSQLSvc/sql01.corp.example:1433"])
         ldif += Fixture.groupManagedServiceAccount
         ldif += "# refldap://corp.example/CN=Configuration,DC=corp,DC=example\n\n"
         return ldif
     }()
 
-    private static let inventory = Inventory.parse("WKS-0001\nwks-0002.corp.example\nWKS-0500\nsql01\n", source: "inventory.txt")
+    private static let inventory = Inventory.parse(
+        "WKS-0001\nwks-0002.corp.example\nWKS-0500\nsql01\n", source: "inventory.txt")
 
     func testSummaryCounts() throws {
         let result = try Fixture.audit(Self.domain, inventory: Self.inventory)
@@ -115,7 +122,9 @@ final class AuditRunnerTests: XCTestCase {
         XCTAssertEqual(result.summary.computers, 1)
         XCTAssertEqual(result.summary.groupManagedServiceAccounts, 1)
         XCTAssertEqual(result.summary.disabledComputers, 0)
-        XCTAssertEqual(result.findings.map { "\($0.rule) \($0.account)" }, ["duplicate-spn gmsa-intranet$", "duplicate-spn WEB01$"])
+        XCTAssertEqual(
+            result.findings.map { "\($0.rule) \($0.account)" },
+            ["duplicate-spn gmsa-intranet$", "duplicate-spn WEB01$"])
     }
 
     func testExclusionsSkipRulesButKeepCountsAndInventoryMatches() throws {
@@ -134,8 +143,11 @@ final class AuditRunnerTests: XCTestCase {
     }
 
     func testDomainComesFromTheFirstComputerUnlessGiven() throws {
-        var runner = AuditRunner(configuration: AuditConfiguration(), now: Fixture.now, source: "live", domain: "given.example")
-        for object in try Fixture.objects(Fixture.computer("WKS-0001", userAccountControl: "4098")) { runner.add(object) }
+        var runner = AuditRunner(
+            configuration: AuditConfiguration(), now: Fixture.now, source: "live", domain: "given.example")
+        for object in try Fixture.objects(Fixture.computer("WKS-0001", userAccountControl: "4098")) {
+            runner.add(object)
+        }
         let result = runner.finish()
         XCTAssertEqual(result.summary.domain, "given.example")
         XCTAssertTrue(result.findings.first?.remediation.contains("-Server given.example") ?? false)
@@ -143,7 +155,8 @@ final class AuditRunnerTests: XCTestCase {
 
     func testReportOrderBreaksTiesByAccountThenDN() {
         func finding(_ rule: String, _ severity: Severity, _ account: String, _ dn: String?) -> Finding {
-            Finding(rule: rule, severity: severity, account: account, distinguishedName: dn, message: "m", remediation: "r")
+            Finding(
+                rule: rule, severity: severity, account: account, distinguishedName: dn, message: "m", remediation: "r")
         }
         let shuffled = [
             finding("missing-account", .critical, "A", nil),
@@ -153,9 +166,12 @@ final class AuditRunnerTests: XCTestCase {
             finding("unknown-rule", .critical, "a", nil),
         ]
         XCTAssertEqual(
-            shuffled.sorted(by: AuditRunner.reportOrder).map { "\($0.rule) \($0.account) \($0.distinguishedName ?? "-")" },
+            shuffled.sorted(by: AuditRunner.reportOrder).map {
+                "\($0.rule) \($0.account) \($0.distinguishedName ?? "-")"
+            },
             [
-                "disabled-account z CN=z", "disabled-account A CN=a,OU=A", "disabled-account a CN=a,OU=B", "missing-account A -",
+                "disabled-account z CN=z", "disabled-account A CN=a,OU=A", "disabled-account a CN=a,OU=B",
+                "missing-account A -",
                 "unknown-rule a -",
             ])
     }

@@ -4,14 +4,17 @@ import XCTest
 @testable import Directory
 
 final class DisabledAccountRuleTests: XCTestCase {
-    private func findings(_ ldif: String, configuration: AuditConfiguration = AuditConfiguration()) throws -> [Finding] {
+    private func findings(_ ldif: String, configuration: AuditConfiguration = AuditConfiguration()) throws -> [Finding]
+    {
         try Fixture.evaluate(DisabledAccountRule(), ldif, configuration: configuration)
     }
 
     func testDisabledWorkstationMessageAndRemediation() throws {
         let logon = Fixture.ticks(daysAgo: 200)  // 2026-05-08
         let result = try findings(
-            Fixture.computer("WKS-0042", userAccountControl: "4098", pwdLastSet: Fixture.ticks(daysAgo: 210), lastLogonTimestamp: logon))
+            Fixture.computer(
+                "WKS-0042", userAccountControl: "4098", pwdLastSet: Fixture.ticks(daysAgo: 210),
+                lastLogonTimestamp: logon))
         XCTAssertEqual(result.count, 1)
         let finding = try XCTUnwrap(result.first)
         XCTAssertEqual(finding.rule, "disabled-account")
@@ -53,7 +56,8 @@ final class DisabledAccountRuleTests: XCTestCase {
         // AD sends the attribute as a signed 32-bit integer: bit 31 set makes it negative.
         let disabled = try findings(Fixture.computer("WKS-0042", userAccountControl: "-2147479550"))  // 0x80001002
         XCTAssertEqual(disabled.count, 1)
-        XCTAssertEqual(disabled.first?.detail("userAccountControl"), .integer(-2_147_479_550))  // 0x80001002 as AD stores it
+        // 0x80001002, signed, as AD stores it.
+        XCTAssertEqual(disabled.first?.detail("userAccountControl"), .integer(-2_147_479_550))
         XCTAssertTrue(disabled.first?.message.contains("userAccountControl -2147479550 has ACCOUNTDISABLE") ?? false)
         XCTAssertEqual(try findings(Fixture.computer("WKS-0042", userAccountControl: "-2147479552")), [])  // 0x80001000
     }
@@ -61,12 +65,14 @@ final class DisabledAccountRuleTests: XCTestCase {
     func testMissingOrUnreadableValueIsNotReportedAsDisabled() throws {
         XCTAssertEqual(try findings(Fixture.computer("WKS-0042", userAccountControl: nil)), [])
         XCTAssertEqual(try findings(Fixture.computer("WKS-0042", userAccountControl: "disabled")), [])
-        XCTAssertEqual(try findings(Fixture.computer("WKS-0042", userAccountControl: "4294967298")), [], "out of 32-bit range")
+        XCTAssertEqual(
+            try findings(Fixture.computer("WKS-0042", userAccountControl: "4294967298")), [], "out of 32-bit range")
     }
 
     func testNoLogonLeavesTheLogonOut() throws {
         for logon: Int64? in [nil, 0] {
-            let finding = try XCTUnwrap(try findings(Fixture.computer("WKS-0042", userAccountControl: "4098", lastLogonTimestamp: logon)).first)
+            let finding = try XCTUnwrap(
+                try findings(Fixture.computer("WKS-0042", userAccountControl: "4098", lastLogonTimestamp: logon)).first)
             XCTAssertEqual(
                 finding.message,
                 "Computer account WKS-0042$ is disabled (userAccountControl 4098 has ACCOUNTDISABLE (0x2)): WKS-0042 cannot log on to the domain."
@@ -92,7 +98,8 @@ final class DisabledAccountRuleTests: XCTestCase {
 
     func testQuotesInNamesAreEscapedForPowerShell() throws {
         let finding = try XCTUnwrap(
-            try findings(Fixture.computer("OBRIEN-PC", commonName: "O'Brien, Pat PC", userAccountControl: "4098")).first)
+            try findings(Fixture.computer("OBRIEN-PC", commonName: "O'Brien, Pat PC", userAccountControl: "4098")).first
+        )
         XCTAssertTrue(
             finding.remediation.hasSuffix(
                 "If it is retired: Remove-ADComputer -Identity 'CN=O''Brien\\, Pat PC,OU=Workstations,DC=corp,DC=example' -Server corp.example"
@@ -103,8 +110,11 @@ final class DisabledAccountRuleTests: XCTestCase {
         var configuration = AuditConfiguration()
         configuration.severities["disabled-account"] = .low
         configuration.remediationServer = "dc02.corp.example"
-        let finding = try XCTUnwrap(try findings(Fixture.computer("WKS-0042", userAccountControl: "4098"), configuration: configuration).first)
+        let finding = try XCTUnwrap(
+            try findings(Fixture.computer("WKS-0042", userAccountControl: "4098"), configuration: configuration).first)
         XCTAssertEqual(finding.severity, .low)
-        XCTAssertTrue(finding.remediation.hasPrefix("If WKS-0042 is still in use: Enable-ADComputer -Identity 'WKS-0042$' -Server dc02.corp.example\n"))
+        XCTAssertTrue(
+            finding.remediation.hasPrefix(
+                "If WKS-0042 is still in use: Enable-ADComputer -Identity 'WKS-0042$' -Server dc02.corp.example\n"))
     }
 }

@@ -39,15 +39,20 @@ final class DuplicateSPNIndexTests: XCTestCase {
             """)
         XCTAssertEqual(computer.detailKeys, ["spn", "otherHolders", "otherHolderDNs"])
         XCTAssertEqual(computer.detail("otherHolders"), .strings(["svc-sql"]))
-        XCTAssertEqual(computer.detail("otherHolderDNs"), .strings(["CN=svc-sql,OU=Service Accounts,DC=corp,DC=example"]))
+        XCTAssertEqual(
+            computer.detail("otherHolderDNs"), .strings(["CN=svc-sql,OU=Service Accounts,DC=corp,DC=example"]))
 
         let user = result[1]
         XCTAssertEqual(
             user.message,
             "SPN MSSQLSvc/sql01.corp.example:1433 on svc-sql is also registered on SQL01$ (CN=SQL01,OU=Servers,DC=corp,DC=example): Kerberos to this service fails (Event 2974)."
         )
-        XCTAssertTrue(user.remediation.contains("  setspn -D MSSQLSvc/sql01.corp.example:1433 svc-sql   (if svc-sql should not hold it)\n"))
-        XCTAssertTrue(user.remediation.hasSuffix("  setspn -D MSSQLSvc/sql01.corp.example:1433 SQL01   (if SQL01 should not hold it)"))
+        XCTAssertTrue(
+            user.remediation.contains(
+                "  setspn -D MSSQLSvc/sql01.corp.example:1433 svc-sql   (if svc-sql should not hold it)\n"))
+        XCTAssertTrue(
+            user.remediation.hasSuffix(
+                "  setspn -D MSSQLSvc/sql01.corp.example:1433 SQL01   (if SQL01 should not hold it)"))
     }
 
     func testCaseDifferingSpellingsAreOneSPN() throws {
@@ -67,8 +72,12 @@ final class DuplicateSPNIndexTests: XCTestCase {
     }
 
     func testThreeHoldersGiveThreeFindingsEachNamingTheOtherTwo() throws {
-        let web01 = Fixture.computer("WEB01", container: "OU=Web,OU=Servers,DC=corp,DC=example", spns: Fixture.joinSPNs("WEB01") + ["HTTP/intranet.corp.example"])
-        let web02 = Fixture.computer("WEB02", container: "OU=Web,OU=Servers,DC=corp,DC=example", spns: Fixture.joinSPNs("WEB02") + ["HTTP/intranet.corp.example"])
+        let web01 = Fixture.computer(
+            "WEB01", container: "OU=Web,OU=Servers,DC=corp,DC=example",
+            spns: Fixture.joinSPNs("WEB01") + ["HTTP/intranet.corp.example"])
+        let web02 = Fixture.computer(
+            "WEB02", container: "OU=Web,OU=Servers,DC=corp,DC=example",
+            spns: Fixture.joinSPNs("WEB02") + ["HTTP/intranet.corp.example"])
         let result = try findings(web01 + Fixture.groupManagedServiceAccount + web02)
         XCTAssertEqual(result.map(\.account), ["gmsa-intranet$", "WEB01$", "WEB02$"])
         XCTAssertEqual(result[0].detail("otherHolders"), .strings(["WEB01$", "WEB02$"]))
@@ -97,7 +106,8 @@ final class DuplicateSPNIndexTests: XCTestCase {
     }
 
     func testOneObjectHoldingAnSPNTwiceIsNoDuplicate() throws {
-        let ldif = Fixture.computer("WKS-0042", spns: Fixture.joinSPNs("WKS-0042") + ["HOST/WKS-0042", "host/wks-0042"])
+        let ldif = Fixture.computer(
+            "WKS-0042", spns: Fixture.joinSPNs("WKS-0042") + ["HOST/WKS-0042", "host/wks-0042"])
         XCTAssertEqual(try findings(ldif), [])
         XCTAssertEqual(try findings(Fixture.computer("WKS-0042") + Fixture.computer("WKS-0043")), [])
     }
@@ -105,15 +115,20 @@ final class DuplicateSPNIndexTests: XCTestCase {
     func testTwoSharedSPNsBetweenTheSamePairAreTwoFindingsEach() throws {
         // A clone made without sysprep still answers to its original's HOST names.
         let original = Fixture.computer("WKS-0042")
-        let clone = Fixture.computer("WKS-0043", spns: Fixture.joinSPNs("WKS-0043") + ["HOST/WKS-0042", "HOST/wks-0042.corp.example"])
+        let clone = Fixture.computer(
+            "WKS-0043", spns: Fixture.joinSPNs("WKS-0043") + ["HOST/WKS-0042", "HOST/wks-0042.corp.example"])
         let result = try findings(original + clone)
         XCTAssertEqual(result.count, 4)
         XCTAssertEqual(
-            Set(result.compactMap { finding -> String? in
-                guard case .string(let spn)? = finding.detail("spn") else { return nil }
-                return "\(finding.account) \(spn)"
-            }),
-            ["WKS-0042$ HOST/WKS-0042", "WKS-0042$ HOST/wks-0042.corp.example", "WKS-0043$ HOST/WKS-0042", "WKS-0043$ HOST/wks-0042.corp.example"])
+            Set(
+                result.compactMap { finding -> String? in
+                    guard case .string(let spn)? = finding.detail("spn") else { return nil }
+                    return "\(finding.account) \(spn)"
+                }),
+            [
+                "WKS-0042$ HOST/WKS-0042", "WKS-0042$ HOST/wks-0042.corp.example", "WKS-0043$ HOST/WKS-0042",
+                "WKS-0043$ HOST/wks-0042.corp.example",
+            ])
     }
 
     func testSeverityOverride() throws {

@@ -55,9 +55,12 @@ enum Fixture {
     }
 
     /// A user (service) account, which holds SPNs but is never audited as a computer.
-    static func user(_ name: String, container: String = "OU=Service Accounts,DC=corp,DC=example", spns: [String]) -> String {
+    static func user(_ name: String, container: String = "OU=Service Accounts,DC=corp,DC=example", spns: [String])
+        -> String
+    {
         var lines = [
-            "dn: CN=\(name),\(container)", "objectClass: top", "objectClass: person", "objectClass: organizationalPerson",
+            "dn: CN=\(name),\(container)", "objectClass: top", "objectClass: person",
+            "objectClass: organizationalPerson",
             "objectClass: user", "cn: \(name)", "userAccountControl: 66048", "pwdLastSet: \(ticks(daysAgo: 900))",
             "sAMAccountName: \(name)", "sAMAccountType: 805306368",
         ]
@@ -72,7 +75,9 @@ enum Fixture {
         "gmsa-intranet", container: "CN=Managed Service Accounts,DC=corp,DC=example", userAccountControl: "4098",
         pwdLastSet: ticks(daysAgo: 400), operatingSystem: nil, dnsHostName: "intranet.corp.example",
         spns: ["HTTP/intranet.corp.example", "HTTP/intranet"],
-        objectClasses: ["top", "person", "organizationalPerson", "user", "computer", "msDS-GroupManagedServiceAccount"],
+        objectClasses: [
+            "top", "person", "organizationalPerson", "user", "computer", "msDS-GroupManagedServiceAccount",
+        ],
         objectCategory: "CN=ms-DS-Group-Managed-Service-Account,CN=Schema,CN=Configuration,DC=corp,DC=example")
 
     /// Folds lines at 76 columns as ldapsearch does, so every fixture also exercises unfolding.
@@ -90,7 +95,8 @@ enum Fixture {
         }
     }
 
-    static func objects(_ ldif: String, file: StaticString = #filePath, line: UInt = #line) throws -> [DirectoryObject] {
+    static func objects(_ ldif: String, file: StaticString = #filePath, line: UInt = #line) throws -> [DirectoryObject]
+    {
         var objects: [DirectoryObject] = []
         try LDIFReader(bytes: Array(ldif.utf8), name: "fixture.ldif").forEachEntry { entry in
             if let object = DirectoryObject(entry: entry) { objects.append(object) }

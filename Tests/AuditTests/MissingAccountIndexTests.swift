@@ -13,7 +13,9 @@ final class MissingAccountIndexTests: XCTestCase {
         + Fixture.user("svc-sql", spns: ["MSSQLSvc/sql01.corp.example:1433"])
 
     /// The names in `inventory` that have no account, as reported.
-    private func missing(_ inventory: String, configuration: AuditConfiguration = AuditConfiguration()) throws -> [Finding] {
+    private func missing(_ inventory: String, configuration: AuditConfiguration = AuditConfiguration()) throws
+        -> [Finding]
+    {
         var index = MissingAccountIndex(inventory: Inventory.parse(inventory, source: "inventory.txt"))
         for object in try Fixture.objects(Self.domain) { index.add(object) }
         return index.findings(in: Fixture.context(configuration))
@@ -35,9 +37,11 @@ final class MissingAccountIndexTests: XCTestCase {
     }
 
     func testUnknownNamesAreReportedAsWritten() throws {
-        let inventory = "# CMDB export\n\nWKS-0042\n  WKS-9999 (retired?)  \t\nwks-0042.other.example\ngmsa-intranet\nsvc-sql\n"
+        let inventory =
+            "# CMDB export\n\nWKS-0042\n  WKS-9999 (retired?)  \t\nwks-0042.other.example\ngmsa-intranet\nsvc-sql\n"
         let result = try missing(inventory)
-        XCTAssertEqual(result.map(\.account), ["WKS-9999 (retired?)", "wks-0042.other.example", "gmsa-intranet", "svc-sql"])
+        XCTAssertEqual(
+            result.map(\.account), ["WKS-9999 (retired?)", "wks-0042.other.example", "gmsa-intranet", "svc-sql"])
         let odd = try XCTUnwrap(result.first)
         XCTAssertEqual(odd.rule, "missing-account")
         XCTAssertEqual(odd.severity, .high)
@@ -84,10 +88,12 @@ final class MissingAccountIndexTests: XCTestCase {
 
 final class InventoryTests: XCTestCase {
     func testParsingKeepsNamesAsWrittenAndSkipsBlanksAndComments() {
-        let text = "\u{FEFF}# CMDB export 2026-11-20\nWKS-0042  \n\n   \n\t# indented comment\n  wks-0043.corp.example\n  WKS-9999 (retired?)\n#\nLAST"
+        let text =
+            "\u{FEFF}# CMDB export 2026-11-20\nWKS-0042  \n\n   \n\t# indented comment\n  wks-0043.corp.example\n  WKS-9999 (retired?)\n#\nLAST"
         let inventory = Inventory.parse(text, source: "cmdb.txt")
         XCTAssertEqual(inventory.source, "cmdb.txt")
-        XCTAssertEqual(inventory.items.map(\.name), ["WKS-0042", "wks-0043.corp.example", "WKS-9999 (retired?)", "LAST"])
+        XCTAssertEqual(
+            inventory.items.map(\.name), ["WKS-0042", "wks-0043.corp.example", "WKS-9999 (retired?)", "LAST"])
         XCTAssertEqual(inventory.items.map(\.line), [2, 6, 7, 9])
     }
 
@@ -96,7 +102,8 @@ final class InventoryTests: XCTestCase {
     /// Swift treats "\r\n" as one Character, so a Character split would read a CRLF export as one
     /// line (or, when it starts with a comment, as nothing at all).
     func testCRLFInventoryIsSplitIntoLines() throws {
-        let inventory = Inventory.parse("# CMDB export\r\nWKS-0042  \r\n\r\nwks-0043.corp.example\r\n", source: "cmdb.txt")
+        let inventory = Inventory.parse(
+            "# CMDB export\r\nWKS-0042  \r\n\r\nwks-0043.corp.example\r\n", source: "cmdb.txt")
         let names = inventory.items.map(\.name)
         XCTAssertEqual(names, ["WKS-0042", "wks-0043.corp.example"])
         XCTAssertEqual(inventory.items.map(\.line), [2, 4])
@@ -109,7 +116,9 @@ final class InventoryTests: XCTestCase {
 
     func testLoadReportsAnUnreadableFile() {
         XCTAssertThrowsError(try Inventory.load(path: "/nonexistent/inventory.txt")) { error in
-            XCTAssertEqual(error as? InventoryError, InventoryError(file: "/nonexistent/inventory.txt", reason: "cannot read the inventory file"))
+            XCTAssertEqual(
+                error as? InventoryError,
+                InventoryError(file: "/nonexistent/inventory.txt", reason: "cannot read the inventory file"))
         }
     }
 }

@@ -7,13 +7,15 @@ final class MissingSPNRuleTests: XCTestCase {
     private static let duplicateHint =
         "setspn -S refuses an SPN another account already holds; if it does, resolve that duplicate first (setspn -X)."
 
-    private func findings(_ ldif: String, configuration: AuditConfiguration = AuditConfiguration()) throws -> [Finding] {
+    private func findings(_ ldif: String, configuration: AuditConfiguration = AuditConfiguration()) throws -> [Finding]
+    {
         try Fixture.evaluate(MissingSPNRule(), ldif, configuration: configuration)
     }
 
     private func server(_ name: String = "SRV-0001", spns: [String], dnsHostName: String? = nil) -> String {
         Fixture.computer(
-            name, container: "OU=Servers,DC=corp,DC=example", operatingSystem: "Windows Server 2022 Standard", dnsHostName: dnsHostName,
+            name, container: "OU=Servers,DC=corp,DC=example", operatingSystem: "Windows Server 2022 Standard",
+            dnsHostName: dnsHostName,
             spns: spns)
     }
 
@@ -22,12 +24,16 @@ final class MissingSPNRuleTests: XCTestCase {
     }
 
     func testMatchingIsCaseInsensitive() throws {
-        let spns = ["host/wks-0042", "HOST/WKS-0042.CORP.EXAMPLE", "restrictedkrbhost/Wks-0042", "RESTRICTEDKRBHOST/wks-0042.Corp.Example"]
+        let spns = [
+            "host/wks-0042", "HOST/WKS-0042.CORP.EXAMPLE", "restrictedkrbhost/Wks-0042",
+            "RESTRICTEDKRBHOST/wks-0042.Corp.Example",
+        ]
         XCTAssertEqual(try findings(Fixture.computer("WKS-0042", spns: spns)), [])
     }
 
     func testHealthyServerWithBothTermsrvForms() throws {
-        let spns = ["WSMAN/SRV-0001", "WSMAN/srv-0001.corp.example", "TERMSRV/SRV-0001", "TERMSRV/srv-0001.corp.example"]
+        let spns =
+            ["WSMAN/SRV-0001", "WSMAN/srv-0001.corp.example", "TERMSRV/SRV-0001", "TERMSRV/srv-0001.corp.example"]
             + Fixture.joinSPNs("SRV-0001")
         XCTAssertEqual(try findings(server(spns: spns)), [])
     }
@@ -41,7 +47,8 @@ final class MissingSPNRuleTests: XCTestCase {
         XCTAssertEqual(finding.account, "SRV-0001$")
         XCTAssertEqual(
             finding.message,
-            "Missing SPNs: TERMSRV/SRV-0001, TERMSRV/srv-0001.corp.example; Kerberos to SRV-0001 by these names fails or falls back to NTLM.")
+            "Missing SPNs: TERMSRV/SRV-0001, TERMSRV/srv-0001.corp.example; Kerberos to SRV-0001 by these names fails or falls back to NTLM."
+        )
         XCTAssertEqual(
             finding.remediation,
             """
@@ -56,16 +63,20 @@ final class MissingSPNRuleTests: XCTestCase {
     }
 
     func testHalfATermsrvPairOnAWorkstation() throws {
-        let result = try findings(Fixture.computer("WKS-0042", spns: ["TERMSRV/WKS-0042"] + Fixture.joinSPNs("WKS-0042")))
+        let result = try findings(
+            Fixture.computer("WKS-0042", spns: ["TERMSRV/WKS-0042"] + Fixture.joinSPNs("WKS-0042")))
         XCTAssertEqual(result.first?.severity, .low)
         XCTAssertEqual(result.first?.detail("missingSPNs"), .strings(["TERMSRV/wks-0042.corp.example"]))
-        let other = try findings(Fixture.computer("WKS-0042", spns: ["TERMSRV/wks-0042.corp.example"] + Fixture.joinSPNs("WKS-0042")))
+        let other = try findings(
+            Fixture.computer("WKS-0042", spns: ["TERMSRV/wks-0042.corp.example"] + Fixture.joinSPNs("WKS-0042")))
         XCTAssertEqual(other.first?.detail("missingSPNs"), .strings(["TERMSRV/WKS-0042"]))
     }
 
     func testPortsDoNotCount() throws {
         // A port-qualified SPN is another service; it neither satisfies nor triggers a requirement.
-        let spns = ["HOST/WKS-0042:445", "TERMSRV/wks-0042.corp.example:3389"] + Fixture.joinSPNs("WKS-0042").filter { $0 != "HOST/WKS-0042" }
+        let spns =
+            ["HOST/WKS-0042:445", "TERMSRV/wks-0042.corp.example:3389"]
+            + Fixture.joinSPNs("WKS-0042").filter { $0 != "HOST/WKS-0042" }
         let result = try findings(Fixture.computer("WKS-0042", spns: spns))
         XCTAssertEqual(result.count, 1)
         XCTAssertEqual(result.first?.severity, .high)
@@ -79,7 +90,8 @@ final class MissingSPNRuleTests: XCTestCase {
         let spns = ["RestrictedKrbHost/WKS-0042", "HOST/wks-0042.corp.example"]
         let finding = try XCTUnwrap(try findings(Fixture.computer("WKS-0042", spns: spns)).first)
         XCTAssertEqual(finding.severity, .high)
-        XCTAssertEqual(finding.detail("missingSPNs"), .strings(["HOST/WKS-0042", "RestrictedKrbHost/wks-0042.corp.example"]))
+        XCTAssertEqual(
+            finding.detail("missingSPNs"), .strings(["HOST/WKS-0042", "RestrictedKrbHost/wks-0042.corp.example"]))
         XCTAssertEqual(
             finding.remediation,
             """
@@ -87,21 +99,28 @@ final class MissingSPNRuleTests: XCTestCase {
             setspn -S RestrictedKrbHost/wks-0042.corp.example WKS-0042
             \(Self.duplicateHint)
             """)
-        let onlyRestricted = try findings(Fixture.computer("WKS-0042", spns: ["HOST/WKS-0042", "HOST/wks-0042.corp.example"]))
+        let onlyRestricted = try findings(
+            Fixture.computer("WKS-0042", spns: ["HOST/WKS-0042", "HOST/wks-0042.corp.example"]))
         XCTAssertEqual(onlyRestricted.first?.severity, .medium)
     }
 
     func testLinuxJoinRegistersHostAndRestrictedKrbHostOnly() throws {
         let linux = Fixture.computer(
             "LNX-0007", container: "OU=Linux,OU=Servers,DC=corp,DC=example", operatingSystem: "Ubuntu 22.04",
-            spns: ["HOST/LNX-0007", "HOST/lnx-0007.corp.example", "RestrictedKrbHost/LNX-0007", "RestrictedKrbHost/lnx-0007.corp.example"])
+            spns: [
+                "HOST/LNX-0007", "HOST/lnx-0007.corp.example", "RestrictedKrbHost/LNX-0007",
+                "RestrictedKrbHost/lnx-0007.corp.example",
+            ])
         XCTAssertEqual(try findings(linux), [], "no TERMSRV is needed on a Linux server")
         let oldAdcli = Fixture.computer(
-            "LNX-0008", container: "OU=Linux,OU=Servers,DC=corp,DC=example", operatingSystem: "Red Hat Enterprise Linux",
+            "LNX-0008", container: "OU=Linux,OU=Servers,DC=corp,DC=example",
+            operatingSystem: "Red Hat Enterprise Linux",
             spns: ["HOST/LNX-0008", "HOST/lnx-0008.corp.example"])
         let finding = try XCTUnwrap(try findings(oldAdcli).first)
         XCTAssertEqual(finding.severity, .medium)
-        XCTAssertEqual(finding.detail("missingSPNs"), .strings(["RestrictedKrbHost/LNX-0008", "RestrictedKrbHost/lnx-0008.corp.example"]))
+        XCTAssertEqual(
+            finding.detail("missingSPNs"),
+            .strings(["RestrictedKrbHost/LNX-0008", "RestrictedKrbHost/lnx-0008.corp.example"]))
     }
 
     func testNoDNSHostName() throws {
@@ -110,7 +129,8 @@ final class MissingSPNRuleTests: XCTestCase {
         XCTAssertEqual(finding.severity, .high)
         XCTAssertEqual(
             finding.message,
-            "It has no dNSHostName, so its FQDN SPNs (HOST/<fqdn>, RestrictedKrbHost/<fqdn>) cannot exist and Kerberos by FQDN fails.")
+            "It has no dNSHostName, so its FQDN SPNs (HOST/<fqdn>, RestrictedKrbHost/<fqdn>) cannot exist and Kerberos by FQDN fails."
+        )
         XCTAssertEqual(
             finding.remediation,
             """
@@ -124,13 +144,15 @@ final class MissingSPNRuleTests: XCTestCase {
     }
 
     func testPreStagedAccountWithNothingRegistered() throws {
-        let ldif = Fixture.computer("WKS-0099", userAccountControl: "4128", pwdLastSet: 0, operatingSystem: nil, dnsHostName: "", spns: [])
+        let ldif = Fixture.computer(
+            "WKS-0099", userAccountControl: "4128", pwdLastSet: 0, operatingSystem: nil, dnsHostName: "", spns: [])
         let finding = try XCTUnwrap(try findings(ldif).first)
         XCTAssertEqual(
             finding.message,
             "Missing SPNs: HOST/WKS-0099, RestrictedKrbHost/WKS-0099; Kerberos to WKS-0099 by these names fails or falls back to NTLM. It has no dNSHostName, so its FQDN SPNs (HOST/<fqdn>, RestrictedKrbHost/<fqdn>) cannot exist and Kerberos by FQDN fails."
         )
-        XCTAssertEqual(finding.detailKeys, ["missingSPNs", "dNSHostName"], "no operatingSystem detail when there is none")
+        XCTAssertEqual(
+            finding.detailKeys, ["missingSPNs", "dNSHostName"], "no operatingSystem detail when there is none")
     }
 
     func testDisabledComputersAndServiceAccountsAreSkipped() throws {
@@ -142,7 +164,9 @@ final class MissingSPNRuleTests: XCTestCase {
     func testNamesThatNeedQuotingForCmd() throws {
         var configuration = AuditConfiguration()
         configuration.requiredSPNs = [SPNRequirement(serviceClass: "HTTP", scope: .all, severity: .medium)]
-        let finding = try XCTUnwrap(try findings(Fixture.computer("WEB&APP", dnsHostName: "web-app.corp.example"), configuration: configuration).first)
+        let finding = try XCTUnwrap(
+            try findings(Fixture.computer("WEB&APP", dnsHostName: "web-app.corp.example"), configuration: configuration)
+                .first)
         XCTAssertEqual(
             finding.remediation,
             """
@@ -161,7 +185,9 @@ final class MissingSPNRuleTests: XCTestCase {
         ]
         let workstation = Fixture.computer("WKS-0042", spns: ["WSMAN/WKS-0042"])
         let finding = try XCTUnwrap(try findings(workstation, configuration: configuration).first)
-        XCTAssertEqual(finding.detail("missingSPNs"), .strings(["TERMSRV/WKS-0042", "TERMSRV/wks-0042.corp.example", "WSMAN/wks-0042.corp.example"]))
+        XCTAssertEqual(
+            finding.detail("missingSPNs"),
+            .strings(["TERMSRV/WKS-0042", "TERMSRV/wks-0042.corp.example", "WSMAN/wks-0042.corp.example"]))
         XCTAssertEqual(finding.severity, .critical)
         configuration.severities["missing-spn"] = .low
         XCTAssertEqual(try findings(workstation, configuration: configuration).first?.severity, .low)

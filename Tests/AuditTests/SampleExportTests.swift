@@ -14,7 +14,8 @@ final class SampleExportTests: XCTestCase {
 
     private func audit() throws -> AuditResult {
         let inventory = try Inventory.load(path: Self.inventoryPath)
-        var runner = AuditRunner(configuration: AuditConfiguration(), now: Fixture.now, source: "corp.example.ldif", inventory: inventory)
+        var runner = AuditRunner(
+            configuration: AuditConfiguration(), now: Fixture.now, source: "corp.example.ldif", inventory: inventory)
         try LDIFReader(path: Self.exportPath).forEachEntry { runner.add($0) }
         return runner.finish()
     }
@@ -33,7 +34,8 @@ final class SampleExportTests: XCTestCase {
         XCTAssertEqual(longest, 76)
         // A base64 value folded mid-value (the long description of CN=Smith\, John PC).
         let text = String(decoding: bytes, as: UTF8.self)
-        XCTAssertNotNil(text.range(of: "\ndescription:: [A-Za-z0-9+/]{62}\n [A-Za-z0-9+/]", options: .regularExpression))
+        XCTAssertNotNil(
+            text.range(of: "\ndescription:: [A-Za-z0-9+/]{62}\n [A-Za-z0-9+/]", options: .regularExpression))
         XCTAssertGreaterThan(folded, 10)
     }
 
@@ -45,7 +47,8 @@ final class SampleExportTests: XCTestCase {
         XCTAssertEqual(summary.domainControllers, 2)
         XCTAssertEqual(summary.groupManagedServiceAccounts, 1)
         XCTAssertEqual(summary.otherSPNHolders, 2, "krbtgt and svc-sql")
-        XCTAssertEqual(summary.objectsRead, 300 + 1 + 5 + 2 + 10 + 1, "computers, the domain head, users, groups, OUs, the gMSA")
+        XCTAssertEqual(
+            summary.objectsRead, 300 + 1 + 5 + 2 + 10 + 1, "computers, the domain head, users, groups, OUs, the gMSA")
         // The numbers Samples/README.md gives; regenerate both together.
         XCTAssertEqual(summary.disabledComputers, 7)
         XCTAssertEqual(
@@ -69,12 +72,17 @@ final class SampleExportTests: XCTestCase {
             findings.filter { $0.rule == rule && $0.detail("spn").map { $0 == .string(spn) } == true }.map(\.account)
         }
         XCTAssertEqual(accounts("duplicate-spn", spn: "MSSQLSvc/sql01.corp.example:1433"), ["SQL01$", "svc-sql"])
-        XCTAssertEqual(accounts("duplicate-spn", spn: "HTTP/intranet.corp.example"), ["gmsa-intranet$", "WEB01$", "WEB02$"])
+        XCTAssertEqual(
+            accounts("duplicate-spn", spn: "HTTP/intranet.corp.example"), ["gmsa-intranet$", "WEB01$", "WEB02$"])
         XCTAssertEqual(accounts("duplicate-spn", spn: "host/APP01.corp.example"), ["APP01$", "APP01-OLD$"])
         XCTAssertEqual(
-            findings.filter { $0.account == "APP01-OLD$" }.map(\.rule), ["disabled-account", "stale-password", "duplicate-spn"])
+            findings.filter { $0.account == "APP01-OLD$" }.map(\.rule),
+            ["disabled-account", "stale-password", "duplicate-spn"])
         XCTAssertTrue(findings.contains { $0.rule == "missing-account" && $0.account == "WKS-9999 (retired?)" })
-        XCTAssertFalse(findings.contains { $0.account == "SMITHJOHNPC$" || $0.account == "LAB-PC07$" || $0.account == "KSK-LOBBY$" })
+        XCTAssertFalse(
+            findings.contains {
+                $0.account == "SMITHJOHNPC$" || $0.account == "LAB-PC07$" || $0.account == "KSK-LOBBY$"
+            })
     }
 
     func testHostileAndNonASCIIValuesSurviveTheRoundTrip() throws {
@@ -84,11 +92,15 @@ final class SampleExportTests: XCTestCase {
         }
         XCTAssertEqual(byName["LAB-PC07"]?.string("operatingSystem"), "<script>alert(1)</script>")
         XCTAssertEqual(byName["KSK-LOBBY"]?.string("description"), "=cmd|' /C calc'!A0")
-        XCTAssertEqual(byName["Smith, John PC"]?.distinguishedName, "CN=Smith\\, John PC,OU=Workstations,DC=corp,DC=example")
+        XCTAssertEqual(
+            byName["Smith, John PC"]?.distinguishedName, "CN=Smith\\, John PC,OU=Workstations,DC=corp,DC=example")
         XCTAssertEqual(byName["Smith, John PC"]?.string("sAMAccountName"), "SMITHJOHNPC$")
-        XCTAssertEqual(byName["Smith, John PC"]?.string("description"), "Büro Köln – Empfang, 3. OG, Raum 3.114 (Schlüssel beim Pförtner)")
+        XCTAssertEqual(
+            byName["Smith, John PC"]?.string("description"),
+            "Büro Köln – Empfang, 3. OG, Raum 3.114 (Schlüssel beim Pförtner)")
         let descriptions = Set(byName.values.compactMap { $0.string("description") })
-        XCTAssertFalse(descriptions.filter { $0.unicodeScalars.contains { $0.value > 0x7F } }.isEmpty, "\(descriptions)")
+        XCTAssertFalse(
+            descriptions.filter { $0.unicodeScalars.contains { $0.value > 0x7F } }.isEmpty, "\(descriptions)")
         // objectSid is S-1-5-21-x-y-z-RID in its binary layout; objectGUID is 16 bytes.
         let sid = try XCTUnwrap(byName["DC01"]?.firstValue("objectSid"))
         XCTAssertEqual(sid.count, 28)

@@ -5,7 +5,8 @@ import XCTest
 
 final class StalePasswordRuleTests: XCTestCase {
     private func findings(
-        pwdLastSet: Int64?, lastLogonTimestamp: Int64? = nil, name: String = "WKS-0042", operatingSystem: String = "Windows 11 Enterprise",
+        pwdLastSet: Int64?, lastLogonTimestamp: Int64? = nil, name: String = "WKS-0042",
+        operatingSystem: String = "Windows 11 Enterprise",
         configuration: AuditConfiguration = AuditConfiguration()
     ) throws -> [Finding] {
         var ldif = Fixture.computer(
@@ -30,7 +31,10 @@ final class StalePasswordRuleTests: XCTestCase {
     func testPasswordExactlyAtThresholdIsStaleAndJustUnderIsNot() throws {
         let logon = Fixture.ticks(daysAgo: 1)
         // 59 days, 23 hours and 59 minutes: 59 whole days.
-        XCTAssertEqual(try findings(pwdLastSet: Fixture.ticks(daysAgo: 59, extra: 23 * Fixture.hour + 59 * Fixture.minute), lastLogonTimestamp: logon), [])
+        XCTAssertEqual(
+            try findings(
+                pwdLastSet: Fixture.ticks(daysAgo: 59, extra: 23 * Fixture.hour + 59 * Fixture.minute),
+                lastLogonTimestamp: logon), [])
         // Exactly 60 days: whole days >= stalePasswordDays counts.
         let atThreshold = try findings(pwdLastSet: Fixture.ticks(daysAgo: 60), lastLogonTimestamp: logon)
         XCTAssertEqual(story(atThreshold), "alive-not-rotating")
@@ -44,15 +48,22 @@ final class StalePasswordRuleTests: XCTestCase {
         var configuration = AuditConfiguration()
         configuration.stalePasswordDays = 90
         let logon = Fixture.ticks(daysAgo: 1)
-        XCTAssertEqual(try findings(pwdLastSet: Fixture.ticks(daysAgo: 89), lastLogonTimestamp: logon, configuration: configuration), [])
-        XCTAssertEqual(story(try findings(pwdLastSet: Fixture.ticks(daysAgo: 90), lastLogonTimestamp: logon, configuration: configuration)), "alive-not-rotating")
+        XCTAssertEqual(
+            try findings(
+                pwdLastSet: Fixture.ticks(daysAgo: 89), lastLogonTimestamp: logon, configuration: configuration), [])
+        XCTAssertEqual(
+            story(
+                try findings(
+                    pwdLastSet: Fixture.ticks(daysAgo: 90), lastLogonTimestamp: logon, configuration: configuration)),
+            "alive-not-rotating")
     }
 
     // MARK: Alive or dormant, with the 14-day lastLogonTimestamp lag
 
     func testAliveNotRotatingAtTheEdgeOfTheLag() throws {
         // 30-day rotation + 14-day lag: a logon 44 days ago still counts as alive.
-        let result = try findings(pwdLastSet: Fixture.ticks(daysAgo: 100), lastLogonTimestamp: Fixture.ticks(daysAgo: 44))
+        let result = try findings(
+            pwdLastSet: Fixture.ticks(daysAgo: 100), lastLogonTimestamp: Fixture.ticks(daysAgo: 44))
         XCTAssertEqual(result.count, 1)
         let finding = try XCTUnwrap(result.first)
         XCTAssertEqual(finding.rule, "stale-password")
@@ -61,14 +72,17 @@ final class StalePasswordRuleTests: XCTestCase {
             finding.message,
             "Alive but not rotating its password: last logon 2026-10-11 (44 days ago, lastLogonTimestamp lags up to 14 days) while the machine password was last set 2026-08-16 (100 days ago). Its secure channel is broken or password changes are disabled."
         )
-        XCTAssertEqual(finding.detailKeys, ["story", "pwdLastSet", "passwordAgeDays", "lastLogonTimestamp", "lastLogonAgeDays"])
+        XCTAssertEqual(
+            finding.detailKeys, ["story", "pwdLastSet", "passwordAgeDays", "lastLogonTimestamp", "lastLogonAgeDays"])
         XCTAssertEqual(finding.detail("story"), .string("alive-not-rotating"))
         XCTAssertEqual(finding.detail("lastLogonAgeDays"), .integer(44))
-        XCTAssertEqual(finding.remediation, Fixture.windowsRepair(host: "wks-0042.corp.example") + "\n" + Self.whyNotRotating)
+        XCTAssertEqual(
+            finding.remediation, Fixture.windowsRepair(host: "wks-0042.corp.example") + "\n" + Self.whyNotRotating)
     }
 
     func testRotationStoppedOneDayPastTheLag() throws {
-        let result = try findings(pwdLastSet: Fixture.ticks(daysAgo: 100), lastLogonTimestamp: Fixture.ticks(daysAgo: 45))
+        let result = try findings(
+            pwdLastSet: Fixture.ticks(daysAgo: 100), lastLogonTimestamp: Fixture.ticks(daysAgo: 45))
         XCTAssertEqual(story(result), "rotation-stopped")
         XCTAssertEqual(result.first?.severity, .medium)
         XCTAssertEqual(
@@ -79,7 +93,8 @@ final class StalePasswordRuleTests: XCTestCase {
 
     func testDormantWhenTheLastLogonCameBeforeARotationWasDue() throws {
         // The logon is exactly when the rotation fell due: not after it, so the machine went quiet in time.
-        let result = try findings(pwdLastSet: Fixture.ticks(daysAgo: 100), lastLogonTimestamp: Fixture.ticks(daysAgo: 70))
+        let result = try findings(
+            pwdLastSet: Fixture.ticks(daysAgo: 100), lastLogonTimestamp: Fixture.ticks(daysAgo: 70))
         XCTAssertEqual(story(result), "dormant")
         let finding = try XCTUnwrap(result.first)
         XCTAssertEqual(finding.severity, .low)
@@ -87,7 +102,8 @@ final class StalePasswordRuleTests: XCTestCase {
             finding.message,
             "Dormant: machine password last set 2026-08-16 (100 days ago) and last logon 2026-09-15 (70 days ago). A cleanup candidate; if it returns it will need its secure channel repaired."
         )
-        let indentedRepair = Fixture.windowsRepair(host: "wks-0042.corp.example").replacingOccurrences(of: "\n", with: "\n  ")
+        let indentedRepair = Fixture.windowsRepair(host: "wks-0042.corp.example").replacingOccurrences(
+            of: "\n", with: "\n  ")
         XCTAssertEqual(
             finding.remediation,
             """
@@ -97,12 +113,15 @@ final class StalePasswordRuleTests: XCTestCase {
             """)
         // One tick after the rotation was due it was alive past it.
         XCTAssertEqual(
-            story(try findings(pwdLastSet: Fixture.ticks(daysAgo: 100), lastLogonTimestamp: Fixture.ticks(daysAgo: 70, extra: -1))),
+            story(
+                try findings(
+                    pwdLastSet: Fixture.ticks(daysAgo: 100), lastLogonTimestamp: Fixture.ticks(daysAgo: 70, extra: -1))),
             "rotation-stopped")
     }
 
     func testBothOldIsDormantEvenLongAgo() throws {
-        let result = try findings(pwdLastSet: Fixture.ticks(daysAgo: 500), lastLogonTimestamp: Fixture.ticks(daysAgo: 495))
+        let result = try findings(
+            pwdLastSet: Fixture.ticks(daysAgo: 500), lastLogonTimestamp: Fixture.ticks(daysAgo: 495))
         XCTAssertEqual(story(result), "dormant")
         XCTAssertEqual(result.first?.detail("passwordAgeDays"), .integer(500))
     }
@@ -111,8 +130,13 @@ final class StalePasswordRuleTests: XCTestCase {
         var configuration = AuditConfiguration()
         configuration.passwordRotationDays = 45  // alive window 45 + 14 = 59 days
         let pwd = Fixture.ticks(daysAgo: 200)
-        XCTAssertEqual(story(try findings(pwdLastSet: pwd, lastLogonTimestamp: Fixture.ticks(daysAgo: 59), configuration: configuration)), "alive-not-rotating")
-        let stopped = try findings(pwdLastSet: pwd, lastLogonTimestamp: Fixture.ticks(daysAgo: 60), configuration: configuration)
+        XCTAssertEqual(
+            story(
+                try findings(
+                    pwdLastSet: pwd, lastLogonTimestamp: Fixture.ticks(daysAgo: 59), configuration: configuration)),
+            "alive-not-rotating")
+        let stopped = try findings(
+            pwdLastSet: pwd, lastLogonTimestamp: Fixture.ticks(daysAgo: 60), configuration: configuration)
         XCTAssertEqual(story(stopped), "rotation-stopped")
         XCTAssertTrue(stopped.first?.message.contains("after its 45-day rotation was due") ?? false)
     }
@@ -138,7 +162,9 @@ final class StalePasswordRuleTests: XCTestCase {
         let finding = try XCTUnwrap(result.first)
         XCTAssertEqual(finding.severity, .medium)
         XCTAssertEqual(
-            finding.message, "pwdLastSet is 0 and no logon is recorded: the account was pre-created and never joined (or reset before first use).")
+            finding.message,
+            "pwdLastSet is 0 and no logon is recorded: the account was pre-created and never joined (or reset before first use)."
+        )
         XCTAssertEqual(finding.detailKeys, ["story", "pwdLastSet"])
         XCTAssertEqual(finding.detail("pwdLastSet"), .integer(0))
         XCTAssertEqual(
@@ -170,12 +196,14 @@ final class StalePasswordRuleTests: XCTestCase {
     }
 
     func testPasswordInTheFuture() throws {
-        let result = try findings(pwdLastSet: Fixture.ticks(daysAgo: -10), lastLogonTimestamp: Fixture.ticks(daysAgo: 1))
+        let result = try findings(
+            pwdLastSet: Fixture.ticks(daysAgo: -10), lastLogonTimestamp: Fixture.ticks(daysAgo: 1))
         XCTAssertEqual(story(result), "password-in-future")
         let finding = try XCTUnwrap(result.first)
         XCTAssertEqual(finding.severity, .high)
         XCTAssertEqual(
-            finding.message, "pwdLastSet 2026-12-04 is 10 day(s) in the future: a domain controller's clock was wrong when it was set.")
+            finding.message,
+            "pwdLastSet 2026-12-04 is 10 day(s) in the future: a domain controller's clock was wrong when it was set.")
         XCTAssertEqual(finding.detailKeys, ["story", "pwdLastSet"])
         XCTAssertTrue(
             finding.remediation.hasPrefix(
@@ -184,12 +212,15 @@ final class StalePasswordRuleTests: XCTestCase {
     }
 
     func testClockSkewWithinFiveMinutesIsNotTheFuture() throws {
-        XCTAssertEqual(try findings(pwdLastSet: Fixture.nowTicks + 4 * Fixture.minute, lastLogonTimestamp: Fixture.ticks(daysAgo: 1)), [])
+        XCTAssertEqual(
+            try findings(
+                pwdLastSet: Fixture.nowTicks + 4 * Fixture.minute, lastLogonTimestamp: Fixture.ticks(daysAgo: 1)), [])
         XCTAssertEqual(story(try findings(pwdLastSet: Fixture.nowTicks + 6 * Fixture.minute)), "password-in-future")
     }
 
     func testFutureLogonIsNoProofOfLife() throws {
-        let result = try findings(pwdLastSet: Fixture.ticks(daysAgo: 100), lastLogonTimestamp: Fixture.ticks(daysAgo: -30))
+        let result = try findings(
+            pwdLastSet: Fixture.ticks(daysAgo: 100), lastLogonTimestamp: Fixture.ticks(daysAgo: -30))
         XCTAssertEqual(story(result), "logon-in-future")
         let finding = try XCTUnwrap(result.first)
         XCTAssertEqual(finding.severity, .medium)
@@ -200,11 +231,13 @@ final class StalePasswordRuleTests: XCTestCase {
         XCTAssertEqual(finding.detailKeys, ["story", "pwdLastSet", "passwordAgeDays", "lastLogonTimestamp"])
         XCTAssertTrue(finding.remediation.hasSuffix(Self.whyNotRotating))
         // A fresh password with a future logon is nothing to report.
-        XCTAssertEqual(try findings(pwdLastSet: Fixture.ticks(daysAgo: 3), lastLogonTimestamp: Fixture.ticks(daysAgo: -30)), [])
+        XCTAssertEqual(
+            try findings(pwdLastSet: Fixture.ticks(daysAgo: 3), lastLogonTimestamp: Fixture.ticks(daysAgo: -30)), [])
     }
 
     func testLogonWithinClockToleranceCountsAsRecent() throws {
-        let result = try findings(pwdLastSet: Fixture.ticks(daysAgo: 100), lastLogonTimestamp: Fixture.nowTicks + 2 * Fixture.minute)
+        let result = try findings(
+            pwdLastSet: Fixture.ticks(daysAgo: 100), lastLogonTimestamp: Fixture.nowTicks + 2 * Fixture.minute)
         XCTAssertEqual(story(result), "alive-not-rotating")
         // Accepted as "now", so its age is 0 days, not a floored -1.
         let finding = try XCTUnwrap(result.first)
@@ -225,7 +258,8 @@ final class StalePasswordRuleTests: XCTestCase {
     }
 
     func testHealthyPasswordHasNoFinding() throws {
-        XCTAssertEqual(try findings(pwdLastSet: Fixture.ticks(daysAgo: 12), lastLogonTimestamp: Fixture.ticks(daysAgo: 2)), [])
+        XCTAssertEqual(
+            try findings(pwdLastSet: Fixture.ticks(daysAgo: 12), lastLogonTimestamp: Fixture.ticks(daysAgo: 2)), [])
     }
 
     func testLinuxHostsAreToldToUseAdcli() throws {
@@ -235,16 +269,20 @@ final class StalePasswordRuleTests: XCTestCase {
         XCTAssertEqual(story(result), "alive-not-rotating")
         XCTAssertTrue(
             result.first?.remediation.hasPrefix(
-                "On lnx-0007.corp.example (not Windows: joined with adcli/realmd or sssd), as root: adcli testjoin;") ?? false)
+                "On lnx-0007.corp.example (not Windows: joined with adcli/realmd or sssd), as root: adcli testjoin;")
+                ?? false)
     }
 
     func testSeverityOverrideAppliesToEveryStory() throws {
         var configuration = AuditConfiguration()
         configuration.severities["stale-password"] = .critical
         for (pwd, logon) in [
-            (Fixture.ticks(daysAgo: 100), Fixture.ticks(daysAgo: 1)), (Fixture.ticks(daysAgo: 100), Fixture.ticks(daysAgo: 70)), (0, nil),
+            (Fixture.ticks(daysAgo: 100), Fixture.ticks(daysAgo: 1)),
+            (Fixture.ticks(daysAgo: 100), Fixture.ticks(daysAgo: 70)), (0, nil),
         ] as [(Int64, Int64?)] {
-            XCTAssertEqual(try findings(pwdLastSet: pwd, lastLogonTimestamp: logon, configuration: configuration).first?.severity, .critical)
+            XCTAssertEqual(
+                try findings(pwdLastSet: pwd, lastLogonTimestamp: logon, configuration: configuration).first?.severity,
+                .critical)
         }
     }
 }

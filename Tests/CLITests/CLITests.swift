@@ -66,7 +66,8 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(accounts("missing-spn"), ["PRE-01$", "SRV-SQL01$", "HOSTILE-01$"])
         XCTAssertEqual(accounts("missing-account"), ["GHOST-PC", "=cmd|' /C calc'!A0"])
 
-        let alive = try XCTUnwrap(findings.first { $0["rule"] as? String == "stale-password" && $0["account"] as? String == "ALIVE-01$" })
+        let alive = try XCTUnwrap(
+            findings.first { $0["rule"] as? String == "stale-password" && $0["account"] as? String == "ALIVE-01$" })
         XCTAssertEqual(alive["severity"] as? String, "high")
         XCTAssertEqual(alive["dn"] as? String, "CN=ALIVE-01,OU=Workstations,DC=corp,DC=example")
         XCTAssertTrue((alive["remediation"] as? String ?? "").contains("Test-ComputerSecureChannel -Repair"))
@@ -125,7 +126,9 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(try audit(output: output).status, 0)
         let before = try Data(contentsOf: output.appendingPathComponent("findings.json"))
 
-        let result = try run(["audit", "--ldif", fixture("malformed.ldif"), "--output", output.path, "--now", "2026-11-24T00:00:00Z"])
+        let result = try run([
+            "audit", "--ldif", fixture("malformed.ldif"), "--output", output.path, "--now", "2026-11-24T00:00:00Z",
+        ])
         XCTAssertEqual(result.status, 3)
         XCTAssertTrue(result.stderr.contains("malformed.ldif:24"), result.stderr)
         XCTAssertTrue(result.stderr.lowercased().contains("base64"), result.stderr)
@@ -149,7 +152,8 @@ final class CLITests: XCTestCase {
 
     func testConfigurationChangesTheAudit() throws {
         let config = workDirectory.appendingPathComponent("trustaudit.json")
-        try Data(#"{"exclude": {"accounts": ["WKS-0002$"]}, "severities": {"disabled-account": "low"}}"#.utf8).write(to: config)
+        try Data(#"{"exclude": {"accounts": ["WKS-0002$"]}, "severities": {"disabled-account": "low"}}"#.utf8).write(
+            to: config)
         let output = workDirectory.appendingPathComponent("Reports")
         let result = try audit(output: output, extra: ["--config", config.path])
         XCTAssertEqual(result.status, 0, result.stderr)
@@ -173,8 +177,10 @@ final class CLITests: XCTestCase {
     func audit(output: URL? = nil, extra: [String] = []) throws -> Outcome {
         let output = output ?? workDirectory.appendingPathComponent("Reports")
         return try run(
-            ["audit", "--ldif", fixture("small-domain.ldif"), "--inventory", fixture("inventory.txt"),
-             "--now", "2026-11-24T00:00:00Z", "--output", output.path] + extra)
+            [
+                "audit", "--ldif", fixture("small-domain.ldif"), "--inventory", fixture("inventory.txt"),
+                "--now", "2026-11-24T00:00:00Z", "--output", output.path,
+            ] + extra)
     }
 
     func findingsJSON(_ output: URL) throws -> [String: Any] {

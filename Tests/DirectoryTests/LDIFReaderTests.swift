@@ -5,16 +5,23 @@ import XCTest
 final class LDIFReaderTests: XCTestCase {
     private func read(_ text: String, kept: Set<String>? = AuditedAttributes.lowercased) throws -> [DirectoryEntry] {
         var entries: [DirectoryEntry] = []
-        try LDIFReader(bytes: Array(text.utf8), name: "test.ldif", keptAttributes: kept).forEachEntry { entries.append($0) }
+        try LDIFReader(bytes: Array(text.utf8), name: "test.ldif", keptAttributes: kept).forEachEntry {
+            entries.append($0)
+        }
         return entries
     }
 
-    private func assertFails(_ text: String, code: DirectoryError.Code, line: Int, file: StaticString = #filePath, lineNumber: UInt = #line) {
+    private func assertFails(
+        _ text: String, code: DirectoryError.Code, line: Int, file: StaticString = #filePath, lineNumber: UInt = #line
+    ) {
         XCTAssertThrowsError(try read(text), file: file, line: lineNumber) { error in
-            guard let error = error as? DirectoryError else { return XCTFail("unexpected \(error)", file: file, line: lineNumber) }
+            guard let error = error as? DirectoryError else {
+                return XCTFail("unexpected \(error)", file: file, line: lineNumber)
+            }
             XCTAssertEqual(error.code, code, "\(error)", file: file, line: lineNumber)
             XCTAssertEqual(error.line, line, "\(error)", file: file, line: lineNumber)
-            XCTAssertTrue(error.description.hasPrefix("test.ldif:\(line): "), error.description, file: file, line: lineNumber)
+            XCTAssertTrue(
+                error.description.hasPrefix("test.ldif:\(line): "), error.description, file: file, line: lineNumber)
         }
     }
 
@@ -56,7 +63,10 @@ final class LDIFReaderTests: XCTestCase {
         XCTAssertEqual(entry.values("OBJECTSID").first?.count, 28)
         XCTAssertEqual(
             entry.strings("servicePrincipalName"),
-            ["RestrictedKrbHost/WKS-0142", "HOST/WKS-0142", "RestrictedKrbHost/wks-0142.corp.example", "HOST/wks-0142.corp.example"])
+            [
+                "RestrictedKrbHost/WKS-0142", "HOST/WKS-0142", "RestrictedKrbHost/wks-0142.corp.example",
+                "HOST/wks-0142.corp.example",
+            ])
         XCTAssertEqual(entry.string("samaccountname"), "WKS-0142$")
     }
 
@@ -92,15 +102,18 @@ final class LDIFReaderTests: XCTestCase {
     func testLdifdeExportWithCRLFVersionAndChangetypeAdd() throws {
         let text = [
             "version: 1", "",
-            "dn: CN=SRV-NYC-0001,OU=Servers,DC=corp,DC=example", "changetype: add", "objectClass: top", "objectClass: computer",
+            "dn: CN=SRV-NYC-0001,OU=Servers,DC=corp,DC=example", "changetype: add", "objectClass: top",
+            "objectClass: computer",
             "sAMAccountName: SRV-NYC-0001$", "userAccountControl: 4098", "",
             "dn: CN=SRV-NYC-0002,OU=Servers,DC=corp,DC=example", "changetype: add", "objectClass: computer",
             "servicePrincipalName: TERMSRV/SRV-NYC-0002.corp.exam", " ple", "",
         ].joined(separator: "\r\n")
         let entries = try read(text)
-        XCTAssertEqual(entries.map(\.distinguishedName), [
-            "CN=SRV-NYC-0001,OU=Servers,DC=corp,DC=example", "CN=SRV-NYC-0002,OU=Servers,DC=corp,DC=example",
-        ])
+        XCTAssertEqual(
+            entries.map(\.distinguishedName),
+            [
+                "CN=SRV-NYC-0001,OU=Servers,DC=corp,DC=example", "CN=SRV-NYC-0002,OU=Servers,DC=corp,DC=example",
+            ])
         XCTAssertEqual(entries[0].string("userAccountControl"), "4098")
         XCTAssertEqual(entries[1].strings("servicePrincipalName"), ["TERMSRV/SRV-NYC-0002.corp.example"])
     }
@@ -173,7 +186,8 @@ final class LDIFReaderTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: url) }
         var text = ""
         for index in 0..<5000 {
-            text += "dn: CN=WKS-\(index),OU=Workstations,DC=corp,DC=example\nobjectClass: computer\nsAMAccountName: WKS-\(index)$\n\n"
+            text +=
+                "dn: CN=WKS-\(index),OU=Workstations,DC=corp,DC=example\nobjectClass: computer\nsAMAccountName: WKS-\(index)$\n\n"
         }
         try text.write(to: url, atomically: true, encoding: .utf8)
         var count = 0
@@ -205,7 +219,9 @@ final class LDIFReaderTests: XCTestCase {
     }
 
     func testRecordWithoutDN() {
-        assertFails("dn: CN=A,DC=x\nobjectClass: computer\n\nobjectClass: computer\ncn: B\n", code: .missingDistinguishedName, line: 4)
+        assertFails(
+            "dn: CN=A,DC=x\nobjectClass: computer\n\nobjectClass: computer\ncn: B\n", code: .missingDistinguishedName,
+            line: 4)
     }
 
     func testLineWithoutColon() {

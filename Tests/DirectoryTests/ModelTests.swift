@@ -43,13 +43,18 @@ final class ModelTests: XCTestCase {
         XCTAssertEqual(DistinguishedName.domainDNSName(of: dn), "corp.example")
         XCTAssertNil(DistinguishedName.domainDNSName(of: "CN=Schema,CN=Configuration"))
         let lab = DistinguishedName.normalized("OU=Lab, DC=Corp, DC=Example")
-        XCTAssertTrue(DistinguishedName.isNormalized(DistinguishedName.normalized("CN=LAB-01,OU=lab,DC=corp,DC=example"), within: lab))
-        XCTAssertFalse(DistinguishedName.isNormalized(DistinguishedName.normalized("CN=X,OU=NotLab,DC=corp,DC=example"), within: lab))
+        XCTAssertTrue(
+            DistinguishedName.isNormalized(
+                DistinguishedName.normalized("CN=LAB-01,OU=lab,DC=corp,DC=example"), within: lab))
+        XCTAssertFalse(
+            DistinguishedName.isNormalized(
+                DistinguishedName.normalized("CN=X,OU=NotLab,DC=corp,DC=example"), within: lab))
     }
 
     private func entry(_ attributes: [String: [String]]) -> DirectoryEntry {
         DirectoryEntry(
-            distinguishedName: "CN=X,DC=corp,DC=example", attributes: attributes.mapValues { $0.map { Array($0.utf8) } })
+            distinguishedName: "CN=X,DC=corp,DC=example", attributes: attributes.mapValues { $0.map { Array($0.utf8) } }
+        )
     }
 
     func testDecodesAComputer() throws {
@@ -57,7 +62,8 @@ final class ModelTests: XCTestCase {
             DirectoryObject(
                 entry: entry([
                     "objectClass": ["top", "person", "organizationalPerson", "user", "computer"],
-                    "sAMAccountName": ["WKS-0142$"], "userAccountControl": ["4096"], "pwdLastSet": ["134391186000000000"],
+                    "sAMAccountName": ["WKS-0142$"], "userAccountControl": ["4096"],
+                    "pwdLastSet": ["134391186000000000"],
                     "servicePrincipalName": ["HOST/WKS-0142"], "operatingSystem": ["Windows Server 2022 Standard"],
                 ])))
         XCTAssertEqual(object.kind, .computer)
@@ -67,15 +73,19 @@ final class ModelTests: XCTestCase {
     }
 
     func testGroupManagedServiceAccountByClassOrCategory() throws {
-        let byClass = DirectoryObject(entry: entry([
-            "objectClass": ["top", "person", "organizationalPerson", "user", "computer", "msDS-GroupManagedServiceAccount"],
-        ]))
+        let byClass = DirectoryObject(
+            entry: entry([
+                "objectClass": [
+                    "top", "person", "organizationalPerson", "user", "computer", "msDS-GroupManagedServiceAccount",
+                ]
+            ]))
         XCTAssertEqual(byClass?.kind, .groupManagedServiceAccount)
         // Samba returns objectClass computer and says what it is only in objectCategory.
-        let byCategory = DirectoryObject(entry: entry([
-            "objectClass": ["computer"],
-            "objectCategory": ["CN=ms-DS-Group-Managed-Service-Account,CN=Schema,CN=Configuration,DC=corp,DC=test"],
-        ]))
+        let byCategory = DirectoryObject(
+            entry: entry([
+                "objectClass": ["computer"],
+                "objectCategory": ["CN=ms-DS-Group-Managed-Service-Account,CN=Schema,CN=Configuration,DC=corp,DC=test"],
+            ]))
         XCTAssertEqual(byCategory?.kind, .groupManagedServiceAccount)
         let standalone = DirectoryObject(entry: entry(["objectClass": ["computer", "msDS-ManagedServiceAccount"]]))
         XCTAssertEqual(standalone?.kind, .managedServiceAccount)
@@ -83,7 +93,8 @@ final class ModelTests: XCTestCase {
 
     func testUsersCountOnlyWhenTheyHoldAnSPN() {
         XCTAssertEqual(
-            DirectoryObject(entry: entry(["objectClass": ["user"], "servicePrincipalName": ["MSSQLSvc/sql01:1433"]]))?.kind,
+            DirectoryObject(entry: entry(["objectClass": ["user"], "servicePrincipalName": ["MSSQLSvc/sql01:1433"]]))?
+                .kind,
             .otherSPNHolder)
         XCTAssertNil(DirectoryObject(entry: entry(["objectClass": ["user"]])))
         XCTAssertNil(DirectoryObject(entry: entry(["objectClass": ["organizationalUnit"]])))

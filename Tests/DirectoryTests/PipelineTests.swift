@@ -35,7 +35,8 @@ final class PipelineTests: XCTestCase {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("pipeline-\(UUID().uuidString).ldif")
         defer { try? FileManager.default.removeItem(at: url) }
         // More than several batches, so the bounded queue fills and drains.
-        try export(count: LDIFReader.batchSize * LDIFReader.queuedBatches * 2 + 7).write(to: url, atomically: true, encoding: .utf8)
+        try export(count: LDIFReader.batchSize * LDIFReader.queuedBatches * 2 + 7).write(
+            to: url, atomically: true, encoding: .utf8)
         var sequential = LDIFReader(path: url.path)
         sequential.isPipelined = false
         let pipelined = LDIFReader(path: url.path)
@@ -66,14 +67,16 @@ final class PipelineTests: XCTestCase {
     func testStoppingEarlyStopsTheReaderThread() throws {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("pipeline-\(UUID().uuidString).ldif")
         defer { try? FileManager.default.removeItem(at: url) }
-        try export(count: LDIFReader.batchSize * (LDIFReader.queuedBatches + 4)).write(to: url, atomically: true, encoding: .utf8)
+        try export(count: LDIFReader.batchSize * (LDIFReader.queuedBatches + 4)).write(
+            to: url, atomically: true, encoding: .utf8)
         struct Stop: Error {}
         var seen = 0
         XCTAssertThrowsError(
             try LDIFReader(path: url.path).forEachEntry { _ in
                 seen += 1
                 if seen == 10 { throw Stop() }
-            }) { error in XCTAssertTrue(error is Stop) }
+            }
+        ) { error in XCTAssertTrue(error is Stop) }
         XCTAssertEqual(seen, 10)
     }
 }

@@ -37,7 +37,8 @@ final class LiveAuditTests: XCTestCase {
         let export = workDirectory.appendingPathComponent("export.ldif")
         let directory = try XCTUnwrap(dc.directory, "TRUSTAUDIT_TEST_DC_DIR names the DC's folder for the export")
         let exported = try ExecutableRunner.run(
-            ExecutableRunner.repositoryRoot.appendingPathComponent("scripts/testdc"), ["export", directory, export.path])
+            ExecutableRunner.repositoryRoot.appendingPathComponent("scripts/testdc"),
+            ["export", directory, export.path])
         XCTAssertEqual(exported.status, 0, exported.stderr)
         let file = try audit(["--ldif", export.path], into: "ldif")
         XCTAssertEqual(file.outcome.status, 0, file.outcome.stderr)
@@ -49,7 +50,8 @@ final class LiveAuditTests: XCTestCase {
         XCTAssertGreaterThan(live.summary["computers"] as? Int ?? 0, 1000)
         XCTAssertEqual(live.json["source"] as? String, dc.ldapsURI)
         XCTAssertEqual(live.json["domain"] as? String, "corp.test")
-        let skew = try XCTUnwrap(live.summary["clockSkewSeconds"] as? Double, "a live audit reports the DC's clock skew")
+        let skew = try XCTUnwrap(
+            live.summary["clockSkewSeconds"] as? Double, "a live audit reports the DC's clock skew")
         XCTAssertLessThan(abs(skew), 300)
 
         // Every rule fires on its seeded account.
@@ -66,9 +68,13 @@ final class LiveAuditTests: XCTestCase {
         for healthy in ["SRV-OK$", "LNX-WEB01$", "BIGSPN-01$", "WKS-00001$"] {
             XCTAssertFalse(found.contains("missing-spn \(healthy)"), "\(healthy) wrongly reported as missing SPNs")
         }
-        let alive = try XCTUnwrap(live.findings.first { $0["account"] as? String == "OLD-ALIVE$" && $0["rule"] as? String == "stale-password" })
+        let alive = try XCTUnwrap(
+            live.findings.first {
+                $0["account"] as? String == "OLD-ALIVE$" && $0["rule"] as? String == "stale-password"
+            })
         XCTAssertEqual(alive["severity"] as? String, "high")
-        XCTAssertTrue((alive["remediation"] as? String ?? "").contains("Reset-ComputerMachinePassword -Server testdc.corp.test"))
+        XCTAssertTrue(
+            (alive["remediation"] as? String ?? "").contains("Reset-ComputerMachinePassword -Server testdc.corp.test"))
 
         // A hostile operatingSystem arrives base64 from the DC and leaves escaped.
         let html = try String(contentsOf: live.output.appendingPathComponent("report.html"), encoding: .utf8)
@@ -87,7 +93,9 @@ final class LiveAuditTests: XCTestCase {
     func testKerberosBindGivesTheSameFindings() throws {
         let ldaps = try audit(["--uri", dc.ldapsURI, "--ca-file", dc.caFile] + simpleBind, into: "ldaps")
         let kerberos = try audit(["--uri", dc.gssapiURI, "--sasl", "gssapi"], into: "gssapi")
-        XCTAssertEqual(kerberos.outcome.status, 0, "GSSAPI audit failed (is there a ticket? scripts/testdc kinit): \(kerberos.outcome.stderr)")
+        XCTAssertEqual(
+            kerberos.outcome.status, 0,
+            "GSSAPI audit failed (is there a ticket? scripts/testdc kinit): \(kerberos.outcome.stderr)")
         XCTAssertEqual(try comparable(kerberos.findings), try comparable(ldaps.findings))
     }
 
@@ -95,7 +103,9 @@ final class LiveAuditTests: XCTestCase {
         let catalog = try audit(["--uri", dc.ldapsURI, "--gc", "--ca-file", dc.caFile] + simpleBind, into: "gc")
         XCTAssertEqual(catalog.outcome.status, 0, catalog.outcome.stderr)
         XCTAssertTrue((catalog.json["source"] as? String ?? "").hasSuffix(":3269"), "\(catalog.json["source"] ?? "")")
-        let duplicates = Set(catalog.findings.filter { $0["rule"] as? String == "duplicate-spn" }.compactMap { $0["account"] as? String })
+        let duplicates = Set(
+            catalog.findings.filter { $0["rule"] as? String == "duplicate-spn" }.compactMap { $0["account"] as? String }
+        )
         XCTAssertTrue(duplicates.isSuperset(of: ["DUP-01$", "svc-sql", "DUP-02$", "DUP-03$"]), "\(duplicates)")
     }
 
@@ -115,12 +125,14 @@ final class LiveAuditTests: XCTestCase {
         XCTAssertTrue(result.outcome.stderr.lowercased().contains("invalid credentials"), result.outcome.stderr)
         XCTAssertFalse(result.outcome.stderr.contains(secret))
         XCTAssertFalse(result.outcome.stdout.contains(secret))
-        XCTAssertFalse(FileManager.default.fileExists(atPath: result.output.appendingPathComponent("findings.json").path))
+        XCTAssertFalse(
+            FileManager.default.fileExists(atPath: result.output.appendingPathComponent("findings.json").path))
     }
 
     func testUntrustedCertificateIsRefused() throws {
         // No --ca-file, and nothing in the environment that trusts the throwaway CA.
-        let result = try audit(["--uri", dc.ldapsURI] + simpleBind, into: "untrusted", environment: ["LDAPTLS_CACERT": nil])
+        let result = try audit(
+            ["--uri", dc.ldapsURI] + simpleBind, into: "untrusted", environment: ["LDAPTLS_CACERT": nil])
         XCTAssertEqual(result.outcome.status, 3)
         XCTAssertTrue(result.outcome.stderr.contains("certificate verify failed"), result.outcome.stderr)
         XCTAssertTrue(result.outcome.stderr.contains("--ca-file"), result.outcome.stderr)
@@ -148,7 +160,8 @@ final class LiveAuditTests: XCTestCase {
 
         // A relay on the DC's own address (so its certificate still matches) hands over the first
         // pages, then holds; the DC is stopped for real while the search is open.
-        let relay = try PausingRelay(upstream: try XCTUnwrap(URL(string: dc.ldapsURI)?.host), port: 636, bytes: 64 * 1024)
+        let relay = try PausingRelay(
+            upstream: try XCTUnwrap(URL(string: dc.ldapsURI)?.host), port: 636, bytes: 64 * 1024)
         defer { relay.stop() }
         let running = try ExecutableRunner.start(
             ExecutableRunner.trustaudit,
@@ -185,7 +198,9 @@ final class LiveAuditTests: XCTestCase {
         let output = workDirectory.appendingPathComponent(name)
         var arguments = ["audit"] + source + ["--now", now, "--output", output.path, "--config", configFile.path]
         if let inventory = dc.inventoryFile { arguments += ["--inventory", inventory] }
-        var run = Run(outcome: try ExecutableRunner.run(ExecutableRunner.trustaudit, arguments, environment: environment), output: output)
+        var run = Run(
+            outcome: try ExecutableRunner.run(ExecutableRunner.trustaudit, arguments, environment: environment),
+            output: output)
         let file = output.appendingPathComponent("findings.json")
         if run.outcome.status <= 1, let data = FileManager.default.contents(atPath: file.path) {
             run.json = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
@@ -198,7 +213,8 @@ final class LiveAuditTests: XCTestCase {
         try findings.map {
             var finding = $0
             finding.removeValue(forKey: "change")
-            return String(decoding: try JSONSerialization.data(withJSONObject: finding, options: [.sortedKeys]), as: UTF8.self)
+            return String(
+                decoding: try JSONSerialization.data(withJSONObject: finding, options: [.sortedKeys]), as: UTF8.self)
         }
     }
 }

@@ -18,8 +18,10 @@ enum Fixtures {
         return Finding(
             rule: "stale-password", severity: severity, account: "\(name)$",
             distinguishedName: "CN=\(name),OU=Workstations,DC=corp,DC=example",
-            message: "Alive but not rotating its password: last logon 2026-11-20 (4 days ago) while the machine password was last set 2026-08-19 (97 days ago).",
-            remediation: "On \(name).corp.example, as a local administrator: Test-ComputerSecureChannel -Verbose\nIf it reports a broken channel: Test-ComputerSecureChannel -Repair -Credential (Get-Credential)",
+            message:
+                "Alive but not rotating its password: last logon 2026-11-20 (4 days ago) while the machine password was last set 2026-08-19 (97 days ago).",
+            remediation:
+                "On \(name).corp.example, as a local administrator: Test-ComputerSecureChannel -Verbose\nIf it reports a broken channel: Test-ComputerSecureChannel -Repair -Credential (Get-Credential)",
             details: [
                 ("story", .string("alive-not-rotating")), ("pwdLastSet", .string("2026-08-19T10:15:02Z")),
                 ("passwordAgeDays", .integer(97)), ("lastLogonAgeDays", .integer(4)),
@@ -75,12 +77,14 @@ enum Fixtures {
 
     /// The checked-in templates, found from this file's path so tests run from any directory.
     static var templatesDirectory: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
             .appendingPathComponent("Templates", isDirectory: true)
     }
 
     static func temporaryDirectory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("trustaudit-reporting-\(UUID().uuidString)")
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "trustaudit-reporting-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }

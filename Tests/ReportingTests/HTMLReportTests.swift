@@ -5,7 +5,8 @@ import XCTest
 @testable import Reporting
 
 final class HTMLReportTests: XCTestCase {
-    private func render(_ result: AuditResult, formats: Set<ReportFormat> = Set(ReportFormat.allCases)) throws -> String {
+    private func render(_ result: AuditResult, formats: Set<ReportFormat> = Set(ReportFormat.allCases)) throws -> String
+    {
         let writer = try ReportWriter(templatesDirectory: Fixtures.templatesDirectory)
         return try HTMLReport.render(result, template: try XCTUnwrap(writer.template), formats: formats)
     }
@@ -20,7 +21,8 @@ final class HTMLReportTests: XCTestCase {
             Finding(
                 rule: "stale-password", severity: .medium, account: "\"><img src=x onerror=alert(1)>",
                 distinguishedName: "CN=x'\u{301}onmouseover='alert(1),DC=corp,DC=example",
-                message: "<iframe src=\"https://evil.example/\"></iframe>", remediation: "</pre><script>alert(2)</script>"))
+                message: "<iframe src=\"https://evil.example/\"></iframe>",
+                remediation: "</pre><script>alert(2)</script>"))
         var result = Fixtures.result(hostile)
         result.summary.source = "<script>src</script>.ldif"
         result.summary.domain = "corp.example<script>"
@@ -90,13 +92,15 @@ final class HTMLReportTests: XCTestCase {
     }
 
     func testCapsEachRuleAndPointsToTheCSV() throws {
-        let findings = (0..<(HTMLReport.maximumFindingsPerRule + 37)).map { Fixtures.stale($0) } + [Fixtures.findings[2]]
+        let findings =
+            (0..<(HTMLReport.maximumFindingsPerRule + 37)).map { Fixtures.stale($0) } + [Fixtures.findings[2]]
         let html = try render(Fixtures.result(findings))
         XCTAssertTrue(html.contains("WKS-0499$"))
         XCTAssertFalse(html.contains("WKS-0500$"), "finding 501 is not shown")
         XCTAssertTrue(html.contains("37 more in findings.csv"))
         XCTAssertTrue(html.contains("537 finding(s); the first 500 are shown below."))
-        XCTAssertEqual(html.components(separatedBy: "more in findings.csv").count, 2, "only the capped rule has a pointer")
+        XCTAssertEqual(
+            html.components(separatedBy: "more in findings.csv").count, 2, "only the capped rule has a pointer")
         XCTAssertTrue(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;$"), "the next rule is still shown")
 
         let withoutCSV = try render(Fixtures.result(findings), formats: [.json, .html])

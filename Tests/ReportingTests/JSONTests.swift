@@ -41,7 +41,8 @@ final class JSONTests: XCTestCase {
         try json.beginArray()
         try json.endArray()
         try json.endObject()
-        XCTAssertEqual(output.text, "{\n  \"b\": 1,\n  \"a\": null,\n  \"list\": [true, -5, 1.5, null, {}],\n  \"empty\": []\n}\n")
+        XCTAssertEqual(
+            output.text, "{\n  \"b\": 1,\n  \"a\": null,\n  \"list\": [true, -5, 1.5, null, {}],\n  \"empty\": []\n}\n")
     }
 
     func testFindingsJSONSchema() throws {
@@ -60,13 +61,15 @@ final class JSONTests: XCTestCase {
         XCTAssertEqual(summary["stalePasswordDays"] as? Int, 60)
         XCTAssertEqual(summary["clockSkewSeconds"] as? Double, 2.5)
         XCTAssertEqual(summary["findings"] as? Int, 5)
-        XCTAssertEqual(summary["bySeverity"] as? [String: Int], ["critical": 1, "high": 2, "medium": 1, "low": 1, "info": 0])
+        XCTAssertEqual(
+            summary["bySeverity"] as? [String: Int], ["critical": 1, "high": 2, "medium": 1, "low": 1, "info": 0])
         XCTAssertEqual(
             summary["byRule"] as? [String: Int],
             ["disabled-account": 1, "stale-password": 1, "missing-spn": 1, "duplicate-spn": 1, "missing-account": 1])
         let passwordAge = try XCTUnwrap(summary["passwordAgeDays"] as? [String: Any])
         let buckets = try XCTUnwrap(passwordAge["buckets"] as? [[String: Any]])
-        XCTAssertEqual(buckets.map { $0["label"] as? String }, ["0-29", "30-59", "60-89", "90-179", "180-364", "365-729", "730+"])
+        XCTAssertEqual(
+            buckets.map { $0["label"] as? String }, ["0-29", "30-59", "60-89", "90-179", "180-364", "365-729", "730+"])
         XCTAssertEqual(buckets.map { $0["count"] as? Int }, [2, 1, 1, 1, 0, 1, 1])
         XCTAssertEqual(passwordAge["never"] as? Int, 1)
         XCTAssertEqual(passwordAge["future"] as? Int, 1)
@@ -90,13 +93,19 @@ final class JSONTests: XCTestCase {
 
         // Key order, which JSONSerialization does not keep: check it in the text.
         assertOrder(
-            ["\"schemaVersion\"", "\"generatedAt\"", "\"source\"", "\"domain\"", "\"baseline\": null", "\"summary\"", "\"objectsRead\"", "\"computers\"",
-             "\"enabledComputers\"", "\"disabledComputers\"", "\"domainControllers\"", "\"groupManagedServiceAccounts\"",
-             "\"managedServiceAccounts\"", "\"otherSPNHolders\"", "\"excludedComputers\"", "\"inventoryNames\"",
-             "\"stalePasswordDays\"", "\"clockSkewSeconds\"", "\"findings\": 5", "\"bySeverity\"", "\"byRule\"",
-             "\"passwordAgeDays\"", "\"lastLogonAgeDays\"", "\"changes\": null", "\"findings\": [", "\"resolved\": null"],
+            [
+                "\"schemaVersion\"", "\"generatedAt\"", "\"source\"", "\"domain\"", "\"baseline\": null", "\"summary\"",
+                "\"objectsRead\"", "\"computers\"",
+                "\"enabledComputers\"", "\"disabledComputers\"", "\"domainControllers\"",
+                "\"groupManagedServiceAccounts\"",
+                "\"managedServiceAccounts\"", "\"otherSPNHolders\"", "\"excludedComputers\"", "\"inventoryNames\"",
+                "\"stalePasswordDays\"", "\"clockSkewSeconds\"", "\"findings\": 5", "\"bySeverity\"", "\"byRule\"",
+                "\"passwordAgeDays\"", "\"lastLogonAgeDays\"", "\"changes\": null", "\"findings\": [",
+                "\"resolved\": null",
+            ],
             in: text)
-        XCTAssertTrue(text.contains("\"bySeverity\": {\"critical\": 1, \"high\": 2, \"medium\": 1, \"low\": 1, \"info\": 0}"))
+        XCTAssertTrue(
+            text.contains("\"bySeverity\": {\"critical\": 1, \"high\": 2, \"medium\": 1, \"low\": 1, \"info\": 0}"))
         assertOrder(AuditRules.ids.map { "\"\($0)\": " }, in: text)
         XCTAssertTrue(
             text.contains(

@@ -7,7 +7,9 @@ import XCTest
 final class ReportWriterTests: XCTestCase {
     private var directory: URL!
     /// One CSV per rule of `Fixtures.result()`, in rule order.
-    static let ruleCSVs = ["disabled-account.csv", "stale-password.csv", "missing-spn.csv", "duplicate-spn.csv", "missing-account.csv"]
+    static let ruleCSVs = [
+        "disabled-account.csv", "stale-password.csv", "missing-spn.csv", "duplicate-spn.csv", "missing-account.csv",
+    ]
 
     override func setUpWithError() throws {
         directory = try Fixtures.temporaryDirectory()
@@ -29,12 +31,16 @@ final class ReportWriterTests: XCTestCase {
         XCTAssertEqual(
             written.map(\.lastPathComponent),
             ["findings.json", "findings.csv"] + Self.ruleCSVs + ["report.html"], "json, csv, one csv per rule, html")
-        XCTAssertEqual(try listing(output), (Self.ruleCSVs + ["findings.csv", "findings.json", "report.html"]).sorted(), "no temporaries left")
+        XCTAssertEqual(
+            try listing(output), (Self.ruleCSVs + ["findings.csv", "findings.json", "report.html"]).sorted(),
+            "no temporaries left")
         let json = try Data(contentsOf: written[0])
         XCTAssertNoThrow(try JSONSerialization.jsonObject(with: json))
         XCTAssertTrue(try String(contentsOf: written[1], encoding: .utf8).hasPrefix("rule,severity"))
-        XCTAssertTrue(try String(contentsOf: written[2], encoding: .utf8).hasPrefix("account,dn,severity,userAccountControl"))
-        XCTAssertTrue(try String(contentsOf: try XCTUnwrap(written.last), encoding: .utf8).contains("<html lang=\"en\">"))
+        XCTAssertTrue(
+            try String(contentsOf: written[2], encoding: .utf8).hasPrefix("account,dn,severity,userAccountControl"))
+        XCTAssertTrue(
+            try String(contentsOf: try XCTUnwrap(written.last), encoding: .utf8).contains("<html lang=\"en\">"))
     }
 
     func testWritesOnlyWhatWasAsked() throws {
@@ -87,7 +93,8 @@ final class ReportWriterTests: XCTestCase {
         _ = try writer.write(Fixtures.result(), formats: Set(ReportFormat.allCases), to: directory)
         let before = try snapshot()
         chmod(directory.path, 0o555)
-        XCTAssertThrowsError(try writer.write(Fixtures.result([]), formats: Set(ReportFormat.allCases), to: directory)) { error in
+        XCTAssertThrowsError(try writer.write(Fixtures.result([]), formats: Set(ReportFormat.allCases), to: directory))
+        { error in
             XCTAssertEqual((error as? ReportError)?.code, .writeFailed)
             XCTAssertTrue("\(error)".contains("check that \(self.directory.path) exists and is writable"), "\(error)")
         }
@@ -100,9 +107,11 @@ final class ReportWriterTests: XCTestCase {
         let writer = try ReportWriter(templatesDirectory: Fixtures.templatesDirectory)
         _ = try writer.write(Fixtures.result(), formats: Set(ReportFormat.allCases), to: directory)
         let blocker = ".findings.csv.tmp-\(ProcessInfo.processInfo.processIdentifier)"
-        try FileManager.default.createDirectory(at: directory.appendingPathComponent(blocker), withIntermediateDirectories: false)
+        try FileManager.default.createDirectory(
+            at: directory.appendingPathComponent(blocker), withIntermediateDirectories: false)
         let before = try snapshot()
-        XCTAssertThrowsError(try writer.write(Fixtures.result([]), formats: Set(ReportFormat.allCases), to: directory)) { error in
+        XCTAssertThrowsError(try writer.write(Fixtures.result([]), formats: Set(ReportFormat.allCases), to: directory))
+        { error in
             XCTAssertEqual((error as? ReportError)?.code, .writeFailed)
             XCTAssertTrue("\(error)".contains("check that \(self.directory.path) exists and is writable"), "\(error)")
         }
@@ -114,22 +123,26 @@ final class ReportWriterTests: XCTestCase {
         _ = try writer.write(Fixtures.result(), formats: [.json, .csv], to: directory)
         // A directory where report.html should go: json and csv are renamed first, then html fails.
         try FileManager.default.createDirectory(
-            at: directory.appendingPathComponent("report.html/keep", isDirectory: true), withIntermediateDirectories: true)
+            at: directory.appendingPathComponent("report.html/keep", isDirectory: true),
+            withIntermediateDirectories: true)
         let before = try snapshot()
 
-        XCTAssertThrowsError(try writer.write(Fixtures.result([]), formats: Set(ReportFormat.allCases), to: directory)) { error in
+        XCTAssertThrowsError(try writer.write(Fixtures.result([]), formats: Set(ReportFormat.allCases), to: directory))
+        { error in
             XCTAssertEqual((error as? ReportError)?.code, .renameFailed, "\(error)")
             XCTAssertTrue("\(error)".contains("report.html"))
         }
         XCTAssertEqual(try snapshot(), before, "old findings.json and findings.csv are back, byte for byte")
         XCTAssertEqual(
-            try listing(directory), (Self.ruleCSVs + ["findings.csv", "findings.json", "report.html"]).sorted(), "no temporaries or backups left")
+            try listing(directory), (Self.ruleCSVs + ["findings.csv", "findings.json", "report.html"]).sorted(),
+            "no temporaries or backups left")
     }
 
     func testFailedRenameRemovesFilesThatDidNotExistBefore() throws {
         let writer = try ReportWriter(templatesDirectory: Fixtures.templatesDirectory)
         try FileManager.default.createDirectory(
-            at: directory.appendingPathComponent("report.html/keep", isDirectory: true), withIntermediateDirectories: true)
+            at: directory.appendingPathComponent("report.html/keep", isDirectory: true),
+            withIntermediateDirectories: true)
         XCTAssertThrowsError(try writer.write(Fixtures.result(), formats: Set(ReportFormat.allCases), to: directory))
         XCTAssertEqual(try listing(directory), ["report.html"])
     }
@@ -147,10 +160,14 @@ final class ReportWriterTests: XCTestCase {
         let writer = try ReportWriter(templatesDirectory: nil)
         let report = try writer.beginStreamedReport(named: "computers.csv", in: directory)
         report.write("a,b\r\n")
-        XCTAssertEqual(try listing(directory), [".computers.csv.tmp-\(ProcessInfo.processInfo.processIdentifier)"], "hidden while the audit runs")
+        XCTAssertEqual(
+            try listing(directory), [".computers.csv.tmp-\(ProcessInfo.processInfo.processIdentifier)"],
+            "hidden while the audit runs")
         let written = try writer.write(Fixtures.result(), formats: [.json, .csv], to: directory, streamed: [report])
-        XCTAssertEqual(written.map(\.lastPathComponent), ["findings.json", "findings.csv"] + Self.ruleCSVs + ["computers.csv"])
-        XCTAssertEqual(try String(contentsOf: directory.appendingPathComponent("computers.csv"), encoding: .utf8), "a,b\r\n")
+        XCTAssertEqual(
+            written.map(\.lastPathComponent), ["findings.json", "findings.csv"] + Self.ruleCSVs + ["computers.csv"])
+        XCTAssertEqual(
+            try String(contentsOf: directory.appendingPathComponent("computers.csv"), encoding: .utf8), "a,b\r\n")
         XCTAssertFalse(try listing(directory).contains { $0.hasPrefix(".") })
     }
 
@@ -158,11 +175,14 @@ final class ReportWriterTests: XCTestCase {
         let writer = try ReportWriter(templatesDirectory: Fixtures.templatesDirectory)
         _ = try writer.write(Fixtures.result(), formats: [.json], to: directory)
         try FileManager.default.createDirectory(
-            at: directory.appendingPathComponent("report.html/keep", isDirectory: true), withIntermediateDirectories: true)
+            at: directory.appendingPathComponent("report.html/keep", isDirectory: true),
+            withIntermediateDirectories: true)
         let before = try snapshot()
         let report = try writer.beginStreamedReport(named: "computers.csv", in: directory)
         report.write("row\r\n")
-        XCTAssertThrowsError(try writer.write(Fixtures.result([]), formats: Set(ReportFormat.allCases), to: directory, streamed: [report]))
+        XCTAssertThrowsError(
+            try writer.write(
+                Fixtures.result([]), formats: Set(ReportFormat.allCases), to: directory, streamed: [report]))
         XCTAssertEqual(try snapshot(), before, "no computers.csv, no temporaries, the old findings.json is back")
     }
 
@@ -182,7 +202,9 @@ final class ReportWriterTests: XCTestCase {
     func testStreamedReportInAnUnusableDirectoryFailsBeforeTheAudit() throws {
         let file = directory.appendingPathComponent("not-a-dir")
         try Data("x".utf8).write(to: file)
-        XCTAssertThrowsError(try ReportWriter(templatesDirectory: nil).beginStreamedReport(named: "computers.csv", in: file)) { error in
+        XCTAssertThrowsError(
+            try ReportWriter(templatesDirectory: nil).beginStreamedReport(named: "computers.csv", in: file)
+        ) { error in
             XCTAssertEqual((error as? ReportError)?.code, .outputDirectoryUnusable)
         }
     }
@@ -193,18 +215,32 @@ final class ReportWriterTests: XCTestCase {
         let changes = FindingChanges(result: result, baseline: try NightlyFixtures.baseline())
         _ = try writer.write(result, formats: Set(ReportFormat.allCases), to: directory, changes: changes)
         let json = try XCTUnwrap(
-            try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("findings.json"))) as? [String: Any])
-        XCTAssertEqual((json["summary"] as? [String: Any])?["changes"] as? [String: Int], ["new": 3, "persisting": 2, "resolved": 2])
-        XCTAssertEqual(json["baseline"] as? [String: String], ["generatedAt": "2026-11-23T00:00:00Z", "source": "previous/findings.json"])
-        XCTAssertEqual((json["findings"] as? [[String: Any]])?.compactMap { $0["change"] as? String }, ["persisting", "persisting", "new", "new", "new"])
-        XCTAssertEqual((json["resolved"] as? [[String: Any]])?.compactMap { $0["account"] as? String }, ["WKS-0100$", Fixtures.formulaAccount])
-        XCTAssertTrue(try String(contentsOf: directory.appendingPathComponent("findings.csv"), encoding: .utf8).contains(",persisting\r\n"))
-        XCTAssertTrue(try String(contentsOf: directory.appendingPathComponent("report.html"), encoding: .utf8).contains("3 new, 2 resolved"))
+            try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("findings.json")))
+                as? [String: Any])
+        XCTAssertEqual(
+            (json["summary"] as? [String: Any])?["changes"] as? [String: Int],
+            ["new": 3, "persisting": 2, "resolved": 2])
+        XCTAssertEqual(
+            json["baseline"] as? [String: String],
+            ["generatedAt": "2026-11-23T00:00:00Z", "source": "previous/findings.json"])
+        XCTAssertEqual(
+            (json["findings"] as? [[String: Any]])?.compactMap { $0["change"] as? String },
+            ["persisting", "persisting", "new", "new", "new"])
+        XCTAssertEqual(
+            (json["resolved"] as? [[String: Any]])?.compactMap { $0["account"] as? String },
+            ["WKS-0100$", Fixtures.formulaAccount])
+        XCTAssertTrue(
+            try String(contentsOf: directory.appendingPathComponent("findings.csv"), encoding: .utf8).contains(
+                ",persisting\r\n"))
+        XCTAssertTrue(
+            try String(contentsOf: directory.appendingPathComponent("report.html"), encoding: .utf8).contains(
+                "3 new, 2 resolved"))
 
         // Without a baseline the keys are still there, as null.
         _ = try writer.write(result, formats: [.json], to: directory)
         let plain = try XCTUnwrap(
-            try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("findings.json"))) as? [String: Any])
+            try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("findings.json")))
+                as? [String: Any])
         XCTAssertTrue(plain["baseline"] is NSNull)
         XCTAssertTrue(plain["resolved"] is NSNull)
         XCTAssertTrue((plain["summary"] as? [String: Any])?["changes"] is NSNull)

@@ -23,7 +23,9 @@ final class TemplateTests: XCTestCase {
     }
 
     func testSections() throws {
-        let template = try Template("{{#items}}[{{name}}{{#flag}}!{{/flag}}]{{/items}}{{#on}}yes{{/on}}{{#off}}no{{/off}}{{#text}}<{{.}}>{{/text}}{{#empty}}E{{/empty}}{{#missing}}M{{/missing}}")
+        let template = try Template(
+            "{{#items}}[{{name}}{{#flag}}!{{/flag}}]{{/items}}{{#on}}yes{{/on}}{{#off}}no{{/off}}{{#text}}<{{.}}>{{/text}}{{#empty}}E{{/empty}}{{#missing}}M{{/missing}}"
+        )
         let context: TemplateValue = [
             "items": [["name": "a", "flag": true], ["name": "b"]],
             "on": true, "off": false, "text": "t", "empty": "",
@@ -33,14 +35,17 @@ final class TemplateTests: XCTestCase {
     }
 
     func testInvertedSections() throws {
-        let template = try Template("{{^items}}none{{/items}}{{^flag}}off{{/flag}}{{^missing}}absent{{/missing}}{{^name}}no name{{/name}}")
+        let template = try Template(
+            "{{^items}}none{{/items}}{{^flag}}off{{/flag}}{{^missing}}absent{{/missing}}{{^name}}no name{{/name}}")
         XCTAssertEqual(try template.render(["items": [], "flag": false, "name": "x"]), "noneoffabsent")
         XCTAssertEqual(try template.render(["items": ["a"], "flag": true, "missing": "here", "name": ""]), "no name")
     }
 
     func testDottedNamesAndOuterContext() throws {
         let template = try Template("{{a.b.c}} {{#list}}{{name}}@{{domain}} {{/list}}{{a.x.c}}|{{#a}}{{b.c}}{{/a}}")
-        let context: TemplateValue = ["a": ["b": ["c": "deep"]], "domain": "corp.example", "list": [["name": "WKS-0042$"]]]
+        let context: TemplateValue = [
+            "a": ["b": ["c": "deep"]], "domain": "corp.example", "list": [["name": "WKS-0042$"]],
+        ]
         XCTAssertEqual(try template.render(context), "deep WKS-0042$@corp.example |deep")
     }
 
@@ -50,7 +55,8 @@ final class TemplateTests: XCTestCase {
 
     func testPartialsRenderInTheCurrentContext() throws {
         let template = try Template(
-            "<ul>{{#rows}}{{> row}}{{/rows}}</ul>", partials: ["row": "<li>{{name}}{{> badge}}</li>", "badge": "({{sev}})"])
+            "<ul>{{#rows}}{{> row}}{{/rows}}</ul>",
+            partials: ["row": "<li>{{name}}{{> badge}}</li>", "badge": "({{sev}})"])
         XCTAssertEqual(
             try template.render(["rows": [["name": "<x>", "sev": "high"], ["name": "y", "sev": "low"]]]),
             "<ul><li>&lt;x&gt;(high)</li><li>y(low)</li></ul>")
@@ -95,7 +101,8 @@ final class TemplateTests: XCTestCase {
     }
 
     func testUnknownPartialInsideAPartialNamesThatFile() {
-        XCTAssertThrowsError(try Template("{{> outer}}", file: "report.html", partials: ["outer": "\n {{> inner}}"])) { error in
+        XCTAssertThrowsError(try Template("{{> outer}}", file: "report.html", partials: ["outer": "\n {{> inner}}"])) {
+            error in
             let error = error as? TemplateError
             XCTAssertEqual(error?.code, .unknownPartial)
             XCTAssertEqual(error?.file, "outer")
@@ -138,7 +145,8 @@ final class TemplateTests: XCTestCase {
             XCTAssertEqual(error.line, line, "\(error)", file: file, line: sourceLine)
             XCTAssertEqual(error.column, column, "\(error)", file: file, line: sourceLine)
             XCTAssertTrue(error.description.contains(mentions), "\(error)", file: file, line: sourceLine)
-            XCTAssertTrue(error.description.hasPrefix("t.html:\(line):\(column): "), "\(error)", file: file, line: sourceLine)
+            XCTAssertTrue(
+                error.description.hasPrefix("t.html:\(line):\(column): "), "\(error)", file: file, line: sourceLine)
         }
     }
 }

@@ -95,7 +95,8 @@ public enum ExecutableRunner {
         for (name, value) in environment { merged[name] = value }
         // Files, not pipes: a chatty child can never block on a full pipe, and a daemon it leaves
         // behind cannot hold a pipe open.
-        let capture = FileManager.default.temporaryDirectory.appendingPathComponent("trustaudit-run-\(UUID().uuidString)")
+        let capture = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "trustaudit-run-\(UUID().uuidString)")
         let stdout = capture.appendingPathExtension("out")
         let stderr = capture.appendingPathExtension("err")
 
@@ -117,7 +118,9 @@ public enum ExecutableRunner {
         guard spawned == 0 else {
             throw CocoaError(
                 .executableLoad,
-                userInfo: [NSFilePathErrorKey: executable.path, NSLocalizedDescriptionKey: String(cString: strerror(spawned))])
+                userInfo: [
+                    NSFilePathErrorKey: executable.path, NSLocalizedDescriptionKey: String(cString: strerror(spawned)),
+                ])
         }
         return Running(pid: pid, stdout: stdout, stderr: stderr)
     }

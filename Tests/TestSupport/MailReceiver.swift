@@ -196,8 +196,9 @@ public final class MailReceiver {
             let loginOnly = Int(words[3])
         else {
             stop()
-            throw MailToolUnavailable(reason: 
-                "the aiosmtpd receiver did not start (said \(line ?? "nothing"))")
+            throw MailToolUnavailable(
+                reason:
+                    "the aiosmtpd receiver did not start (said \(line ?? "nothing"))")
         }
         port = plain
         implicitTLSPort = implicit

@@ -162,7 +162,10 @@ private final class AutoStartedDC: @unchecked Sendable {
             ["0", "false", "no"].contains(autoStart)
         {
             return .failure(
-                .init(reason: "no \(TestConfiguration.Variable.ldapsURI) set, and \(TestConfiguration.Variable.autoStart)=\(autoStart)")
+                .init(
+                    reason:
+                        "no \(TestConfiguration.Variable.ldapsURI) set, and \(TestConfiguration.Variable.autoStart)=\(autoStart)"
+                )
             )
         }
         guard FileManager.default.isExecutableFile(atPath: script) else {

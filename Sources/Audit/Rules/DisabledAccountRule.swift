@@ -51,5 +51,4 @@ extension String {
         "Computer account \(computer.accountName) is disabled (\(evidence)): \(computer.shortName) cannot log on to the domain."
     }
 
-
 }

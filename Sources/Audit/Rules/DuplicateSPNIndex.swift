@@ -185,7 +185,9 @@ extension String {
             "  setspn -D \(Remediation.argument(spn)) \(Remediation.argument(holder))   (if \(holder) should not hold it)",
         ]
         for other in others {
-            lines.append("  setspn -D \(Remediation.argument(spn)) \(Remediation.argument(other))   (if \(other) should not hold it)")
+            lines.append(
+                "  setspn -D \(Remediation.argument(spn)) \(Remediation.argument(other))   (if \(other) should not hold it)"
+            )
         }
         return lines.joined(separator: "\n")
     }

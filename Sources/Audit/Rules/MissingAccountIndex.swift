@@ -93,7 +93,9 @@ public struct MissingAccountIndex {
                     distinguishedName: nil,
                     message: .missing(item, inventory: inventory.source, domain: context.domain),
                     remediation: .recreate(item, in: context),
-                    details: [("inventoryFile", .string(inventory.source)), ("inventoryLine", .integer(Int64(item.line)))]))
+                    details: [
+                        ("inventoryFile", .string(inventory.source)), ("inventoryLine", .integer(Int64(item.line))),
+                    ]))
         }
         return findings
     }

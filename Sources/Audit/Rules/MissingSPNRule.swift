@@ -59,7 +59,9 @@ public struct MissingSPNRule: AccountRule {
             ("missingSPNs", .strings(missing)),
             ("dNSHostName", fqdn.map(DetailValue.string) ?? .null),
         ]
-        if let operatingSystem = computer.operatingSystem { details.append(("operatingSystem", .string(operatingSystem))) }
+        if let operatingSystem = computer.operatingSystem {
+            details.append(("operatingSystem", .string(operatingSystem)))
+        }
         findings.append(
             Finding(
                 rule: Self.description.id,
@@ -107,10 +109,14 @@ extension MissingSPNRule {
 }
 
 extension String {
-    fileprivate static func missingSPNs(_ computer: DirectoryObject, missing: [String], fqdnUnknownClasses: [String]) -> String {
+    fileprivate static func missingSPNs(_ computer: DirectoryObject, missing: [String], fqdnUnknownClasses: [String])
+        -> String
+    {
         var parts: [String] = []
         if !missing.isEmpty {
-            parts.append("Missing SPNs: \(missing.joined(separator: ", ")); Kerberos to \(computer.shortName) by these names fails or falls back to NTLM.")
+            parts.append(
+                "Missing SPNs: \(missing.joined(separator: ", ")); Kerberos to \(computer.shortName) by these names fails or falls back to NTLM."
+            )
         }
         if !fqdnUnknownClasses.isEmpty {
             let forms = fqdnUnknownClasses.map { "\($0)/<fqdn>" }.joined(separator: ", ")
@@ -129,13 +135,17 @@ extension String {
                 "Set its DNS name (or rejoin the machine, which sets it): Set-ADComputer -Identity \(Remediation.quoted(computer.accountName)) -DNSHostName \(fqdn) -Server \(context.server)"
             )
             for serviceClass in fqdnUnknownClasses {
-                lines.append("setspn -S \(Remediation.argument("\(serviceClass)/\(fqdn)")) \(Remediation.argument(computer.shortName))")
+                lines.append(
+                    "setspn -S \(Remediation.argument("\(serviceClass)/\(fqdn)")) \(Remediation.argument(computer.shortName))"
+                )
             }
         }
         for spn in missing {
             lines.append("setspn -S \(Remediation.argument(spn)) \(Remediation.argument(computer.shortName))")
         }
-        lines.append("setspn -S refuses an SPN another account already holds; if it does, resolve that duplicate first (setspn -X).")
+        lines.append(
+            "setspn -S refuses an SPN another account already holds; if it does, resolve that duplicate first (setspn -X)."
+        )
         return lines.joined(separator: "\n")
     }
 }

@@ -101,7 +101,8 @@ public struct StalePasswordRule: AccountRule {
                             rotationDays: configuration.passwordRotationDays)
                     } else {
                         story = .dormant
-                        message = .dormant(computer, password: password, passwordAge: passwordAge, logon: logon, logonAge: logonAge)
+                        message = .dormant(
+                            computer, password: password, passwordAge: passwordAge, logon: logon, logonAge: logonAge)
                     }
                 }
             } else {
@@ -175,7 +176,9 @@ extension String {
         "pwdLastSet \(AuditContext.day(password)) is \(days) day(s) in the future: a domain controller's clock was wrong when it was set."
     }
 
-    fileprivate static func logonInFuture(_ computer: DirectoryObject, password: FileTime, passwordAge: Int, logon: FileTime) -> String {
+    fileprivate static func logonInFuture(
+        _ computer: DirectoryObject, password: FileTime, passwordAge: Int, logon: FileTime
+    ) -> String {
         "Machine password last set \(AuditContext.day(password)) (\(passwordAge) days ago); lastLogonTimestamp \(AuditContext.day(logon)) is in the future, which is no proof of life (a clock problem or a known Windows bug): whether \(computer.shortName) is alive is unknown."
     }
 
@@ -186,7 +189,8 @@ extension String {
     }
 
     fileprivate static func rotationStopped(
-        _ computer: DirectoryObject, password: FileTime, passwordAge: Int, logon: FileTime, logonAge: Int, rotationDays: Int
+        _ computer: DirectoryObject, password: FileTime, passwordAge: Int, logon: FileTime, logonAge: Int,
+        rotationDays: Int
     ) -> String {
         "Stopped rotating while alive, then went quiet: machine password last set \(AuditContext.day(password)) (\(passwordAge) days ago), yet it logged on \(AuditContext.day(logon)) (\(logonAge) days ago), after its \(rotationDays)-day rotation was due. Expect a trust failure if it returns."
     }
