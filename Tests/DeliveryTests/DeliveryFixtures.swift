@@ -4,7 +4,7 @@ import XCTest
 
 /// Every setting the delivery tests read from the environment, in one place.
 ///
-///     TRUSTAUDIT_TEST_PYTHON=/usr/bin/python3   a Python 3 with aiosmtpd (found by probing otherwise)
+///     TRUSTAUDIT_TEST_PYTHON=/usr/bin/python3   a Python 3 with aiosmtpd (TestSupport.MailTestTools)
 ///     CI=true                                    a missing Python, aiosmtpd or openssl fails instead of skipping
 struct DeliveryTestConfiguration {
     static let isCI = ProcessInfo.processInfo.environment["CI"] == "true"
@@ -17,51 +17,6 @@ struct DeliveryTestConfiguration {
         }
         print("skipping: \(reason)")
         return XCTSkip(reason)
-    }
-
-    private static let candidates: [String] = {
-        let environment = ProcessInfo.processInfo.environment
-        var candidates = ["/usr/bin/python3", "/usr/local/bin/python3"]
-        if let configured = environment["TRUSTAUDIT_TEST_PYTHON"] { candidates.insert(configured, at: 0) }
-        candidates += (environment["PATH"] ?? "").split(separator: ":").map { "\($0)/python3" }
-        return candidates.filter { FileManager.default.isExecutableFile(atPath: $0) }
-    }()
-
-    /// Any Python 3 (the `email` package is in its standard library).
-    static func python() throws -> String {
-        guard let first = candidates.first else { throw unavailable("no python3 found (set TRUSTAUDIT_TEST_PYTHON)") }
-        return first
-    }
-
-    /// A Python 3 that can `import aiosmtpd` (Debian's python3-aiosmtpd lives in /usr/bin/python3).
-    static func pythonWithAiosmtpd() throws -> String {
-        for candidate in candidates {
-            let result = try? run(candidate, ["-c", "import aiosmtpd"])
-            if result?.status == 0 { return candidate }
-        }
-        throw unavailable("no python3 with aiosmtpd among \(candidates) (apt install python3-aiosmtpd)")
-    }
-
-    @discardableResult
-    static func run(_ executable: String, _ arguments: [String], input: [UInt8] = []) throws -> (
-        status: Int32, output: Data, errors: String
-    ) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let stdin = Pipe()
-        let stdout = Pipe()
-        let stderr = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        try stdin.fileHandleForWriting.write(contentsOf: input)
-        try stdin.fileHandleForWriting.close()
-        let output = try stdout.fileHandleForReading.readToEnd() ?? Data()
-        let errors = try stderr.fileHandleForReading.readToEnd() ?? Data()
-        process.waitUntilExit()
-        return (process.terminationStatus, output, String(decoding: errors, as: UTF8.self))
     }
 }
 
@@ -79,42 +34,5 @@ enum DeliveryFixtures {
                 (fileName: "findings.csv", contentType: "text/csv; charset=utf-8", data: csv),
                 (fileName: "Bericht Köln.html", contentType: "text/html; charset=utf-8", data: Array(html.utf8)),
             ])
-    }
-}
-
-/// Python's `email` parser (policy.default) on a message; returns what it saw.
-enum PythonEmail {
-    static let script = #"""
-        import sys, json, base64, email, email.policy
-        raw = sys.stdin.buffer.read()
-        msg = email.message_from_bytes(raw, policy=email.policy.default)
-        defects = []
-        for part in msg.walk():
-            defects += [type(d).__name__ for d in part.defects]
-        def text(kind):
-            body = msg.get_body((kind,))
-            return body.get_content() if body is not None else None
-        print(json.dumps({
-            "subject": str(msg["subject"]), "to": [a.addr_spec for a in msg["to"].addresses],
-            "contentTypes": [p.get_content_type() for p in msg.walk()], "defects": defects,
-            "text": text("plain"), "html": text("html"),
-            "attachments": [[a.get_filename(), base64.b64encode(a.get_payload(decode=True)).decode()]
-                            for a in msg.iter_attachments()],
-        }))
-        """#
-
-    static func parse(_ message: [UInt8]) throws -> [String: Any] {
-        let result = try DeliveryTestConfiguration.run(
-            DeliveryTestConfiguration.python(), ["-c", script], input: message)
-        guard result.status == 0, let json = try JSONSerialization.jsonObject(with: result.output) as? [String: Any]
-        else {
-            XCTFail("the Python parser failed: \(result.errors)")
-            return [:]
-        }
-        return json
-    }
-
-    static func attachments(_ parsed: [String: Any]) -> [(String, [UInt8])] {
-        (parsed["attachments"] as? [[String]] ?? []).map { ($0[0], Array(Data(base64Encoded: $0[1]) ?? Data())) }
     }
 }

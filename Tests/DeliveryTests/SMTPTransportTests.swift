@@ -35,7 +35,7 @@ final class SMTPTransportTests: XCTestCase {
         XCTAssertEqual(received.envelope["tls"] as? Bool, tls, file: file, line: line)
         XCTAssertEqual(received.envelope["login"] as? String, login, file: file, line: line)
 
-        let parsed = try PythonEmail.parse(received.raw)
+        let parsed = try MailParser.parse(received.raw)
         XCTAssertEqual(parsed["defects"] as? [String], [], file: file, line: line)
         XCTAssertEqual(parsed["subject"] as? String, "TrustAudit: 3 Befunde für Büro Köln", file: file, line: line)
         XCTAssertEqual(
@@ -45,10 +45,10 @@ final class SMTPTransportTests: XCTestCase {
         let crlf = { (text: String) in text.replacingOccurrences(of: "\n", with: "\r\n") }
         XCTAssertEqual(parsed["text"] as? String, crlf(DeliveryFixtures.text), file: file, line: line)
         XCTAssertEqual(parsed["html"] as? String, crlf(DeliveryFixtures.html), file: file, line: line)
-        let attachments = PythonEmail.attachments(parsed)
-        XCTAssertEqual(attachments.map(\.0), ["findings.csv", "Bericht Köln.html"], file: file, line: line)
-        XCTAssertEqual(attachments.first?.1, DeliveryFixtures.csv, file: file, line: line)
-        XCTAssertEqual(attachments.last?.1, Array(DeliveryFixtures.html.utf8), file: file, line: line)
+        let attachments = MailParser.attachments(parsed)
+        XCTAssertEqual(attachments.map(\.name), ["findings.csv", "Bericht Köln.html"], file: file, line: line)
+        XCTAssertEqual(attachments.first.map { Array($0.data) }, DeliveryFixtures.csv, file: file, line: line)
+        XCTAssertEqual(attachments.last.map { Array($0.data) }, Array(DeliveryFixtures.html.utf8), file: file, line: line)
     }
 
     func testPlainDelivery() throws {
