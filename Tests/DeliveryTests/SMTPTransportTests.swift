@@ -48,7 +48,8 @@ final class SMTPTransportTests: XCTestCase {
         let attachments = MailParser.attachments(parsed)
         XCTAssertEqual(attachments.map(\.name), ["findings.csv", "Bericht Köln.html"], file: file, line: line)
         XCTAssertEqual(attachments.first.map { Array($0.data) }, DeliveryFixtures.csv, file: file, line: line)
-        XCTAssertEqual(attachments.last.map { Array($0.data) }, Array(DeliveryFixtures.html.utf8), file: file, line: line)
+        XCTAssertEqual(
+            attachments.last.map { Array($0.data) }, Array(DeliveryFixtures.html.utf8), file: file, line: line)
     }
 
     func testPlainDelivery() throws {
