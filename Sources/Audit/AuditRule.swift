@@ -57,10 +57,6 @@ enum Remediation {
     }
 
     /// What repairs a broken secure channel, on Windows or on a Linux (adcli/realmd) join.
-    static func repairSecureChannel(_ computer: DirectoryObject, in context: AuditContext) -> String {
-        repairSecureChannel(RemediationSubject(computer, in: context))
-    }
-
     static func repairSecureChannel(_ subject: RemediationSubject) -> String {
         let host = subject.host
         if subject.isKnownNonWindows {

@@ -122,12 +122,7 @@ public struct StalePasswordRule: AccountRule {
                 details: details))
     }
 
-    static func remediation(for story: Story, _ computer: DirectoryObject, in context: AuditContext) -> String {
-        remediation(for: story, RemediationSubject(computer, in: context))
-    }
-
     static func remediation(for story: Story, _ computer: RemediationSubject) -> String {
-        let context = computer
         let repair = Remediation.repairSecureChannel(computer)
         let identity = Remediation.quoted(computer.accountName)
         switch story {
@@ -140,14 +135,14 @@ public struct StalePasswordRule: AccountRule {
                 """
         case .dormant, .neverLoggedOn:
             return """
-                Confirm with the owner that \(computer.shortName) is retired, then: Disable-ADComputer -Identity \(identity) -Server \(context.server)
-                After a grace period: Remove-ADComputer -Identity \(Remediation.quoted(computer.distinguishedName)) -Server \(context.server)
+                Confirm with the owner that \(computer.shortName) is retired, then: Disable-ADComputer -Identity \(identity) -Server \(computer.server)
+                After a grace period: Remove-ADComputer -Identity \(Remediation.quoted(computer.distinguishedName)) -Server \(computer.server)
                 If it comes back into use instead: \(Remediation.indentingContinuationLines(repair, with: "  "))
                 """
         case .neverSet:
             return """
-                If the account was pre-staged for a machine not yet joined, join it: Add-Computer -DomainName \(context.domain ?? "<domain>") -Credential (Get-Credential) -Restart
-                If no machine will use it, remove it: Remove-ADComputer -Identity \(Remediation.quoted(computer.distinguishedName)) -Server \(context.server)
+                If the account was pre-staged for a machine not yet joined, join it: Add-Computer -DomainName \(computer.domain ?? "<domain>") -Credential (Get-Credential) -Restart
+                If no machine will use it, remove it: Remove-ADComputer -Identity \(Remediation.quoted(computer.distinguishedName)) -Server \(computer.server)
                 """
         case .resetPending:
             return """
