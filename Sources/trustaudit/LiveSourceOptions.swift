@@ -162,19 +162,7 @@ enum LiveSourceOptions {
     static func password(_ parsed: ParsedArguments) throws -> [UInt8] {
         let command = AuditCommand.name
         if let path = parsed.value("--password-file") {
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw UsageError(message: "\(command): --password-file \(path) cannot be read.")
-            }
-            if let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-                let mode = attributes[.posixPermissions] as? Int, mode & 0o077 != 0
-            {
-                printError(
-                    "trustaudit: warning: \(path) is readable by other users (mode \(String(mode, radix: 8))); chmod 600 it."
-                )
-            }
-            let password = firstLine(Array(data))
-            guard !password.isEmpty else { throw UsageError(message: "\(command): --password-file \(path) is empty.") }
-            return password
+            return try secret(fromFile: path, option: "--password-file")
         }
         if let fromEnvironment = ProcessInfo.processInfo.environment["TRUSTAUDIT_PASSWORD"], !fromEnvironment.isEmpty {
             return Array(fromEnvironment.utf8)
@@ -186,6 +174,24 @@ enum LiveSourceOptions {
             )
         }
         return try promptPassword("Password for \(parsed.value("--bind-dn") ?? "the bind account"): ")
+    }
+
+    /// A secret from the first line of `path`, warning when other users can read the file.
+    static func secret(fromFile path: String, option: String) throws -> [UInt8] {
+        let command = AuditCommand.name
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw UsageError(message: "\(command): \(option) \(path) cannot be read.")
+        }
+        if let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+            let mode = attributes[.posixPermissions] as? Int, mode & 0o077 != 0
+        {
+            printError(
+                "trustaudit: warning: \(path) is readable by other users (mode \(String(mode, radix: 8))); chmod 600 it."
+            )
+        }
+        let secret = firstLine(Array(data))
+        guard !secret.isEmpty else { throw UsageError(message: "\(command): \(option) \(path) is empty.") }
+        return secret
     }
 
     /// The first line, without its line end: a password file written by `echo` ends in a newline.

@@ -223,21 +223,7 @@ enum MailOptions {
     static func smtpPassword(_ parsed: ParsedArguments) throws -> [UInt8] {
         let command = AuditCommand.name
         if let path = parsed.value("--smtp-password-file") {
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw UsageError(message: "\(command): --smtp-password-file \(path) cannot be read.")
-            }
-            if let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-                let mode = attributes[.posixPermissions] as? Int, mode & 0o077 != 0
-            {
-                printError(
-                    "trustaudit: warning: \(path) is readable by other users (mode \(String(mode, radix: 8))); chmod 600 it."
-                )
-            }
-            let password = LiveSourceOptions.firstLine(Array(data))
-            guard !password.isEmpty else {
-                throw UsageError(message: "\(command): --smtp-password-file \(path) is empty.")
-            }
-            return password
+            return try LiveSourceOptions.secret(fromFile: path, option: "--smtp-password-file")
         }
         if let fromEnvironment = ProcessInfo.processInfo.environment["TRUSTAUDIT_SMTP_PASSWORD"],
             !fromEnvironment.isEmpty
