@@ -23,9 +23,12 @@ let package = Package(
             providers: [.apt(["libssl-dev"]), .brew(["openssl@3"])]
         ),
         // A Swift owner for the LDAP* handle: binds, TLS, paged and ranged search, typed errors.
-        .target(name: "LDAPClient", dependencies: ["CLDAP"]),
+        .target(name: "LDAPClient", dependencies: ["CLDAP", "UntrustedInput"]),
+        // Text and files from outside: one escaping policy for terminals, logs and headers, and
+        // size-capped reads of regular files. No dependencies, so every target can use it.
+        .target(name: "UntrustedInput"),
         // The Active Directory model and the sources it is read from; Foundation only.
-        .target(name: "Directory"),
+        .target(name: "Directory", dependencies: ["UntrustedInput"]),
         // The audit rules and the runner that streams directory objects through them.
         .target(name: "Audit", dependencies: ["Directory"]),
         // CSV, JSON and HTML renderers; never sees the source, only findings.
@@ -33,11 +36,13 @@ let package = Package(
         // The live source: feeds directory entries from a domain controller through LDAPClient.
         .target(name: "LDAPSource", dependencies: ["Directory", "LDAPClient"]),
         // Hands a finished mail message to sendmail or an SMTP server (STARTTLS, AUTH).
-        .target(name: "Delivery", dependencies: ["COpenSSL"]),
+        .target(name: "Delivery", dependencies: ["COpenSSL", "UntrustedInput"]),
         .executableTarget(
-            name: "trustaudit", dependencies: ["Directory", "Audit", "Reporting", "LDAPSource", "Delivery"]),
+            name: "trustaudit",
+            dependencies: ["Directory", "Audit", "Reporting", "LDAPSource", "Delivery", "UntrustedInput"]),
         // Writes deterministic, realistic AD exports for the demo, the tests and the benchmark.
         .executableTarget(name: "trustaudit-sample", dependencies: ["Directory"]),
+        .testTarget(name: "UntrustedInputTests", dependencies: ["UntrustedInput"]),
         .testTarget(name: "DirectoryTests", dependencies: ["Directory"]),
         .testTarget(name: "AuditTests", dependencies: ["Audit", "Directory"]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Audit", "Directory"], exclude: ["Golden"]),
