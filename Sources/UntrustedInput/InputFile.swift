@@ -82,7 +82,8 @@ public enum InputFile {
             close(descriptor)
             throw InputFileError(
                 .tooLarge, path: path, kind: kind,
-                reason: "it is \(describe(Int(status.st_size))), more than \(describe(limit)), the most a \(kind) may be")
+                reason:
+                    "it is \(describe(Int(status.st_size))), more than \(describe(limit)), the most a \(kind) may be")
         }
         // Regular files never block; clear O_NONBLOCK anyway so a read is an ordinary read.
         _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) & ~O_NONBLOCK)
