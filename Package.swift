@@ -30,11 +30,11 @@ let package = Package(
         // The Active Directory model and the sources it is read from; Foundation only.
         .target(name: "Directory", dependencies: ["UntrustedInput"]),
         // The audit rules and the runner that streams directory objects through them.
-        .target(name: "Audit", dependencies: ["Directory"]),
+        .target(name: "Audit", dependencies: ["Directory", "UntrustedInput"]),
         // CSV, JSON and HTML renderers; never sees the source, only findings.
-        .target(name: "Reporting", dependencies: ["Audit", "Directory"]),
+        .target(name: "Reporting", dependencies: ["Audit", "Directory", "UntrustedInput"]),
         // The live source: feeds directory entries from a domain controller through LDAPClient.
-        .target(name: "LDAPSource", dependencies: ["Directory", "LDAPClient"]),
+        .target(name: "LDAPSource", dependencies: ["Directory", "LDAPClient", "UntrustedInput"]),
         // Hands a finished mail message to sendmail or an SMTP server (STARTTLS, AUTH).
         .target(name: "Delivery", dependencies: ["COpenSSL", "UntrustedInput"]),
         .executableTarget(
