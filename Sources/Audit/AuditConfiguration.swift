@@ -1,5 +1,6 @@
 import Directory
 import Foundation
+import UntrustedInput
 
 /// Where an SPN service class must be registered, per the `requiredSPNs` configuration.
 public enum SPNRequirementScope: String, Sendable, CaseIterable {
@@ -69,7 +70,8 @@ public struct ConfigurationError: Error, Sendable, Equatable, CustomStringConver
     public let reason: String
 
     public var description: String {
-        key.isEmpty ? "\(file): \(reason)" : "\(file): \(key): \(reason)"
+        let file = TerminalText.escaped(file)
+        return key.isEmpty ? "\(file): \(reason)" : "\(file): \(key): \(reason)"
     }
 }
 
@@ -77,24 +79,32 @@ extension AuditConfiguration {
     /// Reads a JSON configuration file. Unknown keys are errors, not ignored: a misspelt
     /// `stalePaswordDays` silently falling back to the default is how audits go wrong.
     public static func load(from path: String) throws -> AuditConfiguration {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConfigurationError(file: path, key: "", reason: "cannot read the file")
+        let bytes: [UInt8]
+        do {
+            bytes = try InputFile.read(path, kind: "configuration", limit: InputFile.Limit.configuration)
+        } catch {
+            throw ConfigurationError(
+                file: path, key: "", reason: "\(error.code == .notFound ? "no such file" : error.reason)")
         }
-        return try parse(data, file: path)
+        return try parse(Data(bytes), file: path)
     }
 
+    /// Parses strict RFC 8259 JSON (see `StrictJSON`): a trailing comma or a comment is an error
+    /// with its line and column, not something one parser accepts and the next rejects.
     public static func parse(_ data: Data, file: String) throws -> AuditConfiguration {
-        let root: Any
+        let root: JSONValue
         do {
-            root = try JSONSerialization.jsonObject(with: data)
+            root = try StrictJSON.parse([UInt8](data))
         } catch {
-            throw ConfigurationError(file: file, key: "", reason: "not valid JSON (\(error.localizedDescription))")
+            throw ConfigurationError(file: file, key: "", reason: "not valid JSON: \(error)")
         }
-        guard let object = root as? [String: Any] else {
+        guard case .object(let object) = root else {
             throw ConfigurationError(file: file, key: "", reason: "the top level must be a JSON object")
         }
         var configuration = AuditConfiguration()
-        let fail = { (key: String, reason: String) in ConfigurationError(file: file, key: key, reason: reason) }
+        let fail = { (key: String, reason: String) in
+            ConfigurationError(file: file, key: TerminalText.escaped(key), reason: reason)
+        }
         for (key, value) in object {
             switch key {
             case "stalePasswordDays":
@@ -102,10 +112,16 @@ extension AuditConfiguration {
             case "passwordRotationDays":
                 configuration.passwordRotationDays = try days(value, key: key, range: 1...999, fail: fail)
             case "remediationServer":
-                guard let server = value as? String, !server.isEmpty else { throw fail(key, "must be a DC host name") }
+                guard let server = value.string, !server.isEmpty else { throw fail(key, "must be a DC host name") }
+                guard isHostName(server) else {
+                    throw fail(
+                        key,
+                        "must be a DC host name (letters, digits, '-', '.' and '_'), not '\(TerminalText.escaped(server))'"
+                    )
+                }
                 configuration.remediationServer = server
             case "severities":
-                guard let map = value as? [String: Any] else {
+                guard case .object(let map) = value else {
                     throw fail(key, "must be an object of rule id to severity")
                 }
                 for (rule, severityValue) in map {
@@ -116,15 +132,15 @@ extension AuditConfiguration {
                     configuration.severities[rule] = try severity(severityValue, key: "\(key).\(rule)", fail: fail)
                 }
             case "requiredSPNs":
-                guard let map = value as? [String: Any] else {
+                guard case .object(let map) = value else {
                     throw fail(key, "must be an object of service class to {\"requiredOn\", \"severity\"}")
                 }
-                for serviceClass in map.keys.sorted() {
+                for (serviceClass, settingsValue) in map.sorted(by: { $0.key < $1.key }) {
                     let path = "\(key).\(serviceClass)"
                     guard !serviceClass.isEmpty, !serviceClass.contains("/") else {
                         throw fail(path, "a service class is the part before '/', such as HOST or TERMSRV")
                     }
-                    guard let settings = map[serviceClass] as? [String: Any] else {
+                    guard case .object(let settings) = settingsValue else {
                         throw fail(path, "must be an object with \"requiredOn\" and optionally \"severity\"")
                     }
                     let existing = configuration.requiredSPNs.firstIndex {
@@ -136,7 +152,7 @@ extension AuditConfiguration {
                     for (settingKey, settingValue) in settings {
                         switch settingKey {
                         case "requiredOn":
-                            guard let text = settingValue as? String, let scope = SPNRequirementScope(rawValue: text)
+                            guard let text = settingValue.string, let scope = SPNRequirementScope(rawValue: text)
                             else {
                                 throw fail("\(path).requiredOn", "must be one of all, servers, paired, none")
                             }
@@ -154,12 +170,20 @@ extension AuditConfiguration {
                     }
                 }
             case "exclude":
-                guard let map = value as? [String: Any] else {
+                guard case .object(let map) = value else {
                     throw fail(key, "must be an object with \"accounts\" and/or \"organizationalUnits\"")
                 }
                 for (excludeKey, excludeValue) in map {
-                    guard let list = excludeValue as? [String] else {
+                    guard case .array(let elements) = excludeValue else {
                         throw fail("\(key).\(excludeKey)", "must be a list of strings")
+                    }
+                    var list: [String] = []
+                    for element in elements {
+                        guard let text = element.string else {
+                            throw fail(
+                                "\(key).\(excludeKey)", "must be a list of strings, not \(element.kindDescription)")
+                        }
+                        list.append(text)
                     }
                     switch excludeKey {
                     case "accounts":
@@ -172,7 +196,7 @@ extension AuditConfiguration {
                         for dn in list where !dn.contains("=") {
                             throw fail(
                                 "\(key).\(excludeKey)",
-                                "'\(dn)' is not a distinguished name (OU=Lab,DC=corp,DC=example)")
+                                "'\(TerminalText.escaped(dn))' is not a distinguished name (OU=Lab,DC=corp,DC=example)")
                         }
                         configuration.excludedContainers = list.map(DistinguishedName.normalized)
                     default:
@@ -189,22 +213,33 @@ extension AuditConfiguration {
         return configuration
     }
 
+    /// A DNS or NetBIOS host name: the DC that fix commands name goes into shells, so nothing else is taken.
+    static func isHostName(_ text: String) -> Bool {
+        text.utf8.count <= 253
+            && text.utf8.allSatisfy { byte in
+                switch byte {
+                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                    UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"):
+                    return true
+                default: return false
+                }
+            } && text.first != "-"
+    }
+
     private static func days(
-        _ value: Any, key: String, range: ClosedRange<Int>, fail: (String, String) -> ConfigurationError
+        _ value: JSONValue, key: String, range: ClosedRange<Int>, fail: (String, String) -> ConfigurationError
     ) throws -> Int {
-        // JSONSerialization gives NSNumber for both 60 and true (objCType "c"); reject booleans and fractions.
-        guard let number = value as? NSNumber, String(cString: number.objCType) != "c",
-            let days = Int(exactly: number.doubleValue), range.contains(days)
-        else {
+        // Only a number written as a whole number: not true, "60", 60.5 or 6e1.
+        guard let days = value.integer, range.contains(days) else {
             throw fail(key, "must be a whole number of days from \(range.lowerBound) to \(range.upperBound)")
         }
         return days
     }
 
-    private static func severity(_ value: Any, key: String, fail: (String, String) -> ConfigurationError) throws
+    private static func severity(_ value: JSONValue, key: String, fail: (String, String) -> ConfigurationError) throws
         -> Severity
     {
-        guard let text = value as? String, let severity = Severity(rawValue: text.lowercased()) else {
+        guard let text = value.string, let severity = Severity(rawValue: text.lowercased()) else {
             throw fail(key, "must be one of info, low, medium, high, critical")
         }
         return severity

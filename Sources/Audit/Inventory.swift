@@ -1,4 +1,5 @@
 import Foundation
+import UntrustedInput
 
 /// The machines that should exist, from a CMDB export or a migration list: one name per line.
 ///
@@ -21,10 +22,15 @@ public struct Inventory: Sendable, Equatable {
     }
 
     public static func load(path: String) throws -> Inventory {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw InventoryError(file: path, reason: "cannot read the inventory file")
+        let text: String
+        do {
+            text = try InputFile.readText(path, kind: "inventory", limit: InputFile.Limit.inventory)
+        } catch {
+            throw InventoryError(
+                file: path,
+                reason: error.code == .notFound ? "cannot read the inventory file: no such file" : error.reason)
         }
-        return parse(String(decoding: data, as: UTF8.self), source: path)
+        return parse(text, source: path)
     }
 
     public static func parse(_ text: String, source: String) -> Inventory {
@@ -47,5 +53,5 @@ public struct Inventory: Sendable, Equatable {
 public struct InventoryError: Error, Sendable, Equatable, CustomStringConvertible {
     public let file: String
     public let reason: String
-    public var description: String { "\(file): \(reason)" }
+    public var description: String { "\(TerminalText.escaped(file)): \(reason)" }
 }

@@ -1,3 +1,5 @@
+import UntrustedInput
+
 /// Why a directory source could not be read, with where it happened.
 ///
 /// Equality compares `code` only, so tests can assert the kind of failure without
@@ -11,6 +13,14 @@ public struct DirectoryError: Error, Sendable, Equatable, CustomStringConvertibl
         case malformedLine = "malformed-line"
         case unsupportedChangeType = "unsupported-changetype"
         case invalidUTF8 = "invalid-utf8"
+        /// A line (or a folded value) longer than any AD export writes: a file with no line ends, or not LDIF.
+        case lineTooLong = "line-too-long"
+        /// A raw carriage return inside a line: CR-only (classic Mac) line ends, or a CR that should be base64.
+        case carriageReturnInLine = "cr-inside-line"
+        /// One entry larger than the compact storage can index (4 GiB, or 65,000 attribute names).
+        case entryTooLarge = "entry-too-large"
+        /// The export ended without a single entry: an empty file, or only comments.
+        case noEntries = "no-entries"
     }
 
     public let code: Code
@@ -27,7 +37,9 @@ public struct DirectoryError: Error, Sendable, Equatable, CustomStringConvertibl
         self.reason = reason
     }
 
+    /// The source name is escaped: a file name, like the values the reasons quote, may hold controls.
     public var description: String {
+        let source = TerminalText.escaped(source)
         if let line { return "\(source):\(line): \(reason)" }
         return "\(source): \(reason)"
     }

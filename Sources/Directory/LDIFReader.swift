@@ -120,6 +120,15 @@ public struct LDIFReader: DirectorySource, Sendable {
             }
         }
         try parser.finish(body)
+        // An empty export audits nothing; reported as a success it would replace good reports with
+        // empty ones and mark every finding resolved.
+        guard parser.sawEntry else {
+            throw DirectoryError(
+                .noEntries, source: description, line: nil,
+                reason:
+                    "the export holds no entry (the file is empty or has only comments); export again, e.g. ldapsearch ... '(objectClass=computer)'"
+            )
+        }
     }
 }
 
@@ -240,6 +249,7 @@ struct LDIFParser {
         while start < end {
             let remaining = end - start
             guard let found = memchr(base + start, 0x0A, remaining) else {
+                try checkLineLength(partialLine.count + remaining, line: lineNumber + 1)
                 partialLine.append(contentsOf: UnsafeBufferPointer(start: base + start, count: remaining))
                 return
             }
@@ -256,6 +266,24 @@ struct LDIFParser {
         }
     }
 
+    /// The longest physical or folded line read: 16 MiB. AD's largest values (certificates, a photo,
+    /// 1,500 SPNs a range) are far below it; a file with no line ends, or not LDIF at all, is not, and
+    /// must fail with its line number instead of growing one buffer without limit.
+    static let maximumLineBytes = 16 << 20
+
+    @inline(__always)
+    private func checkLineLength(_ count: Int, line: Int) throws {
+        guard count > Self.maximumLineBytes else { return }
+        throw DirectoryError(
+            .lineTooLong, source: sourceName, line: line,
+            reason:
+                "the line is longer than 16 MiB; an LDIF export has no such line (is this file LDIF, with LF or CRLF line ends?)"
+        )
+    }
+
+    /// Whether any entry (a record with a dn) was read.
+    private(set) var sawEntry = false
+
     mutating func finish(_ body: (DirectoryEntry) throws -> Void) throws {
         if !partialLine.isEmpty {
             let line = partialLine
@@ -270,9 +298,19 @@ struct LDIFParser {
         throws
     {
         lineNumber += 1
+        try checkLineLength(raw.count, line: lineNumber)
         var count = raw.count
         if count > 0 && raw[count - 1] == 0x0D { count -= 1 }  // CRLF
         let line = UnsafeBufferPointer(rebasing: raw[0..<count])
+        // RFC 2849 allows no raw CR in a line (a value holding one is base64). One here means CR-only
+        // line ends, which would otherwise read as one enormous line and silently yield nothing.
+        if count > 0, memchr(line.baseAddress!, 0x0D, count) != nil {
+            throw DirectoryError(
+                .carriageReturnInLine, source: sourceName, line: lineNumber,
+                reason:
+                    "a carriage return (CR) inside the line: the file has CR-only line ends (convert them with tr '\\r' '\\n') or a raw CR in a value, which LDIF writes as base64"
+            )
+        }
 
         if count == 0 {
             try flushLogical()
@@ -285,7 +323,10 @@ struct LDIFParser {
                     .continuationBeforeEntry, source: sourceName, line: lineNumber,
                     reason: "a continuation line (starting with a space) comes before any attribute line")
             }
-            if !logicalIsComment { logical.append(contentsOf: UnsafeBufferPointer(rebasing: line[1...])) }
+            if !logicalIsComment {
+                try checkLineLength(logical.count + line.count - 1, line: logicalStartLine)
+                logical.append(contentsOf: UnsafeBufferPointer(rebasing: line[1...]))
+            }
             return
         }
         try flushLogical()
@@ -386,7 +427,11 @@ struct LDIFParser {
                 try skipValue(line, colon: colon)
                 return
             }
-            attribute = entry!.attributeID(forLowercased: baseName)
+            do {
+                attribute = try entry!.attributeID(forLowercased: baseName)
+            } catch {
+                throw atLine(error)
+            }
         } else {
             try skipValue(line, colon: colon)
             return
@@ -396,7 +441,16 @@ struct LDIFParser {
         let lineNumber = logicalStartLine
         try Self.decodeValue(
             line, colon: colon, into: &entry!.storage, sourceName: source, logicalStartLine: lineNumber)
-        entry!.closeValue(attribute: attribute, start: start)
+        do {
+            try entry!.closeValue(attribute: attribute, start: start)
+        } catch {
+            throw atLine(error)
+        }
+    }
+
+    /// An entry-limit error, given this file's name and the current line.
+    private func atLine(_ error: DirectoryError) -> DirectoryError {
+        DirectoryError(error.code, source: sourceName, line: logicalStartLine, reason: error.reason)
     }
 
     /// A value that is not kept: still validate its form cheaply so a corrupt file is not half-accepted.
@@ -423,6 +477,7 @@ struct LDIFParser {
         }
         guard let finished = entry else { return }
         entry = nil
+        sawEntry = true
         storageEstimate = max(64, finished.storage.count + finished.storage.count / 4)
         slotEstimate = max(4, finished.slots.count + 2)
         if predecodes {

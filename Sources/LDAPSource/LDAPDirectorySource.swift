@@ -153,9 +153,9 @@ public final class LDAPDirectorySource: DirectorySource, CustomStringConvertible
             supportsPagedResults: supportedControls.isEmpty || supportedControls.contains("1.2.840.113556.1.4.319"))
     }
 
-    static func directoryEntry(_ entry: LDAPEntry) -> DirectoryEntry {
+    static func directoryEntry(_ entry: LDAPEntry) throws(DirectoryError) -> DirectoryEntry {
         var result = DirectoryEntry(distinguishedName: entry.dn)
-        for attribute in entry.attributes { result.append(contentsOf: attribute.values, to: attribute.name) }
+        for attribute in entry.attributes { try result.append(contentsOf: attribute.values, to: attribute.name) }
         return result
     }
 }

@@ -37,6 +37,25 @@ public enum TerminalText {
             separator: "\n")
     }
 
+    /// The last line of defence before a terminal or log: every unsafe scalar but the line feed is
+    /// escaped, backslashes are left alone (so text already escaped is not escaped twice). For whole
+    /// messages whose untrusted parts were escaped where they were put in; anything missed there
+    /// still cannot act.
+    public static func neutralized(_ message: String) -> String {
+        guard message.unicodeScalars.contains(where: { $0 != "\n" && isUnsafe($0) }) else { return message }
+        return message.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+            var result = ""
+            for scalar in line.unicodeScalars {
+                if scalar == "\\" || !isUnsafe(scalar) {
+                    result.unicodeScalars.append(scalar)
+                } else {
+                    result += escaped(String(scalar))
+                }
+            }
+            return result
+        }.joined(separator: "\n")
+    }
+
     /// Whether `text` holds anything `escaped(_:)` would change apart from backslashes.
     public static func containsUnsafeScalars(_ text: String) -> Bool {
         text.unicodeScalars.contains(where: isUnsafe)

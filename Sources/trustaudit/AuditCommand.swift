@@ -3,6 +3,7 @@ import Directory
 import Foundation
 import LDAPSource
 import Reporting
+import UntrustedInput
 
 /// `trustaudit audit`: picks the source, runs the audit, writes the reports, maps failures to exit codes.
 enum AuditCommand {
@@ -154,6 +155,19 @@ enum AuditCommand {
             return .sourceUnreadable
         }
         let result = runner.finish()
+        // A read that found no computer account is a wrong export or a wrong base, not a clean
+        // domain (every domain has at least its DCs): replacing the reports would mark every
+        // finding resolved and mail "no findings".
+        guard result.summary.computers > 0 else {
+            computers?.discard()
+            printError(
+                "\(name): \(TerminalText.escaped(settings.sourceDescription)) holds \(result.summary.objectsRead) entr\(result.summary.objectsRead == 1 ? "y" : "ies") but no computer account (objectClass computer); export the computers, e.g. ldapsearch ... '(objectClass=computer)', or check --base."
+            )
+            printError(
+                "No report was written; the previous reports in \(TerminalText.escaped(settings.outputDirectory.path)) are unchanged."
+            )
+            return .sourceUnreadable
+        }
         let changes = baseline.map { FindingChanges(result: result, baseline: $0) }
 
         let written: [URL]
@@ -185,7 +199,7 @@ enum AuditCommand {
                 result.findings.contains { $0.severity >= threshold }
             } ?? false
         if !settings.quiet || atThreshold {
-            print(summaryLine(result, written: written, changes: changes))
+            printOutput(summaryLine(result, written: written, changes: changes))
         }
 
         // Mailed last, from the files just written; a mail that does not go out leaves them in place.
@@ -208,8 +222,9 @@ enum AuditCommand {
             return count > 0 ? "\(count) \(severity.rawValue)" : nil
         }
         var line = "trustaudit: \(summary.computers) computer accounts audited"
-        if let domain = summary.domain { line += " in \(domain)" }
-        line += " from \(summary.source); \(summary.totalFindings) finding\(summary.totalFindings == 1 ? "" : "s")"
+        if let domain = summary.domain { line += " in \(TerminalText.escaped(domain))" }
+        line +=
+            " from \(TerminalText.escaped(summary.source)); \(summary.totalFindings) finding\(summary.totalFindings == 1 ? "" : "s")"
         if !severities.isEmpty { line += " (\(severities.joined(separator: ", ")))" }
         if let changes {
             line += "; \(changes.newCount) new, \(changes.resolved.count) resolved since \(changes.baselineGeneratedAt)"
@@ -299,7 +314,16 @@ struct AuditSettings {
         if let text = parsed.value("--now") {
             guard let date = Self.parseTime(text) else {
                 throw UsageError(
-                    message: "\(command): --now '\(text)' is not a UTC time like 2026-11-24T00:00:00Z or 2026-11-24.")
+                    message:
+                        "\(command): --now '\(TerminalText.escaped(text))' is not a UTC time like 2026-11-24T00:00:00Z or 2026-11-24."
+                )
+            }
+            // AD's timestamps (FILETIME) start at 1601-01-01; ages from an earlier "now" mean nothing.
+            guard date.timeIntervalSince1970 >= -11_644_473_600 else {
+                throw UsageError(
+                    message:
+                        "\(command): --now '\(TerminalText.escaped(text))' is before 1601-01-01, where AD's timestamps (FILETIME) begin."
+                )
             }
             now = date
         } else {

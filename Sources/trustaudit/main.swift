@@ -1,4 +1,5 @@
 import Foundation
+import UntrustedInput
 
 /// The process exit codes, documented in the README; scripts and cron wrappers depend on them.
 enum ExitCode: Int32 {
@@ -53,10 +54,18 @@ func run(_ arguments: [String]) -> ExitCode {
     }
 }
 
+/// Writes one message to stderr. Every message goes through `TerminalText.neutralized`, so a control
+/// character from the directory, a server or a file that was not escaped where it was put in still
+/// cannot move the cursor, clear the screen or forge a line.
 func printError(_ message: String) {
-    var line = message
+    var line = TerminalText.neutralized(message)
     if !line.hasSuffix("\n") { line += "\n" }
     FileHandle.standardError.write(Data(line.utf8))
+}
+
+/// `print` for output that carries directory text (the summary line), neutralized as `printError` is.
+func printOutput(_ message: String) {
+    print(TerminalText.neutralized(message))
 }
 
 exit(run(Array(CommandLine.arguments.dropFirst())).rawValue)

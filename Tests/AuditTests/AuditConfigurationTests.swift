@@ -139,7 +139,7 @@ final class AuditConfigurationTests: XCTestCase {
         XCTAssertThrowsError(try AuditConfiguration.load(from: "/nonexistent/trustaudit.json")) { error in
             XCTAssertEqual(
                 error as? ConfigurationError,
-                ConfigurationError(file: "/nonexistent/trustaudit.json", key: "", reason: "cannot read the file"))
+                ConfigurationError(file: "/nonexistent/trustaudit.json", key: "", reason: "no such file"))
         }
     }
 

@@ -51,8 +51,8 @@ final class ModelTests: XCTestCase {
                 DistinguishedName.normalized("CN=X,OU=NotLab,DC=corp,DC=example"), within: lab))
     }
 
-    private func entry(_ attributes: [String: [String]]) -> DirectoryEntry {
-        DirectoryEntry(
+    private func entry(_ attributes: [String: [String]]) throws -> DirectoryEntry {
+        try DirectoryEntry(
             distinguishedName: "CN=X,DC=corp,DC=example", attributes: attributes.mapValues { $0.map { Array($0.utf8) } }
         )
     }
@@ -73,7 +73,7 @@ final class ModelTests: XCTestCase {
     }
 
     func testGroupManagedServiceAccountByClassOrCategory() throws {
-        let byClass = DirectoryObject(
+        let byClass = try DirectoryObject(
             entry: entry([
                 "objectClass": [
                     "top", "person", "organizationalPerson", "user", "computer", "msDS-GroupManagedServiceAccount",
@@ -81,23 +81,24 @@ final class ModelTests: XCTestCase {
             ]))
         XCTAssertEqual(byClass?.kind, .groupManagedServiceAccount)
         // Samba returns objectClass computer and says what it is only in objectCategory.
-        let byCategory = DirectoryObject(
+        let byCategory = try DirectoryObject(
             entry: entry([
                 "objectClass": ["computer"],
                 "objectCategory": ["CN=ms-DS-Group-Managed-Service-Account,CN=Schema,CN=Configuration,DC=corp,DC=test"],
             ]))
         XCTAssertEqual(byCategory?.kind, .groupManagedServiceAccount)
-        let standalone = DirectoryObject(entry: entry(["objectClass": ["computer", "msDS-ManagedServiceAccount"]]))
+        let standalone = try DirectoryObject(entry: entry(["objectClass": ["computer", "msDS-ManagedServiceAccount"]]))
         XCTAssertEqual(standalone?.kind, .managedServiceAccount)
     }
 
-    func testUsersCountOnlyWhenTheyHoldAnSPN() {
+    func testUsersCountOnlyWhenTheyHoldAnSPN() throws {
         XCTAssertEqual(
-            DirectoryObject(entry: entry(["objectClass": ["user"], "servicePrincipalName": ["MSSQLSvc/sql01:1433"]]))?
+            try DirectoryObject(
+                entry: entry(["objectClass": ["user"], "servicePrincipalName": ["MSSQLSvc/sql01:1433"]]))?
                 .kind,
             .otherSPNHolder)
-        XCTAssertNil(DirectoryObject(entry: entry(["objectClass": ["user"]])))
-        XCTAssertNil(DirectoryObject(entry: entry(["objectClass": ["organizationalUnit"]])))
+        XCTAssertNil(try DirectoryObject(entry: entry(["objectClass": ["user"]])))
+        XCTAssertNil(try DirectoryObject(entry: entry(["objectClass": ["organizationalUnit"]])))
     }
 
     func testBase64Codec() {

@@ -87,3 +87,67 @@ final class InputFileTests: XCTestCase {
         XCTAssertFalse("\(error)".unicodeScalars.contains(where: TerminalText.isUnsafe))
     }
 }
+
+final class StrictJSONTests: XCTestCase {
+    private func parse(_ text: String) throws -> JSONValue { try StrictJSON.parse(Array(text.utf8)) }
+
+    private func assertRejected(
+        _ text: String, line: Int, column: Int, _ words: String, file: StaticString = #filePath,
+        lineNumber: UInt = #line
+    ) {
+        XCTAssertThrowsError(try parse(text), file: file, line: lineNumber) { error in
+            guard let error = error as? JSONSyntaxError else {
+                return XCTFail("\(error)", file: file, line: lineNumber)
+            }
+            XCTAssertEqual(error.line, line, "\(error)", file: file, line: lineNumber)
+            XCTAssertEqual(error.column, column, "\(error)", file: file, line: lineNumber)
+            XCTAssertTrue(error.reason.contains(words), "\(error)", file: file, line: lineNumber)
+        }
+    }
+
+    func testParsesAConfigurationKeepingMemberOrder() throws {
+        let value = try parse(
+            #"{"stalePasswordDays": 60, "exclude": {"accounts": ["LAB-01$", "Ünïcødé\u00e9\ud83d\ude00"]}, "x": [true, false, null, -1.5e3]}"#
+        )
+        guard case .object(let members) = value else { return XCTFail("\(value)") }
+        XCTAssertEqual(members.map(\.key), ["stalePasswordDays", "exclude", "x"])
+        XCTAssertEqual(members[0].value.integer, 60)
+        guard case .object(let exclude) = members[1].value, case .array(let accounts) = exclude[0].value else {
+            return XCTFail("\(members[1])")
+        }
+        XCTAssertEqual(accounts.map(\.string), ["LAB-01$", "Ünïcødéé😀"])
+        XCTAssertEqual(members[2].value, .array([.bool(true), .bool(false), .null, .number("-1.5e3")]))
+        XCTAssertNil(JSONValue.number("60.0").integer)
+    }
+
+    func testTrailingCommasAreRefused() {
+        assertRejected("{\n  \"stalePasswordDays\": 60,\n}", line: 3, column: 1, "trailing comma")
+        assertRejected("[1, 2,]", line: 1, column: 7, "trailing comma")
+    }
+
+    func testWhatLenientParsersAcceptIsRefused() {
+        assertRejected("{'a': 1}", line: 1, column: 2, "double quotes")
+        assertRejected("{\"a\": 1} // comment", line: 1, column: 10, "after the JSON value")
+        assertRejected("{\"a\": 01}", line: 1, column: 7, "leading zero")
+        assertRejected("{\"a\": NaN}", line: 1, column: 7, "expected a value")
+        assertRejected("{\"a\": \"tab\there\"}", line: 1, column: 11, "control character")
+        assertRejected("{\"a\": \"\\ud800\"}", line: 1, column: 14, "surrogate")
+        assertRejected("{\"a\": 1, \"a\": 2}", line: 1, column: 10, "appears twice")
+        assertRejected("{\"a\": \"\\x41\"}", line: 1, column: 9, "not a JSON escape")
+        assertRejected("", line: 1, column: 1, "ends")
+        XCTAssertThrowsError(try StrictJSON.parse([0x22, 0xC3, 0x28, 0x22]))
+    }
+
+    func testDeepNestingIsCappedInsteadOfExhaustingTheStack() {
+        let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
+        XCTAssertThrowsError(try parse(deep)) { error in
+            XCTAssertTrue("\(error)".contains("64 levels"), "\(error)")
+        }
+        let ok = String(repeating: "[", count: 64) + String(repeating: "]", count: 64)
+        XCTAssertNoThrow(try parse(ok))
+    }
+
+    func testAByteOrderMarkIsTolerated() throws {
+        XCTAssertEqual(try StrictJSON.parse([0xEF, 0xBB, 0xBF] + Array("{}".utf8)), .object([]))
+    }
+}
