@@ -33,14 +33,16 @@ demo:
 	@echo "Open $(CURDIR)/Reports/report.html in a browser; findings.csv and findings.json are beside it."
 
 # Starts a seeded throwaway Samba AD DC on 127.0.0.2 and prints the command that audits it live.
+# The command is printed with every path spelled out, so it works pasted into any shell.
 demo-dc:
 	scripts/install-deps test
 	$(SWIFT) build $(BUILD_FLAGS) --product trustaudit
 	scripts/testdc start $(DEMO_DC_DIR)
-	@. ./$(DEMO_DC_DIR)/env.sh && echo && echo "A seeded DC is running (stop it with: make demo-dc-stop). Audit it live:" && echo && \
-		echo "  $(DEBUG_BIN)/trustaudit audit --uri $$TRUSTAUDIT_TEST_DC_URI_LDAPS --ca-file $$TRUSTAUDIT_TEST_DC_CA_FILE \\" && \
+	@eval "$$(scripts/testdc env $(DEMO_DC_DIR))" && echo && \
+		echo "A seeded DC is running (stop it with: make demo-dc-stop). Audit it live:" && echo && \
+		echo "  $(CURDIR)/$(DEBUG_BIN)/trustaudit audit --uri $$TRUSTAUDIT_TEST_DC_URI_LDAPS --ca-file $$TRUSTAUDIT_TEST_DC_CA_FILE \\" && \
 		echo "      --bind-dn $$TRUSTAUDIT_TEST_DC_BIND_DN --password-file $$TRUSTAUDIT_TEST_DC_PASSWORD_FILE \\" && \
-		echo "      --inventory $$TRUSTAUDIT_TEST_DC_DIR/inventory.txt --output Reports/" && echo
+		echo "      --inventory $$TRUSTAUDIT_TEST_DC_INVENTORY_FILE --output $(CURDIR)/Reports/" && echo
 
 demo-dc-stop:
 	scripts/testdc stop $(DEMO_DC_DIR)
@@ -49,6 +51,7 @@ demo-dc-stop:
 # (which the tests start themselves; under CI=true they must run).
 test:
 	scripts/install-deps test
+	$(MAKE) lint
 	$(SWIFT) build --build-tests $(BUILD_FLAGS)
 	$(SWIFT) test --skip-build $(BUILD_FLAGS)
 

@@ -1,5 +1,6 @@
 import Audit
 import Foundation
+import UntrustedInput
 
 /// Who a finding is about, stable from one run to the next, so two runs can be compared.
 ///
@@ -79,6 +80,9 @@ public struct Baseline: Sendable {
         identities = findings.map(\.identity)
     }
 
+    /// The largest findings.json read as a baseline: far beyond a million findings (about 1 GiB).
+    public static let maximumFileBytes = 8 << 30
+
     /// Reads a TrustAudit `findings.json` (schemaVersion 1).
     ///
     /// Large files are read line by line in the layout TrustAudit writes (one finding per line), with
@@ -89,6 +93,12 @@ public struct Baseline: Sendable {
             throw BaselineError(
                 code: .missing, path: path,
                 reason: "no such file; pass --baseline naming a findings.json written by TrustAudit")
+        }
+        // Only a regular file: a FIFO or a device named as the baseline would block or never end.
+        do {
+            try InputFile.validate(path, kind: "baseline", limit: Self.maximumFileBytes)
+        } catch {
+            throw BaselineError(code: .unreadable, path: path, reason: error.reason)
         }
         let data: Data
         do {

@@ -1,4 +1,5 @@
 import Foundation
+import UntrustedInput
 
 /// A value to render: templates see only these, never model types, so a template cannot reach
 /// anything the report code did not choose to show.
@@ -94,10 +95,14 @@ public struct Template: Sendable {
     public init(contentsOf url: URL) throws {
         let folder = url.deletingLastPathComponent()
         let fileExtension = url.pathExtension.isEmpty ? "" : "." + url.pathExtension
-        guard let text = Self.read(url) else {
+        let text: String
+        do {
+            text = try InputFile.readText(url.path, kind: "template", limit: InputFile.Limit.template)
+        } catch {
             throw TemplateError(
                 code: .unreadableFile, file: url.path, line: 0, column: 0,
-                reason: "cannot read the template; check that it exists and is readable")
+                reason: error.code == .notFound
+                    ? "cannot read the template; check that it exists and is readable" : error.reason)
         }
         try self.init(text, file: url.lastPathComponent) { name in
             let partialURL = folder.appendingPathComponent(name + fileExtension)
@@ -221,9 +226,10 @@ public struct Template: Sendable {
         return ext.isEmpty ? "" : "." + ext
     }
 
+    /// A partial's text; nil when there is no such file. One that exists but is not a regular file
+    /// or is too large is also nil here, and then reported as the missing partial it is to the renderer.
     private static func read(_ url: URL) -> String? {
-        guard let data = FileManager.default.contents(atPath: url.path) else { return nil }
-        return String(decoding: data, as: UTF8.self)
+        try? InputFile.readText(url.path, kind: "template", limit: InputFile.Limit.template)
     }
 }
 

@@ -125,6 +125,21 @@ final class BrokenInputTests: XCTestCase {
         }
     }
 
+    func testABaselineOrTemplateThatIsAFIFOIsRefusedInsteadOfHanging() throws {
+        let fifo = workDirectory.appendingPathComponent("findings.fifo").path
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+        let templates = workDirectory.appendingPathComponent("Templates")
+        try FileManager.default.createDirectory(at: templates, withIntermediateDirectories: true)
+        XCTAssertEqual(mkfifo(templates.appendingPathComponent("report.html").path, 0o600), 0)
+        for extra in [["--baseline", fifo], ["--templates", templates.path]] {
+            let started = Date()
+            let result = try audit(ldif: fixture("small-domain.ldif"), extra)
+            XCTAssertEqual(result.status, 2, "\(extra): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains("FIFO"), "\(extra): \(result.stderr)")
+            XCTAssertLessThan(Date().timeIntervalSince(started), 10)
+        }
+    }
+
     func testNowBeforeFILETIMEBeginsIsAUsageError() throws {
         let result = try run(
             ["audit", "--ldif", fixture("small-domain.ldif"), "--now", "1600-12-31", "--output", output.path])
