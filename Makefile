@@ -7,6 +7,7 @@ DEBUG_BIN     = .build/debug
 RELEASE_BIN   = .build/release
 SAMPLE_NOW    = 2026-11-24T00:00:00Z
 DEMO_DC_DIR   = .build-testdc/demo
+DEMO_REPORTS ?= $(CURDIR)/Reports/
 
 .PHONY: all build release deps demo demo-dc demo-dc-stop test unit-test integration-test bench lint samples clean
 
@@ -42,7 +43,7 @@ demo-dc:
 		echo "A seeded DC is running (stop it with: make demo-dc-stop). Audit it live:" && echo && \
 		echo "  $(CURDIR)/$(DEBUG_BIN)/trustaudit audit --uri $$TRUSTAUDIT_TEST_DC_URI_LDAPS --ca-file $$TRUSTAUDIT_TEST_DC_CA_FILE \\" && \
 		echo "      --bind-dn $$TRUSTAUDIT_TEST_DC_BIND_DN --password-file $$TRUSTAUDIT_TEST_DC_PASSWORD_FILE \\" && \
-		echo "      --inventory $$TRUSTAUDIT_TEST_DC_INVENTORY_FILE --output $(CURDIR)/Reports/" && echo
+		echo "      --inventory $$TRUSTAUDIT_TEST_DC_INVENTORY_FILE --output $(DEMO_REPORTS)" && echo
 
 demo-dc-stop:
 	scripts/testdc stop $(DEMO_DC_DIR)
