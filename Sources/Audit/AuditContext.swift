@@ -48,8 +48,10 @@ public struct AuditContext: Sendable {
     public func ageInDays(_ time: FileTime) -> Int? {
         guard time.isValid, var ticks = ticksSince(time) else { return nil }
         if ticks < 0 && ticks >= -Self.clockToleranceTicks { ticks = 0 }
-        // Floor division so that one hour beyond the tolerance is day -1, not day 0.
-        return Int(ticks >= 0 ? ticks / Self.dayTicks : -((-ticks + Self.dayTicks - 1) / Self.dayTicks))
+        // Floor division so that one hour beyond the tolerance is day -1, not day 0 (with the
+        // remainder, not by negating, which overflows for a time 29,000 years ahead).
+        let (days, rest) = ticks.quotientAndRemainder(dividingBy: Self.dayTicks)
+        return Int(rest < 0 ? days - 1 : days)
     }
 
     /// Whole days `time` lies ahead of now, counted as the dates in messages are: 10 days and an hour is
