@@ -87,7 +87,10 @@ enum Remediation {
         let reset = command(.powerShell, tool: "Reset-ComputerMachinePassword") { writer throws(UnwritableValue) in
             "Reset-ComputerMachinePassword -Server \(try writer.server(subject.server)) -Credential (Get-Credential)"
         }
-        let netdom = command(.commandPrompt, tool: "netdom", instead: "use the PowerShell command above") {
+        let powerShellFits = subject.server.map { Shell.powerShell.argument($0) != nil } ?? true
+        let netdom = command(
+            .commandPrompt, tool: "netdom", instead: powerShellFits ? "use the PowerShell command above" : byHand
+        ) {
             writer throws(UnwritableValue) in
             "netdom resetpwd /Server:\(try writer.server(subject.server)) /UserD:<domain admin> /PasswordD:*"
         }

@@ -9,7 +9,8 @@
 /// of each normalized DN is kept, from two per-process randomly keyed SipHashes (as
 /// `DuplicateSPNIndex` does): nobody who can name an object can make another look like it.
 struct SeenObjects {
-    private var seen: Set<DuplicateSPNIndex.Fingerprint> = []
+    /// 256 sets chosen by the fingerprint's top byte, so a resize copies 1/256 of them, not all at once.
+    private var partitions = [Set<DuplicateSPNIndex.Fingerprint>](repeating: [], count: 256)
     private var normalized: [UInt8] = []
     private let seedHigh = UInt64.random(in: .min ... .max)
     private let seedLow = UInt64.random(in: .min ... .max)
@@ -27,7 +28,7 @@ struct SeenObjects {
         }
         let fingerprint = DuplicateSPNIndex.Fingerprint(
             high: UInt64(bitPattern: Int64(high.finalize())), low: UInt64(bitPattern: Int64(low.finalize())))
-        return seen.insert(fingerprint).inserted
+        return partitions[Int(truncatingIfNeeded: fingerprint.high >> 56)].insert(fingerprint).inserted
     }
 
     /// The DN's bytes with ASCII letters lower-cased and insignificant spaces dropped: those at either

@@ -113,10 +113,12 @@ enum PowerShell {
 
     static func isBareWord(_ value: String) -> Bool {
         guard
-            ShellQuoting.isPlain(value, {
-                ShellQuoting.isAlphanumeric($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-")
-                    || $0 == UInt8(ascii: "_")
-            }), let first = value.utf8.first
+            ShellQuoting.isPlain(
+                value,
+                {
+                    ShellQuoting.isAlphanumeric($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-")
+                        || $0 == UInt8(ascii: "_")
+                }), let first = value.utf8.first
         else { return false }
         if (first >= 0x41 && first <= 0x5A) || (first >= 0x61 && first <= 0x7A) { return true }
         let parts = value.split(separator: ".", omittingEmptySubsequences: false)

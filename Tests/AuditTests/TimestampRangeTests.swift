@@ -13,7 +13,8 @@ final class TimestampRangeTests: XCTestCase {
     func testNegativePwdLastSetIsReportedAsNotATime() throws {
         for raw in Self.notTimes {
             let findings = try Fixture.evaluate(
-                StalePasswordRule(), Fixture.computer("WKS-0042", pwdLastSet: raw, lastLogonTimestamp: Fixture.ticks(daysAgo: 3)))
+                StalePasswordRule(),
+                Fixture.computer("WKS-0042", pwdLastSet: raw, lastLogonTimestamp: Fixture.ticks(daysAgo: 3)))
             XCTAssertEqual(findings.count, 1)
             let finding = try XCTUnwrap(findings.first)
             XCTAssertEqual(finding.severity, .medium)

@@ -183,7 +183,8 @@ public struct StalePasswordRule: AccountRule {
                 """
         case .passwordNotATime:
             let read = adComputer(
-                "Get-ADComputer", identity: computer.accountName, "sAMAccountName", parameters: " -Properties pwdLastSet")
+                "Get-ADComputer", identity: computer.accountName, "sAMAccountName",
+                parameters: " -Properties pwdLastSet")
             return """
                 AD never stores such a pwdLastSet; read it from a DC to tell a damaged export from a damaged object: \(read)
                 If \(name) is in use, reset its password from the machine, which writes a valid pwdLastSet: \(Remediation.indentingContinuationLines(repair, with: "  "))
