@@ -46,6 +46,7 @@ public struct AuditSummary: Sendable, Equatable {
     public var domain: String?
     /// The moment ages were computed from (`--now`, or the real time).
     public var generatedAt: Date
+    /// Entries read from the source, counting a repeated computer or SPN holder once (see `repeatedObjects`).
     public var objectsRead = 0
     public var computers = 0
     public var enabledComputers = 0
