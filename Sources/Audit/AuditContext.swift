@@ -11,6 +11,8 @@ public struct AuditContext: Sendable {
     /// The DC the data came from (live audits), used in fix commands.
     public var domainController: String?
 
+    /// A `now` outside the FILETIME range is clamped into it (see `FileTime(date:)`), so nothing traps;
+    /// a caller taking `now` from a user refuses such a date first with `FileTime.isRepresentable`.
     public init(now: Date, configuration: AuditConfiguration, domain: String? = nil, domainController: String? = nil) {
         self.now = now
         self.nowFileTime = FileTime(date: now)
@@ -20,8 +22,11 @@ public struct AuditContext: Sendable {
     }
 
     /// The `-Server` argument for fix commands: the configured DC, the audited DC, the domain, or a placeholder.
-    public var server: String {
-        configuration.remediationServer ?? domainController ?? domain ?? "<DC>"
+    public var server: String { knownServer ?? "<DC>" }
+
+    /// The configured DC, the audited DC or the domain; nil when none is known.
+    public var knownServer: String? {
+        configuration.remediationServer ?? domainController ?? domain
     }
 
     /// Clocks in a domain may drift apart by up to Kerberos' 5 minutes; a timestamp that little
@@ -30,25 +35,63 @@ public struct AuditContext: Sendable {
     static let dayTicks: Int64 = 864_000_000_000
 
     /// Whether `time` lies beyond the clock tolerance in the future: a clock problem, not an age.
+    /// False for a value that is not a valid time.
     public func isInFuture(_ time: FileTime) -> Bool {
-        time.ticks > nowFileTime.ticks + Self.clockToleranceTicks
+        guard time.isValid, let ticks = ticksSince(time) else { return false }
+        return ticks < -Self.clockToleranceTicks
     }
 
     /// Whole days from `time` to now; 0 within the clock tolerance, negative beyond it.
-    public func ageInDays(_ time: FileTime) -> Int {
-        var ticks = nowFileTime.ticks - time.ticks
+    ///
+    /// Nil when `time` is not a valid time (negative ticks, see `FileTime.validTicks`): its age is
+    /// unknown, which is neither "never" nor any number of days.
+    public func ageInDays(_ time: FileTime) -> Int? {
+        guard time.isValid, var ticks = ticksSince(time) else { return nil }
         if ticks < 0 && ticks >= -Self.clockToleranceTicks { ticks = 0 }
-        // Floor division so that one hour beyond the tolerance is day -1, not day 0.
-        return Int(ticks >= 0 ? ticks / Self.dayTicks : -((-ticks + Self.dayTicks - 1) / Self.dayTicks))
+        // Floor division so that one hour beyond the tolerance is day -1, not day 0 (with the
+        // remainder, not by negating, which overflows for a time 29,000 years ahead).
+        let (days, rest) = ticks.quotientAndRemainder(dividingBy: Self.dayTicks)
+        return Int(rest < 0 ? days - 1 : days)
     }
 
-    /// Whole days `time` lies ahead of now, counted as the dates in messages are: 10 days and an hour is 10.
+    /// Whole days `time` lies ahead of now, counted as the dates in messages are: 10 days and an hour is
+    /// 10; 0 for a time in the past or one that is not valid.
     public func daysAhead(_ time: FileTime) -> Int {
-        Int(max(0, time.ticks - nowFileTime.ticks) / Self.dayTicks)
+        guard time.isValid, let ticks = ticksSince(time) else { return 0 }
+        // -ticks cannot overflow: both times are valid, so ticks > Int64.min.
+        return Int(max(0, -ticks) / Self.dayTicks)
     }
 
-    /// `2026-05-28` in UTC: dates in messages are days, the precision an admin acts on.
+    /// Now minus `time` in ticks; nil when the difference does not fit in an Int64 (only possible for
+    /// a time that is not valid, whatever `now` is: both clamped and valid ticks are non-negative).
+    private func ticksSince(_ time: FileTime) -> Int64? {
+        let (difference, overflow) = nowFileTime.ticks.subtractingReportingOverflow(time.ticks)
+        return overflow ? nil : difference
+    }
+
+    /// `time` plus `days` whole days in ticks, saturating at Int64.max rather than trapping.
+    static func adding(days: Int, to time: FileTime) -> Int64 {
+        let (span, overflow) = Int64(clamping: days).multipliedReportingOverflow(by: dayTicks)
+        if overflow { return days < 0 ? Int64.min : Int64.max }
+        let (sum, sumOverflow) = time.ticks.addingReportingOverflow(span)
+        if sumOverflow { return span < 0 ? Int64.min : Int64.max }
+        return sum
+    }
+
+    /// A timestamp as a finding detail: the ISO 8601 time, or the raw ticks when it is not a valid time.
+    static func timeDetail(_ time: FileTime) -> DetailValue {
+        time.isValid ? .string(timestamp(time)) : .integer(time.ticks)
+    }
+
+    /// How a value that is not a valid time is shown wherever a date would be: its raw ticks, said plainly.
+    public static func notATime(_ time: FileTime) -> String {
+        "\(time.ticks) (not a valid time)"
+    }
+
+    /// `2026-05-28` in UTC: dates in messages are days, the precision an admin acts on; a value that is
+    /// not a valid time is shown as `notATime` gives it.
     public static func day(_ time: FileTime) -> String {
+        guard time.isValid else { return notATime(time) }
         let (year, month, day, _) = civil(time)
         var bytes: [UInt8] = []
         bytes.reserveCapacity(10)
@@ -60,8 +103,10 @@ public struct AuditContext: Sendable {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// `2026-05-28T10:15:02Z`, for details an admin may correlate with event logs.
+    /// `2026-05-28T10:15:02Z`, for details an admin may correlate with event logs (`notATime` for a
+    /// value that is not a valid time).
     public static func timestamp(_ time: FileTime) -> String {
+        guard time.isValid else { return notATime(time) }
         let (year, month, day, seconds) = civil(time)
         var bytes: [UInt8] = []
         bytes.reserveCapacity(20)

@@ -13,8 +13,14 @@ public struct AgeHistogram: Sendable, Equatable {
     public private(set) var never = 0
     /// The timestamp lies in the future: a clock problem, no age can be given.
     public private(set) var future = 0
+    /// The attribute holds no valid time (negative ticks): its age is unknown, so it is in no age
+    /// bucket, and it is not "never" either, because something was written there.
+    public private(set) var notATime = 0
 
     public init() {}
+
+    /// Counts one timestamp that is not a valid time.
+    public mutating func addNotATime() { notATime += 1 }
 
     public mutating func add(ageDays: Int?) {
         guard let ageDays else { never += 1; return }
@@ -40,6 +46,7 @@ public struct AuditSummary: Sendable, Equatable {
     public var domain: String?
     /// The moment ages were computed from (`--now`, or the real time).
     public var generatedAt: Date
+    /// Entries read from the source, counting a repeated computer or SPN holder once (see `repeatedObjects`).
     public var objectsRead = 0
     public var computers = 0
     public var enabledComputers = 0
@@ -60,6 +67,9 @@ public struct AuditSummary: Sendable, Equatable {
     public var findingsByRule: [String: Int] = [:]
     /// Seconds the DC's clock is ahead (+) or behind (-) the audit host, for live audits.
     public var clockSkewSeconds: Double?
+    /// Objects that appeared again in the input (the same DN, compared as AD does) and were skipped:
+    /// each object is audited once, as it first appeared. Repeats are not in `objectsRead` either.
+    public var repeatedObjects = 0
 
     public init(source: String, generatedAt: Date, stalePasswordDays: Int) {
         self.source = source

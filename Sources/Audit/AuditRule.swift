@@ -1,4 +1,5 @@
 import Directory
+import UntrustedInput
 
 /// A rule that judges one computer account on its own, so accounts can stream through it.
 public protocol AccountRule: Sendable {
@@ -26,11 +27,36 @@ public enum AuditRules {
 }
 
 /// Fix commands shared by several rules, with the account's own names filled in.
+///
+/// Every directory value goes into a command through a `CommandWriter`, which quotes it for the shell
+/// that command is written for (see `Shell`). A value that shell cannot take safely turns the whole
+/// command into a line saying why there is none, so no pasted line ever runs directory text.
 enum Remediation {
-    /// A PowerShell single-quoted literal: names and DNs come from the directory and may hold quotes.
-    static func quoted(_ value: String) -> String {
-        if !value.utf8.contains(UInt8(ascii: "'")) { return "'" + value + "'" }
-        return "'" + value.replacingOccurrences(of: "'", with: "''") + "'"
+    /// The way out when no command can be given: the change made by hand, where nothing is parsed.
+    static let byHand = "make the change in ADSI Edit or Active Directory Users and Computers instead"
+
+    /// `text` as prose in a remediation: a name with a line break or control character is shown
+    /// escaped, so it cannot forge a line that reads like a command.
+    static func prose(_ text: String) -> String {
+        TerminalText.containsUnsafeScalars(text) ? TerminalText.escaped(text) : text
+    }
+
+    /// `build`'s command for `shell`, or, when a value cannot be written for it, a line naming `tool`,
+    /// the value and why, followed by `instead` (another way to make the change).
+    static func command(
+        _ shell: Shell, tool: String, instead: @autoclosure () -> String = byHand,
+        _ build: (CommandWriter) throws(UnwritableValue) -> String
+    ) -> String {
+        do throws(UnwritableValue) {
+            return try build(CommandWriter(shell: shell))
+        } catch {
+            return refusal(tool: tool, error) + "; " + instead()
+        }
+    }
+
+    /// `no safe setspn command: the SPN HOST/a\nb holds a line break, which cmd.exe cannot quote safely`.
+    static func refusal(tool: String, _ error: UnwritableValue) -> String {
+        "no safe \(tool) command: the \(error.attribute) \(TerminalText.escaped(error.value)) holds \(error.reason), which \(error.shell.name) cannot quote safely"
     }
 
     /// `text` with `replacement` after every line feed; ASCII text is done bytewise, anything else
@@ -42,34 +68,82 @@ enum Remediation {
         return text.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\n" + indent)
     }
 
-    /// A cmd.exe argument for setspn: quoted only when it needs to be.
-    static func argument(_ value: String) -> String {
-        // None of these bytes: no Character can be one of them either.
-        if !value.utf8.contains(where: {
-            $0 == 0x20 || $0 == 0x22 || $0 == 0x26 || $0 == 0x7C || $0 == 0x3C || $0 == 0x3E || $0 == 0x5E
-        }) {
-            return value
-        }
-        return value.contains(where: {
-            $0 == " " || $0 == "\"" || $0 == "&" || $0 == "|" || $0 == "<" || $0 == ">" || $0 == "^"
-        })
-            ? "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : value
-    }
-
     /// What repairs a broken secure channel, on Windows or on a Linux (adcli/realmd) join.
     static func repairSecureChannel(_ subject: RemediationSubject) -> String {
-        let host = subject.host
+        let host = prose(subject.host)
         if subject.isKnownNonWindows {
+            let update = command(.posix, tool: "adcli update") { writer throws(UnwritableValue) in
+                "adcli update --computer-password-lifetime=0 --domain-controller=\(try writer.server(subject.server))"
+            }
+            let join = command(.posix, tool: "realm join") { writer throws(UnwritableValue) in
+                if let domain = subject.domain { return "realm join \(try writer.argument(domain, "domain name"))" }
+                return "realm join \(try writer.server(subject.server))"
+            }
             return """
-                On \(host) (not Windows: joined with adcli/realmd or sssd), as root: adcli testjoin; if it fails: adcli update --computer-password-lifetime=0 --domain-controller=\(subject.server)
-                If that is refused, rejoin: realm leave && realm join \(subject.domain ?? subject.server)
+                On \(host) (not Windows: joined with adcli/realmd or sssd), as root: adcli testjoin; if it fails: \(update)
+                If that is refused, rejoin: realm leave && \(join)
                 """
+        }
+        let reset = command(.powerShell, tool: "Reset-ComputerMachinePassword") { writer throws(UnwritableValue) in
+            "Reset-ComputerMachinePassword -Server \(try writer.server(subject.server)) -Credential (Get-Credential)"
+        }
+        let powerShellFits = subject.server.map { Shell.powerShell.argument($0) != nil } ?? true
+        let netdom = command(
+            .commandPrompt, tool: "netdom", instead: powerShellFits ? "use the PowerShell command above" : byHand
+        ) {
+            writer throws(UnwritableValue) in
+            "netdom resetpwd /Server:\(try writer.server(subject.server)) /UserD:<domain admin> /PasswordD:*"
         }
         return """
             On \(host), as a local administrator: Test-ComputerSecureChannel -Verbose
             If it reports a broken channel: Test-ComputerSecureChannel -Repair -Credential (Get-Credential)
-            or: Reset-ComputerMachinePassword -Server \(subject.server) -Credential (Get-Credential)
-            or (cmd.exe): netdom resetpwd /Server:\(subject.server) /UserD:<domain admin> /PasswordD:*
+            or: \(reset)
+            or (cmd.exe): \(netdom)
             """
+    }
+}
+
+/// A directory value that the shell of a command cannot take safely.
+struct UnwritableValue: Error {
+    /// What the value is, in AD's words: `sAMAccountName`, `SPN`, `distinguishedName`.
+    let attribute: String
+    let value: String
+    /// `a line break`, `` `%` (...)``.
+    let reason: String
+    let shell: Shell
+}
+
+/// Writes directory values into one command for one shell; throws when a value cannot be written.
+struct CommandWriter {
+    let shell: Shell
+
+    /// `value` as one argument, bare when that is safe.
+    func argument(_ value: String, _ attribute: String) throws(UnwritableValue) -> String {
+        guard let written = shell.argument(value) else { throw unwritable(value, attribute) }
+        return written
+    }
+
+    /// `value` as one quoted argument (PowerShell `-Identity` values are always quoted).
+    func quoted(_ value: String, _ attribute: String) throws(UnwritableValue) -> String {
+        guard let written = shell.quoted(value) else { throw unwritable(value, attribute) }
+        return written
+    }
+
+    /// The DC or domain for `-Server`; `<DC>` when none is known (a placeholder for the admin to fill in).
+    func server(_ value: String?) throws(UnwritableValue) -> String {
+        guard let value else { return "<DC>" }
+        return try argument(value, "server name")
+    }
+
+    /// The domain's DNS name; `<domain>` when none is known.
+    func domain(_ value: String?) throws(UnwritableValue) -> String {
+        guard let value else { return "<domain>" }
+        return try argument(value, "domain name")
+    }
+
+    private func unwritable(_ value: String, _ attribute: String) -> UnwritableValue {
+        UnwritableValue(
+            attribute: attribute, value: value, reason: shell.problem(with: value) ?? "a character it cannot quote",
+            shell: shell)
     }
 }

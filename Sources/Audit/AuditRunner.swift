@@ -15,6 +15,7 @@ public struct AuditRunner {
     private var summary: AuditSummary
     private var findings: [Finding] = []
     private let computerSink: ComputerFactsSink?
+    private var seenObjects = SeenObjects()
 
     /// - Parameters:
     ///   - domain: the domain's DNS name when known up front (a live audit reads it from the rootDSE);
@@ -38,12 +39,22 @@ public struct AuditRunner {
 
     /// Decodes and audits one raw entry; entries that are neither computers nor SPN holders are only counted.
     public mutating func add(_ entry: DirectoryEntry) {
-        summary.objectsRead += 1
-        if let object = DirectoryObject(entry: entry) { audit(object) }
+        guard let object = DirectoryObject(entry: entry) else {
+            summary.objectsRead += 1
+            return
+        }
+        add(object)
     }
 
     /// Audits an already decoded object (used by tests and by sources that decode themselves).
+    ///
+    /// An object whose DN was seen before is only counted in `summary.repeatedObjects`: the first
+    /// occurrence is the one audited, counted, handed to the computer sink and indexed for SPNs.
     public mutating func add(_ object: DirectoryObject) {
+        guard seenObjects.insert(object.distinguishedName) else {
+            summary.repeatedObjects += 1
+            return
+        }
         summary.objectsRead += 1
         audit(object)
     }
@@ -84,8 +95,16 @@ public struct AuditRunner {
                     findings: []))
             return
         }
-        summary.passwordAge.add(ageDays: passwordAge)
-        summary.lastLogonAge.add(ageDays: lastLogonAge)
+        if object.passwordLastSet?.isValid == false {
+            summary.passwordAge.addNotATime()
+        } else {
+            summary.passwordAge.add(ageDays: passwordAge)
+        }
+        if object.lastLogonTimestamp?.isValid == false {
+            summary.lastLogonAge.addNotATime()
+        } else {
+            summary.lastLogonAge.add(ageDays: lastLogonAge)
+        }
         let firstNew = findings.count
         for rule in accountRules {
             rule.evaluate(object, in: context, into: &findings)

@@ -10,9 +10,11 @@ public struct ComputerFacts: Sendable {
     public var computer: DirectoryObject
     /// Skipped by the configuration's exclusions: counted, but no rule judged it.
     public var isExcluded: Bool
-    /// Whole days since pwdLastSet; nil when absent or 0 (never set). Negative when in the future.
+    /// Whole days since pwdLastSet; nil when absent, 0 (never set) or not a valid time (negative
+    /// ticks, age unknown). Negative when in the future.
     public var passwordAgeDays: Int?
-    /// Whole days since lastLogonTimestamp; nil when absent or never. Negative when in the future.
+    /// Whole days since lastLogonTimestamp; nil when absent, never or not a valid time. Negative when
+    /// in the future.
     public var lastLogonAgeDays: Int?
     /// The findings of the per-account rules (disabled-account, stale-password, missing-spn), in rule
     /// order. The cross-account rules (duplicate-spn, missing-account) are known only when the audit

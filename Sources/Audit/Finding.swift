@@ -129,7 +129,8 @@ final class RemediationSubject: Sendable {
     let host: String
     /// An operating system is known and it is not Windows (an adcli/realmd or sssd join).
     let isKnownNonWindows: Bool
-    let server: String
+    /// The `-Server` value; nil when none is known (commands then show the `<DC>` placeholder).
+    let server: String?
     let domain: String?
 
     init(_ computer: DirectoryObject, in context: AuditContext) {
@@ -138,7 +139,7 @@ final class RemediationSubject: Sendable {
         distinguishedName = computer.distinguishedName
         host = computer.dnsHostName ?? shortName
         isKnownNonWindows = computer.operatingSystem != nil && !computer.isWindows
-        server = context.server
+        server = context.knownServer
         domain = context.domain
     }
 }

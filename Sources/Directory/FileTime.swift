@@ -13,10 +13,42 @@ public struct FileTime: Sendable, Hashable, Comparable {
     static let epochOffsetSeconds: Int64 = 11_644_473_600
     static let ticksPerSecond: Int64 = 10_000_000
 
+    /// `date` as a FILETIME, clamped to `validTicks`: a date before 1601 becomes 0 (which reads as
+    /// "never"), one after 30828-09-14 (or NaN) the top. Use `init?(validDate:)` where a date
+    /// outside the range must be refused rather than moved.
     public init(date: Date) {
-        let seconds = date.timeIntervalSince1970 + Double(Self.epochOffsetSeconds)
-        ticks = Int64((seconds * Double(Self.ticksPerSecond)).rounded())
+        ticks = Self.ticks(of: date) ?? (date.timeIntervalSince1970 > 0 ? Int64.max : 0)
     }
+
+    /// `date` as a FILETIME; nil when it lies outside 1601-01-01 ... 30828-09-14T02:48:05Z or is not finite.
+    public init?(validDate date: Date) {
+        guard let ticks = Self.ticks(of: date) else { return nil }
+        self.ticks = ticks
+    }
+
+    /// Whether `date` has a FILETIME (`init?(validDate:)` succeeds); for checking `--now` and the like.
+    public static func isRepresentable(_ date: Date) -> Bool { ticks(of: date) != nil }
+
+    /// The ticks of `date`, or nil when they would fall outside `validTicks` (where `Int64(_:)` would trap).
+    private static func ticks(of date: Date) -> Int64? {
+        let seconds = date.timeIntervalSince1970 + Double(epochOffsetSeconds)
+        let ticks = (seconds * Double(ticksPerSecond)).rounded()
+        // 2^63 is exactly representable as a Double; anything at or above it is not an Int64.
+        guard ticks.isFinite, ticks >= 0, ticks < 9_223_372_036_854_775_808.0 else { return nil }
+        return Int64(ticks)
+    }
+
+    /// The tick counts that are times: 0 through Int64.max.
+    ///
+    /// FILETIME is unsigned in Windows, but AD's Large Integer syntax is signed and
+    /// `FileTimeToSystemTime` refuses values of 2^63 and more, so a negative value is not a time (AD
+    /// never writes one: writing -1 to pwdLastSet stores the current time). The top, Int64.max
+    /// (30828-09-14T02:48:05Z), is "never"; every other non-negative value is a date, and no Int64 lies
+    /// beyond year 30828.
+    public static let validTicks: ClosedRange<Int64> = 0...Int64.max
+
+    /// False for negative ticks, which no FILETIME can hold (a damaged or crafted value).
+    public var isValid: Bool { ticks >= 0 }
 
     /// Parses the decimal text AD sends (`133789152000000000`). Nil for anything else.
     public init?(ldapValue bytes: [UInt8]) {

@@ -12,9 +12,10 @@ import Directory
 /// - `enabled`, `isDomainController`: `true`/`false` from userAccountControl (empty when it is absent)
 /// - `excluded`: `true` when the configuration excludes it; no rule judged it then
 /// - `pwdLastSet`, `lastLogonTimestamp`: ISO 8601 UTC (`2026-05-28T10:15:02Z`); `never` when the
-///   attribute is 0 (or the "never" maximum); empty when the attribute is absent
+///   attribute is 0 (or the "never" maximum); empty when the attribute is absent; the raw value and
+///   `(not a valid time)` when it is negative (`-1 (not a valid time)`), which no FILETIME can be
 /// - `passwordAgeDays`, `lastLogonAgeDays`: whole days before the audit time; negative when in the
-///   future; empty when never or absent
+///   future; empty when never, absent or not a valid time
 /// - `spnCount`: how many servicePrincipalName values it holds
 /// - `spnStatus`: `ok`; `missing: HOST/PC01|HOST/pc01.corp.example` (the missing-spn finding's list,
 ///   plus `FQDN forms (no dNSHostName)` when it has none); or `not-checked` for disabled or excluded

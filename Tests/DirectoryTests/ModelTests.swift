@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 
 @testable import Directory
@@ -13,6 +14,39 @@ final class ModelTests: XCTestCase {
         XCTAssertNil(FileTime(ldapValue: Array("13439952000000000x".utf8)))
         XCTAssertNil(FileTime(ldapValue: Array("99999999999999999999".utf8)), "overflow must not wrap")
         XCTAssertNil(FileTime(ldapValue: []))
+    }
+
+    /// 1600-01-01T00:00:00Z: a day before FILETIME's epoch, as a `--now` might ask for.
+    private static let before1601 = Date(timeIntervalSince1970: -11_676_096_000)
+
+    func testDatesOutsideTheFileTimeRangeAreRefusedOrClampedNeverTrapped() {
+        XCTAssertNil(FileTime(validDate: Self.before1601))
+        XCTAssertFalse(FileTime.isRepresentable(Self.before1601))
+        XCTAssertEqual(FileTime(date: Self.before1601).ticks, 0)
+        let farFuture = Date(timeIntervalSince1970: 1e18)
+        XCTAssertNil(FileTime(validDate: farFuture))
+        XCTAssertEqual(FileTime(date: farFuture).ticks, Int64.max)
+        XCTAssertNil(FileTime(validDate: Date(timeIntervalSince1970: .nan)))
+        XCTAssertEqual(FileTime(date: Date(timeIntervalSince1970: .nan)).ticks, 0)
+        XCTAssertNil(FileTime(validDate: Date(timeIntervalSince1970: .infinity)))
+        // The edges: the epoch itself, and the last second before 30828-09-14T02:48:05.4775807Z.
+        XCTAssertEqual(FileTime(validDate: Date(timeIntervalSince1970: -11_644_473_600))?.ticks, 0)
+        XCTAssertTrue(FileTime.isRepresentable(Date(timeIntervalSince1970: 910_692_730_084)))
+        XCTAssertFalse(FileTime.isRepresentable(Date(timeIntervalSince1970: 910_692_730_086)))
+        XCTAssertEqual(FileTime(validDate: Date(timeIntervalSince1970: 1_795_478_400))?.ticks, 134_399_520_000_000_000)
+    }
+
+    func testNegativeTicksAreNoTime() throws {
+        for raw in ["-9223372036854775807", "-9200000000000000000", "-1"] {
+            let time = try XCTUnwrap(FileTime(ldapValue: Array(raw.utf8)), raw)
+            XCTAssertEqual(String(time.ticks), raw)
+            XCTAssertFalse(time.isValid, raw)
+            XCTAssertFalse(time.isNever, raw)
+        }
+        XCTAssertTrue(FileTime(ticks: 0).isValid)
+        XCTAssertTrue(FileTime(ticks: 9_223_372_036_854_775_806).isValid)
+        XCTAssertTrue(FileTime(ticks: Int64.max).isValid)
+        XCTAssertEqual(FileTime.validTicks, 0...Int64.max)
     }
 
     func testUserAccountControlBits() throws {

@@ -21,8 +21,10 @@ public struct DisabledAccountRule: AccountRule {
         var details: [(key: String, value: DetailValue)] = [("userAccountControl", .integer(Int64(stored)))]
         var evidence = "userAccountControl \(stored) has ACCOUNTDISABLE (0x2)"
         if let logon = computer.lastLogonTimestamp, !logon.isNever {
-            evidence += "; last logon \(AuditContext.day(logon))"
-            details.append(("lastLogonTimestamp", .string(AuditContext.timestamp(logon))))
+            evidence +=
+                logon.isValid
+                ? "; last logon \(AuditContext.day(logon))" : "; lastLogonTimestamp \(AuditContext.notATime(logon))"
+            details.append(("lastLogonTimestamp", AuditContext.timeDetail(logon)))
         }
         findings.append(
             Finding(
@@ -38,11 +40,17 @@ public struct DisabledAccountRule: AccountRule {
 
 extension DisabledAccountRule {
     static func remediation(_ subject: RemediationSubject) -> String {
-        """
-        If \(subject.shortName) is still in use: Enable-ADComputer -Identity \(Remediation.quoted(subject.accountName)) -Server \(subject.server)
-        \(Remediation.repairSecureChannel(subject))
-        If it is retired: Remove-ADComputer -Identity \(Remediation.quoted(subject.distinguishedName)) -Server \(subject.server)
-        """
+        let enable = Remediation.command(.powerShell, tool: "Enable-ADComputer") { writer throws(UnwritableValue) in
+            "Enable-ADComputer -Identity \(try writer.quoted(subject.accountName, "sAMAccountName")) -Server \(try writer.server(subject.server))"
+        }
+        let remove = Remediation.command(.powerShell, tool: "Remove-ADComputer") { writer throws(UnwritableValue) in
+            "Remove-ADComputer -Identity \(try writer.quoted(subject.distinguishedName, "distinguishedName")) -Server \(try writer.server(subject.server))"
+        }
+        return """
+            If \(Remediation.prose(subject.shortName)) is still in use: \(enable)
+            \(Remediation.repairSecureChannel(subject))
+            If it is retired: \(remove)
+            """
     }
 }
 

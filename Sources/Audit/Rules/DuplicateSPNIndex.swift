@@ -78,6 +78,7 @@ public struct DuplicateSPNIndex {
                 let target = holders.setspnTarget(entry.holder)
                 let otherTargets = others.map { holders.setspnTarget($0.holder) }
                 let otherDNs = others.map { holders.distinguishedName($0.holder) }
+                let dn = holders.distinguishedName(entry.holder)
                 findings.append(
                     Finding(
                         rule: Self.description.id,
@@ -85,7 +86,9 @@ public struct DuplicateSPNIndex {
                         account: name,
                         distinguishedName: holders.distinguishedName(entry.holder),
                         message: .duplicate(spn: spn, holder: name, others: otherNames, otherDNs: otherDNs),
-                        remediation: .removeDuplicate(spn: spn, holder: target, others: otherTargets),
+                        remediation: .removeDuplicate(
+                            spn: spn, holder: (target, dn), others: Array(zip(otherTargets, otherDNs)),
+                            server: context.knownServer),
                         details: [
                             ("spn", .string(spn)),
                             ("otherHolders", .strings(otherNames)),
@@ -178,16 +181,29 @@ extension String {
         return "SPN \(spn) on \(holder) is also registered on \(list): Kerberos to this service fails (Event 2974)."
     }
 
-    fileprivate static func removeDuplicate(spn: String, holder: String, others: [String]) -> String {
+    fileprivate static func removeDuplicate(
+        spn: String, holder: (name: String, dn: String), others: [(name: String, dn: String)], server: String?
+    ) -> String {
+        let query = Remediation.command(
+            .commandPrompt, tool: "setspn -Q", instead: "every holder is named in this finding"
+        ) { writer throws(UnwritableValue) in
+            "setspn -Q \(try writer.argument(spn, "SPN"))"
+        }
         var lines = [
-            "Confirm every holder: setspn -Q \(Remediation.argument(spn))   (forest-wide: setspn -X -F)",
+            "Confirm every holder: \(query)   (forest-wide: setspn -X -F)",
             "Keep the SPN only on the account that runs the service; remove it from the others:",
-            "  setspn -D \(Remediation.argument(spn)) \(Remediation.argument(holder))   (if \(holder) should not hold it)",
         ]
-        for other in others {
-            lines.append(
-                "  setspn -D \(Remediation.argument(spn)) \(Remediation.argument(other))   (if \(other) should not hold it)"
-            )
+        for account in [holder] + others {
+            let remove = Remediation.command(
+                .commandPrompt, tool: "setspn -D",
+                instead: "remove it with PowerShell: "
+                    + Remediation.command(.powerShell, tool: "Set-ADObject") { writer throws(UnwritableValue) in
+                        "Set-ADObject -Identity \(try writer.quoted(account.dn, "distinguishedName")) -Remove @{servicePrincipalName=\(try writer.quoted(spn, "SPN"))} -Server \(try writer.server(server))"
+                    }
+            ) { writer throws(UnwritableValue) in
+                "setspn -D \(try writer.argument(spn, "SPN")) \(try writer.argument(account.name, "account name"))"
+            }
+            lines.append("  \(remove)   (if \(Remediation.prose(account.name)) should not hold it)")
         }
         return lines.joined(separator: "\n")
     }

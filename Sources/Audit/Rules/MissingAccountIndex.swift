@@ -108,11 +108,18 @@ extension String {
 
     fileprivate static func recreate(_ item: Inventory.Item, in context: AuditContext) -> String {
         let short = item.name.split(separator: ".").first.map(String.init) ?? item.name
-        var create = "New-ADComputer -Name \(Remediation.quoted(short)) -SamAccountName \(Remediation.quoted(short))"
-        if item.name.contains(".") { create += " -DNSHostName \(Remediation.quoted(item.name))" }
-        create += " -Path '<OU distinguished name>' -Server \(context.server)"
+        let server = context.knownServer
+        let join = Remediation.command(.powerShell, tool: "Add-Computer") { writer throws(UnwritableValue) in
+            "Add-Computer -DomainName \(try writer.domain(context.domain)) -Credential (Get-Credential) -Restart"
+        }
+        let create = Remediation.command(.powerShell, tool: "New-ADComputer") { writer throws(UnwritableValue) in
+            let name = try writer.quoted(short, "inventory name")
+            var create = "New-ADComputer -Name \(name) -SamAccountName \(name)"
+            if item.name.contains(".") { create += " -DNSHostName \(try writer.quoted(item.name, "inventory name"))" }
+            return create + " -Path '<OU distinguished name>' -Server \(try writer.server(server))"
+        }
         return """
-            If the machine is still in service, rejoin it (Add-Computer -DomainName \(context.domain ?? "<domain>") -Credential (Get-Credential) -Restart), \
+            If the machine is still in service, rejoin it (\(join)), \
             or recreate its account and repair the channel from the machine:
               \(create)
               then on the machine: Test-ComputerSecureChannel -Repair -Credential (Get-Credential)

@@ -129,23 +129,36 @@ extension String {
         _ computer: DirectoryObject, missing: [String], fqdnUnknownClasses: [String], in context: AuditContext
     ) -> String {
         var lines: [String] = []
+        let server = context.knownServer
         if !fqdnUnknownClasses.isEmpty {
             let fqdn = "\(computer.shortName.lowercased()).\(context.domain ?? "<domain>")"
-            lines.append(
-                "Set its DNS name (or rejoin the machine, which sets it): Set-ADComputer -Identity \(Remediation.quoted(computer.accountName)) -DNSHostName \(fqdn) -Server \(context.server)"
-            )
+            let setName = Remediation.command(.powerShell, tool: "Set-ADComputer") { writer throws(UnwritableValue) in
+                "Set-ADComputer -Identity \(try writer.quoted(computer.accountName, "sAMAccountName")) -DNSHostName \(try writer.argument(fqdn, "DNS name")) -Server \(try writer.server(server))"
+            }
+            lines.append("Set its DNS name (or rejoin the machine, which sets it): \(setName)")
             for serviceClass in fqdnUnknownClasses {
-                lines.append(
-                    "setspn -S \(Remediation.argument("\(serviceClass)/\(fqdn)")) \(Remediation.argument(computer.shortName))"
-                )
+                lines.append(addSPN("\(serviceClass)/\(fqdn)", to: computer, server: server))
             }
         }
         for spn in missing {
-            lines.append("setspn -S \(Remediation.argument(spn)) \(Remediation.argument(computer.shortName))")
+            lines.append(addSPN(spn, to: computer, server: server))
         }
         lines.append(
             "setspn -S refuses an SPN another account already holds; if it does, resolve that duplicate first (setspn -X)."
         )
         return lines.joined(separator: "\n")
+    }
+
+    /// `setspn -S spn name`; where cmd.exe cannot take the SPN or the name, the same change in PowerShell.
+    private static func addSPN(_ spn: String, to computer: DirectoryObject, server: String?) -> String {
+        Remediation.command(
+            .commandPrompt, tool: "setspn",
+            instead: "add it with PowerShell: "
+                + Remediation.command(.powerShell, tool: "Set-ADComputer") { writer throws(UnwritableValue) in
+                    "Set-ADComputer -Identity \(try writer.quoted(computer.accountName, "sAMAccountName")) -ServicePrincipalNames @{Add=\(try writer.quoted(spn, "SPN"))} -Server \(try writer.server(server))"
+                }
+        ) { writer throws(UnwritableValue) in
+            "setspn -S \(try writer.argument(spn, "SPN")) \(try writer.argument(computer.shortName, "account name"))"
+        }
     }
 }

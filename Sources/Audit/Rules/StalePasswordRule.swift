@@ -35,11 +35,18 @@ public struct StalePasswordRule: AccountRule {
         case resetPending = "reset-pending"
         /// pwdLastSet in the future: a DC clock was wrong when it was written.
         case passwordInFuture = "password-in-future"
+        /// pwdLastSet is negative, which is no time at all: AD never stores one, so the export or the
+        /// object is damaged (or crafted), and the password's age is unknown.
+        case passwordNotATime = "password-not-a-time"
+        /// The password is old and lastLogonTimestamp is negative, no time at all: no proof of life.
+        case logonNotATime = "logon-not-a-time"
 
+        /// Medium for the two that are no time: nothing shows the trust failing, but nothing shows it
+        /// working, and data AD never writes deserves a look; as for the other stories that cannot tell.
         var defaultSeverity: Severity {
             switch self {
             case .aliveNotRotating, .resetPending, .passwordInFuture: return .high
-            case .rotationStopped, .logonInFuture, .neverSet: return .medium
+            case .rotationStopped, .logonInFuture, .neverSet, .passwordNotATime, .logonNotATime: return .medium
             case .dormant, .neverLoggedOn: return .low
             }
         }
@@ -57,13 +64,18 @@ public struct StalePasswordRule: AccountRule {
         let configuration = context.configuration
         let logon = computer.lastLogonTimestamp.flatMap { $0.isNever ? nil : $0 }
         let logonInFuture = logon.map(context.isInFuture) ?? false
+        let logonNotATime = logon.map { !$0.isValid } ?? false
         var details: [(key: String, value: DetailValue)] = []
         let story: Story
         let message: String
 
-        if password.ticks == 0 {
+        if !password.isValid {
+            story = .passwordNotATime
+            message = .passwordNotATime(computer, password: password)
+            details.append(("pwdLastSet", .integer(password.ticks)))
+        } else if password.ticks == 0 {
             details.append(("pwdLastSet", .integer(0)))
-            if let logon, !logonInFuture {
+            if let logon, !logonInFuture, !logonNotATime {
                 story = .resetPending
                 message = .resetPending(computer, logon: logon)
                 details.append(("lastLogonTimestamp", .string(AuditContext.timestamp(logon))))
@@ -76,19 +88,24 @@ public struct StalePasswordRule: AccountRule {
             message = .passwordInFuture(computer, password: password, days: context.daysAhead(password))
             details.append(("pwdLastSet", .string(AuditContext.timestamp(password))))
         } else {
-            let passwordAge = context.ageInDays(password)
-            guard passwordAge >= configuration.stalePasswordDays else { return }
+            // A valid time, so it has an age.
+            guard let passwordAge = context.ageInDays(password), passwordAge >= configuration.stalePasswordDays else {
+                return
+            }
             details.append(("pwdLastSet", .string(AuditContext.timestamp(password))))
             details.append(("passwordAgeDays", .integer(Int64(passwordAge))))
             if let logon {
-                details.append(("lastLogonTimestamp", .string(AuditContext.timestamp(logon))))
+                details.append(("lastLogonTimestamp", AuditContext.timeDetail(logon)))
                 if logonInFuture {
                     story = .logonInFuture
                     message = .logonInFuture(computer, password: password, passwordAge: passwordAge, logon: logon)
+                } else if logonNotATime {
+                    story = .logonNotATime
+                    message = .logonNotATime(computer, password: password, passwordAge: passwordAge, logon: logon)
                 } else {
-                    let logonAge = context.ageInDays(logon)
+                    let logonAge = context.ageInDays(logon) ?? 0
                     details.append(("lastLogonAgeDays", .integer(Int64(logonAge))))
-                    let rotationDue = password.ticks + Int64(configuration.passwordRotationDays) * AuditContext.dayTicks
+                    let rotationDue = AuditContext.adding(days: configuration.passwordRotationDays, to: password)
                     let recentLogonDays = configuration.passwordRotationDays + Self.lastLogonLagDays
                     if logon.ticks > rotationDue && logonAge <= recentLogonDays {
                         story = .aliveNotRotating
@@ -124,9 +141,16 @@ public struct StalePasswordRule: AccountRule {
 
     static func remediation(for story: Story, _ computer: RemediationSubject) -> String {
         let repair = Remediation.repairSecureChannel(computer)
-        let identity = Remediation.quoted(computer.accountName)
+        let name = Remediation.prose(computer.shortName)
+        func adComputer(_ verb: String, identity: String, _ attribute: String, parameters: String = "") -> String {
+            Remediation.command(.powerShell, tool: verb) { writer throws(UnwritableValue) in
+                "\(verb) -Identity \(try writer.quoted(identity, attribute))\(parameters) -Server \(try writer.server(computer.server))"
+            }
+        }
+        let disable = adComputer("Disable-ADComputer", identity: computer.accountName, "sAMAccountName")
+        let remove = adComputer("Remove-ADComputer", identity: computer.distinguishedName, "distinguishedName")
         switch story {
-        case .aliveNotRotating, .rotationStopped, .logonInFuture:
+        case .aliveNotRotating, .rotationStopped, .logonInFuture, .logonNotATime:
             return """
                 \(repair)
                 Then find why it stopped rotating: DisablePasswordChange must not be 1 under HKLM\\SYSTEM\\CurrentControlSet\\Services\\Netlogon\\Parameters, \
@@ -135,24 +159,35 @@ public struct StalePasswordRule: AccountRule {
                 """
         case .dormant, .neverLoggedOn:
             return """
-                Confirm with the owner that \(computer.shortName) is retired, then: Disable-ADComputer -Identity \(identity) -Server \(computer.server)
-                After a grace period: Remove-ADComputer -Identity \(Remediation.quoted(computer.distinguishedName)) -Server \(computer.server)
+                Confirm with the owner that \(name) is retired, then: \(disable)
+                After a grace period: \(remove)
                 If it comes back into use instead: \(Remediation.indentingContinuationLines(repair, with: "  "))
                 """
         case .neverSet:
+            let join = Remediation.command(.powerShell, tool: "Add-Computer") { writer throws(UnwritableValue) in
+                "Add-Computer -DomainName \(try writer.domain(computer.domain)) -Credential (Get-Credential) -Restart"
+            }
             return """
-                If the account was pre-staged for a machine not yet joined, join it: Add-Computer -DomainName \(computer.domain ?? "<domain>") -Credential (Get-Credential) -Restart
-                If no machine will use it, remove it: Remove-ADComputer -Identity \(Remediation.quoted(computer.distinguishedName)) -Server \(computer.server)
+                If the account was pre-staged for a machine not yet joined, join it: \(join)
+                If no machine will use it, remove it: \(remove)
                 """
         case .resetPending:
             return """
-                The account was reset while \(computer.shortName) was in use; the machine's own password no longer matches.
+                The account was reset while \(name) was in use; the machine's own password no longer matches.
                 \(repair)
                 """
         case .passwordInFuture:
             return """
                 A domain controller's clock was ahead when this password was written. Check time service on the DCs: w32tm /monitor, and on the PDC emulator: w32tm /query /source
                 Then reset the password from the machine: \(Remediation.indentingContinuationLines(repair, with: "  "))
+                """
+        case .passwordNotATime:
+            let read = adComputer(
+                "Get-ADComputer", identity: computer.accountName, "sAMAccountName",
+                parameters: " -Properties pwdLastSet")
+            return """
+                AD never stores such a pwdLastSet; read it from a DC to tell a damaged export from a damaged object: \(read)
+                If \(name) is in use, reset its password from the machine, which writes a valid pwdLastSet: \(Remediation.indentingContinuationLines(repair, with: "  "))
                 """
         }
     }
@@ -161,6 +196,16 @@ public struct StalePasswordRule: AccountRule {
 extension String {
     fileprivate static func resetPending(_ computer: DirectoryObject, logon: FileTime) -> String {
         "pwdLastSet is 0 (the account was reset or must change its password) but \(computer.shortName) last logged on \(AuditContext.day(logon)): its own machine password no longer matches, so its trust relationship fails."
+    }
+
+    fileprivate static func passwordNotATime(_ computer: DirectoryObject, password: FileTime) -> String {
+        "pwdLastSet \(password.ticks) is not a valid time (a FILETIME is never negative, and AD never stores one): the export or the object is damaged, and whether \(computer.shortName) still rotates its password is unknown."
+    }
+
+    fileprivate static func logonNotATime(
+        _ computer: DirectoryObject, password: FileTime, passwordAge: Int, logon: FileTime
+    ) -> String {
+        "Machine password last set \(AuditContext.day(password)) (\(passwordAge) days ago); lastLogonTimestamp \(logon.ticks) is not a valid time, which is no proof of life: whether \(computer.shortName) is alive is unknown."
     }
 
     fileprivate static func neverSet(_ computer: DirectoryObject) -> String {
