@@ -26,7 +26,7 @@ import Foundation
 ///     "findings": 0,                                // total
 ///     "bySeverity": {"critical": 0, "high": 0, "medium": 0, "low": 0, "info": 0},   // all five, always
 ///     "byRule": {"disabled-account": 0, ...},       // every rule in report order, zeros included
-///     "passwordAgeDays": {"buckets": [{"label": "0-29", "count": 0}, ...], "never": 0, "future": 0},
+///     "passwordAgeDays": {"buckets": [{"label": "0-29", "count": 0}, ...], "never": 0, "future": 0, "notATime": 0},
 ///     "lastLogonAgeDays": {same shape},
 ///     "changes": {"new": 0, "persisting": 0, "resolved": 0}   // null without a baseline
 ///   },
@@ -159,6 +159,7 @@ public enum FindingsJSON {
         try json.endArray()
         try json.field("never", histogram.never)
         try json.field("future", histogram.future)
+        try json.field("notATime", histogram.notATime)
         try json.endObject()
     }
 

@@ -245,6 +245,8 @@ public enum HTMLReport {
         }
         buckets.append(["label": "never", "count": .number(histogram.never)])
         buckets.append(["label": "future", "count": .number(histogram.future)])
+        // Shown only when there is one: a negative timestamp is damage, not a category every domain has.
+        if histogram.notATime > 0 { buckets.append(["label": "not a time", "count": .number(histogram.notATime)]) }
         return [
             "chart": .html(
                 SVGChart.histogram(

@@ -168,6 +168,12 @@ enum AuditCommand {
             )
             return .sourceUnreadable
         }
+        if result.summary.repeatedObjects > 0 {
+            let count = result.summary.repeatedObjects
+            printError(
+                "trustaudit: warning: \(count) object\(count == 1 ? "" : "s") appeared more than once in \(TerminalText.escaped(settings.sourceDescription)) (the same DN twice: exports concatenated, or a query repeated); each was audited once, as first read."
+            )
+        }
         let changes = baseline.map { FindingChanges(result: result, baseline: $0) }
 
         let written: [URL]
@@ -318,11 +324,11 @@ struct AuditSettings {
                         "\(command): --now '\(TerminalText.escaped(text))' is not a UTC time like 2026-11-24T00:00:00Z or 2026-11-24."
                 )
             }
-            // AD's timestamps (FILETIME) start at 1601-01-01; ages from an earlier "now" mean nothing.
-            guard date.timeIntervalSince1970 >= -11_644_473_600 else {
+            // AD's timestamps (FILETIME) run from 1601-01-01 to 30828; ages from another "now" mean nothing.
+            guard FileTime.isRepresentable(date) else {
                 throw UsageError(
                     message:
-                        "\(command): --now '\(TerminalText.escaped(text))' is before 1601-01-01, where AD's timestamps (FILETIME) begin."
+                        "\(command): --now '\(TerminalText.escaped(text))' is outside AD's time range (FILETIME: from 1601-01-01 to 30828-09-14)."
                 )
             }
             now = date

@@ -140,11 +140,48 @@ final class BrokenInputTests: XCTestCase {
         }
     }
 
+    private let computer = """
+        dn: CN=WKS-1,OU=Workstations,DC=corp,DC=example
+        objectClass: computer
+        sAMAccountName: WKS-1$
+        userAccountControl: 4096
+        dNSHostName: wks-1.corp.example
+        servicePrincipalName: HOST/WKS-1
+        servicePrincipalName: HOST/wks-1.corp.example
+        servicePrincipalName: RestrictedKrbHost/WKS-1
+        servicePrincipalName: RestrictedKrbHost/wks-1.corp.example
+        """
+
+    func testATimestampBelowTheFILETIMERangeIsNotATimeNeverATrap() throws {
+        let text = computer + "\npwdLastSet: -9223372036854775807\nlastLogonTimestamp: -9200000000000000000\n\n"
+        let result = try audit(ldif: try write("negative.ldif", text))
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let data = try Data(contentsOf: output.appendingPathComponent("findings.json"))
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let findings = try XCTUnwrap(json["findings"] as? [[String: Any]])
+        let stale = try XCTUnwrap(findings.first { $0["rule"] as? String == "stale-password" }, "\(findings)")
+        XCTAssertTrue((stale["message"] as? String ?? "").contains("not a valid time"), "\(stale)")
+        let summary = try XCTUnwrap(json["summary"] as? [String: Any])
+        let ages = try XCTUnwrap(summary["passwordAgeDays"] as? [String: Any], "\(summary)")
+        XCTAssertEqual(ages["notATime"] as? Int, 1)
+        XCTAssertEqual(ages["never"] as? Int, 0)
+    }
+
+    func testTheSameObjectTwiceIsAuditedOnceWithAWarning() throws {
+        let once = computer + "\npwdLastSet: 134050000000000000\n\n"
+        let result = try audit(ldif: try write("twice.ldif", once + once))
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains("1 computer accounts audited"), result.stdout)
+        XCTAssertTrue(result.stderr.contains("1 object appeared more than once"), result.stderr)
+        let csv = try String(contentsOf: output.appendingPathComponent("duplicate-spn.csv"), encoding: .utf8)
+        XCTAssertEqual(csv.split(separator: "\n").count, 1, "an object duplicated its own SPNs:\n\(csv)")
+    }
+
     func testNowBeforeFILETIMEBeginsIsAUsageError() throws {
         let result = try run(
             ["audit", "--ldif", fixture("small-domain.ldif"), "--now", "1600-12-31", "--output", output.path])
         XCTAssertEqual(result.status, 2, result.stderr)
-        XCTAssertTrue(result.stderr.contains("before 1601-01-01"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("outside AD's time range"), result.stderr)
     }
 
     func testTerminalControlsFromTheDirectoryNeverReachTheTerminal() throws {
