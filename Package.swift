@@ -48,6 +48,8 @@ let package = Package(
         .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Audit", "Directory"], exclude: ["Golden"]),
         // Needs no server: options, errors, and in-process TCP servers that misbehave.
         .testTarget(name: "LDAPClientTests", dependencies: ["LDAPClient", "CLDAP", "UntrustedInput"]),
+        // The live source's settings and policy; needs no server.
+        .testTarget(name: "LDAPSourceTests", dependencies: ["LDAPSource", "LDAPClient"]),
         // Delivers to a real SMTP receiver on loopback (aiosmtpd) and to a sendmail stand-in.
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "Reporting", "Audit", "TestSupport"]),
         // Runs the built `trustaudit` executable end to end on LDIF fixtures; needs no server.
