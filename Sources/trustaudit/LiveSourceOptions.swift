@@ -44,9 +44,11 @@ enum LiveSourceOptions {
             name: "--gc", valueName: nil,
             help: "search the Global Catalog (port 3268/3269): SPN uniqueness across the forest, as setspn -X -F"),
         OptionSpec(
-            name: "--network-timeout", valueName: "SECONDS", help: "give up connecting after this long (default 10)"),
+            name: "--network-timeout", valueName: "SECONDS",
+            help: "give up connecting after this long (default 10, at most 86400)"),
         OptionSpec(
-            name: "--timeout", valueName: "SECONDS", help: "give up on one LDAP operation after this long (default 120)"
+            name: "--timeout", valueName: "SECONDS",
+            help: "give up on one LDAP operation after this long (default 120, at most 86400)"
         ),
         OptionSpec(
             name: "--page-size", valueName: "N",
