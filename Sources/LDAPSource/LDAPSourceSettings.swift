@@ -105,13 +105,14 @@ public struct LDAPSourceSettings: Sendable {
     ///   StartTLS, unless `allowPlaintext`. libldap falls back to the next URI when one is down,
     ///   so the first URI being ldaps:// proves nothing; `serverURI` names the plain one.
     public func validate() throws(LDAPError) {
+        let parameterError: Int32 = -9  // LDAP_PARAM_ERROR: refused before any call reached the network
         let options = connectionOptions
         let uris = try options.parsedURIs()
         switch bind {
         case .gssapi:
             if startTLS || uris.contains(where: { $0.scheme == .ldaps }) {
                 throw LDAPError(
-                    .invalidURI, resultCode: -9, operation: .configure, serverURI: options.uri,
+                    .invalidURI, resultCode: parameterError, operation: .configure, serverURI: options.uri,
                     diagnosticMessage:
                         "a Kerberos (GSSAPI) bind runs over plain ldap:// (Kerberos seals it); AD refuses SASL sealing inside TLS",
                     advice: "Use plain ldap:// URIs without StartTLS for a Kerberos bind.")
@@ -119,7 +120,7 @@ public struct LDAPSourceSettings: Sendable {
         case .simple:
             guard !startTLS, !allowPlaintext, let plain = uris.first(where: { $0.scheme == .ldap }) else { return }
             throw LDAPError(
-                .plaintextBind, resultCode: -9, operation: .configure, serverURI: plain.description,
+                .plaintextBind, resultCode: parameterError, operation: .configure, serverURI: plain.description,
                 diagnosticMessage:
                     "refusing a simple bind: \(plain) is unencrypted, and the password would cross the network in clear if libldap used it"
             )
