@@ -46,14 +46,17 @@ let package = Package(
         .testTarget(name: "DirectoryTests", dependencies: ["Directory"]),
         .testTarget(name: "AuditTests", dependencies: ["Audit", "Directory"]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Audit", "Directory"], exclude: ["Golden"]),
-        .testTarget(name: "LDAPClientTests", dependencies: ["LDAPClient", "TestSupport"]),
+        // Needs no server: options, errors, and in-process TCP servers that misbehave.
+        .testTarget(name: "LDAPClientTests", dependencies: ["LDAPClient", "CLDAP", "UntrustedInput"]),
+        // The live source's settings and policy; needs no server.
+        .testTarget(name: "LDAPSourceTests", dependencies: ["LDAPSource", "LDAPClient"]),
         // Delivers to a real SMTP receiver on loopback (aiosmtpd) and to a sendmail stand-in.
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "Reporting", "Audit", "TestSupport"]),
         // Runs the built `trustaudit` executable end to end on LDIF fixtures; needs no server.
         .testTarget(name: "CLITests", dependencies: ["Directory", "TestSupport"], exclude: ["Fixtures"]),
-        // Runs the executable against a throwaway Samba AD DC (scripts/testdc); skipped without one
-        // unless CI=true.
-        .testTarget(name: "IntegrationTests", dependencies: ["Directory", "TestSupport"]),
+        // Runs the executable and the LDAP client against a throwaway Samba AD DC (scripts/testdc),
+        // which the tests start themselves; skipped without one unless CI=true.
+        .testTarget(name: "IntegrationTests", dependencies: ["Directory", "LDAPClient", "TestSupport"]),
         // Runs the built executables and finds (or starts) the test DC, for the CLI, LDAP client and
         // integration tests.
         .target(name: "TestSupport", path: "Tests/TestSupport"),

@@ -166,7 +166,10 @@ static void trustaudit_guard_closing(LDAP *ld, Sockbuf *sb, struct ldap_conncb *
     if (sb == NULL) free(ctx);
 }
 
-// Installs the guard on `ld` with a deadline of `seconds`. The guard belongs to the handle:
+// The longest deadline the guard keeps: a day, as LDAPConnectionOptions.maximumTimeout.
+#define TRUSTAUDIT_GUARD_MAX_MS 86400000L
+
+// Installs the guard on `ld` with a deadline of `seconds` (clamped to [1 ms, a day]). The guard belongs to the handle:
 // ldap_unbind_ext frees it, so do not touch it afterwards. NULL if libldap refused.
 static inline trustaudit_guard_t *trustaudit_guard_install(LDAP *ld, double seconds) {
     trustaudit_guard_t *guard = (trustaudit_guard_t *)calloc(1, sizeof *guard);
@@ -179,8 +182,12 @@ static inline trustaudit_guard_t *trustaudit_guard_install(LDAP *ld, double seco
     guard->io.sbi_read = trustaudit_guard_io_read;
     guard->io.sbi_write = trustaudit_guard_io_write;
     guard->io.sbi_close = trustaudit_guard_io_close;
-    guard->timeout_ms = seconds > 0 ? (long)(seconds * 1000 + 0.5) : 0;
-    if (guard->timeout_ms <= 0) guard->timeout_ms = 1;
+    // Clamped before the conversion: converting a double outside long's range (1e20, infinity)
+    // or NaN to long is undefined behaviour. NaN fails every comparison and lands on 1 ms.
+    double ms = seconds * 1000 + 0.5;
+    if (ms > TRUSTAUDIT_GUARD_MAX_MS) guard->timeout_ms = TRUSTAUDIT_GUARD_MAX_MS;
+    else if (ms >= 1) guard->timeout_ms = (long)ms;
+    else guard->timeout_ms = 1;
     if (ldap_set_option(ld, LDAP_OPT_CONNECT_CB, &guard->callbacks) != LDAP_OPT_SUCCESS) {
         free(guard);
         return NULL;

@@ -1,5 +1,6 @@
 import CLDAP
 import Foundation
+import UntrustedInput
 
 /// One connection to a directory server: owns libldap's `LDAP*` handle and frees it in `deinit`.
 ///
@@ -393,9 +394,13 @@ public final class LDAPConnection {
         }
         if options.usesTLS {
             if let caFile = options.caFile {
-                guard access(caFile, R_OK) == 0 else {
+                // libldap reads the file itself: a FIFO there would block it for ever and
+                // /dev/zero would be read to exhaustion, so only a regular file of sane size passes.
+                do {
+                    try InputFile.validate(caFile, kind: "CA file", limit: InputFile.Limit.certificateBundle)
+                } catch {
                     ldap_unbind_ext(ld, nil, nil)
-                    throw fail(LDAPError.ResultCode.paramError, "cannot read CA file \(caFile)", .tlsFailure)
+                    throw fail(LDAPError.ResultCode.paramError, "cannot use \(error)", .tlsFailure)
                 }
                 ok = ok && ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, caFile) == LDAP_OPT_SUCCESS
             }
@@ -430,20 +435,27 @@ public final class LDAPConnection {
         }
         var diagnostic = stringOption(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE)
         let matched = stringOption(ld, LDAP_OPT_MATCHED_DN)
+        var answeredWithSomethingElse = false
         if !wasBound, rc == LDAPError.ResultCode.serverDown || rc == LDAPError.ResultCode.connectError {
             let useless = diagnostic == nil || diagnostic == "(unknown error code)"
-            if let found = ConnectionDiagnosis.probe(options: options, uriList: serverURI) {
+            let finding = ConnectionDiagnosis.probe(options: options, uriList: serverURI)
+            if let found = finding.summary {
                 diagnostic = useless ? found : "\(diagnostic!); \(found)"
             }
+            answeredWithSomethingElse = finding.answeredWithSomethingElse
         }
         if rc == LDAPError.ResultCode.timeout, diagnostic == nil, operation != .search {
             // libldap's LDAP_OPT_TIMEOUT ran out waiting for the reply: say which reply.
             let seconds = formatSeconds(options.operationTimeout)
             diagnostic = "no answer to the \(operation.rawValue) request within \(seconds) s"
         }
-        let code = LDAPError.classify(
-            resultCode: rc, operation: operation, usesTLS: options.usesTLS, wasBound: wasBound,
-            diagnostic: diagnostic)
+        // libldap calls such a reply "Can't contact LDAP server"; the probe saw what it was.
+        let code =
+            answeredWithSomethingElse
+            ? .notLDAP
+            : LDAPError.classify(
+                resultCode: rc, operation: operation, usesTLS: options.usesTLS, wasBound: wasBound,
+                diagnostic: diagnostic)
         return LDAPError(
             code, resultCode: rc, operation: operation, serverURI: serverURI, matchedDN: matched,
             diagnosticMessage: diagnostic)
@@ -484,9 +496,15 @@ public final class LDAPConnection {
         return text.isEmpty ? nil : text
     }
 
+    /// `seconds` as a `timeval`, clamped to [1 ms, `LDAPConnectionOptions.maximumTimeout`] first.
+    ///
+    /// `validate()` already refuses anything outside (0, a day]; the clamp makes the conversion
+    /// safe by construction, since `Int(1e20)` or `Int(.nan)` would trap. Below 1 ms (and NaN)
+    /// becomes 1 ms, as the handshake guard does, never 0, which libldap reads as "no limit" or refuses.
     static func timeval(seconds: Double) -> Glibc.timeval {
-        let whole = seconds.rounded(.down)
-        return Glibc.timeval(tv_sec: Int(whole), tv_usec: Int((seconds - whole) * 1_000_000))
+        let bounded = seconds >= 0.001 ? min(seconds, LDAPConnectionOptions.maximumTimeout) : 0.001
+        let whole = bounded.rounded(.down)
+        return Glibc.timeval(tv_sec: Int(whole), tv_usec: min(Int((bounded - whole) * 1_000_000), 999_999))
     }
 
     static func bytes(of value: berval) -> [UInt8] {

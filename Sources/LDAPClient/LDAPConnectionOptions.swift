@@ -30,26 +30,57 @@ public struct LDAPConnectionOptions: Sendable, Equatable {
         self.operationTimeout = operationTimeout
     }
 
-    /// The individual URIs, parsed; throws `LDAPError` (`.invalidURI`) when one is unusable.
-    public func parsedURIs() throws -> [LDAPURI] {
-        let parts = uri.split { $0 == " " || $0 == "," || $0 == "\t" || $0 == "\n" }.map(String.init)
-        guard !parts.isEmpty else { throw invalid("no URI given") }
-        let uris = try parts.map { part in
-            guard let parsed = LDAPURI(part) else {
-                throw invalid("'\(part)' is not an ldap:// or ldaps:// URI with a host name")
-            }
-            return parsed
+    /// The longest timeout accepted, in seconds: a day.
+    ///
+    /// No audit waits that long for one answer, and the bound keeps every conversion of a timeout
+    /// (libldap's `timeval`, the handshake guard's milliseconds in shim.h) far from overflow:
+    /// `1e20` seconds would trap in `Int(_:)` and be undefined behaviour in C.
+    public static let maximumTimeout: Double = 86_400
+
+    /// True for a usable timeout: more than 0 and at most `maximumTimeout` seconds (NaN is not).
+    public static func isValidTimeout(_ seconds: Double) -> Bool {
+        seconds > 0 && seconds <= maximumTimeout
+    }
+
+    /// Checks everything that can be checked without the network: the URIs, StartTLS against
+    /// ldaps://, and the timeouts. Throws `LDAPError` (`.invalidURI`, `.invalidTimeout`).
+    public func validate() throws(LDAPError) {
+        _ = try parsedURIs()
+    }
+
+    /// The individual URIs, parsed, after the checks `validate()` describes.
+    ///
+    /// Separators are those libldap accepts (spaces, commas, tabs, line ends, in any number), so
+    /// the list checked here is the list libldap will try.
+    public func parsedURIs() throws(LDAPError) -> [LDAPURI] {
+        let uris = try LDAPURI.list(uri)
+        if startTLS, let tls = uris.first(where: { $0.scheme == .ldaps }) {
+            throw invalid("StartTLS is for ldap:// URIs; \(tls) is encrypted from the start")
         }
-        if startTLS, uris.contains(where: { $0.scheme == .ldaps }) {
-            throw invalid("StartTLS is for ldap:// URIs; ldaps:// is encrypted from the start")
+        for (name, seconds) in [("network timeout", networkTimeout), ("operation timeout", operationTimeout)]
+        where !Self.isValidTimeout(seconds) {
+            throw LDAPError(
+                .invalidTimeout, resultCode: LDAPError.ResultCode.paramError, operation: .configure, serverURI: uri,
+                diagnosticMessage:
+                    "the \(name) is \(seconds) s; it must be more than 0 and at most \(Int(Self.maximumTimeout)) s (a day)"
+            )
         }
-        guard networkTimeout > 0, operationTimeout > 0 else { throw invalid("timeouts must be positive") }
         return uris
     }
 
-    /// True when the connection will be encrypted with TLS (ldaps:// or StartTLS).
+    /// True when the connection will be encrypted with TLS, whichever URI of the list answers:
+    /// StartTLS, or every URI is ldaps://.
+    public var encryptsEveryConnection: Bool {
+        if startTLS { return true }
+        guard let uris = try? LDAPURI.list(uri) else { return false }
+        return uris.allSatisfy { $0.scheme == .ldaps }
+    }
+
+    /// True when some connection may use TLS (ldaps:// or StartTLS): TLS failures are then possible.
     public var usesTLS: Bool {
-        startTLS || uri.lowercased().contains("ldaps://")
+        if startTLS { return true }
+        guard let uris = try? LDAPURI.list(uri) else { return uri.lowercased().contains("ldaps://") }
+        return uris.contains { $0.scheme == .ldaps }
     }
 
     private func invalid(_ reason: String) -> LDAPError {
@@ -117,4 +148,45 @@ public struct LDAPURI: Sendable, Equatable, CustomStringConvertible {
 
     /// The port libldap will use: the explicit one, else 389 or 636.
     public var effectivePort: Int { port ?? (scheme == .ldaps ? 636 : 389) }
+
+    /// The well-known Global Catalog ports: 3268 for ldap:// (StartTLS or GSSAPI), 3269 for ldaps://.
+    public static let globalCatalogPorts: Set<Int> = [3268, 3269]
+
+    /// True when the URI names a Global Catalog port.
+    public var isGlobalCatalog: Bool { port.map(Self.globalCatalogPorts.contains) ?? false }
+
+    /// The same server's Global Catalog: 389 becomes 3268, 636 becomes 3269, no port becomes the
+    /// scheme's GC port; any other port (3268 and 3269 included) is kept, as the caller chose it.
+    public var globalCatalog: LDAPURI {
+        var mapped = self
+        switch port {
+        case nil: mapped.port = scheme == .ldaps ? 3269 : 3268
+        case 389: mapped.port = 3268
+        case 636: mapped.port = 3269
+        default: break
+        }
+        return mapped
+    }
+
+    /// Parses a list as libldap reads it (ldap_url_parselist): URIs separated by spaces or commas,
+    /// in any number; tabs and line ends separate too, since the list libldap is given is rebuilt
+    /// from the parts, one space apart. Throws `LDAPError` `.invalidURI` naming the part that is
+    /// not an ldap:// or ldaps:// URI with a host.
+    public static func list(_ text: String) throws(LDAPError) -> [LDAPURI] {
+        let parts = text.split { $0 == " " || $0 == "," || $0 == "\t" || $0 == "\n" }.map(String.init)
+        func invalid(_ reason: String) -> LDAPError {
+            LDAPError(
+                .invalidURI, resultCode: LDAPError.ResultCode.paramError, operation: .configure, serverURI: text,
+                diagnosticMessage: reason)
+        }
+        guard !parts.isEmpty else { throw invalid("no URI given") }
+        var uris: [LDAPURI] = []
+        for part in parts {
+            guard let parsed = LDAPURI(part) else {
+                throw invalid("'\(part)' is not an ldap:// or ldaps:// URI with a host name")
+            }
+            uris.append(parsed)
+        }
+        return uris
+    }
 }

@@ -1,4 +1,5 @@
 import CLDAP
+import UntrustedInput
 
 /// Why an LDAP operation failed: a stable code, libldap's result code, the server's own words,
 /// and what the user should do about it.
@@ -10,6 +11,11 @@ public struct LDAPError: Error, Sendable, Equatable, CustomStringConvertible {
     public enum Code: String, Sendable, CaseIterable {
         /// The URI or the option combination is unusable; nothing was sent.
         case invalidURI = "invalid-uri"
+        /// A timeout is not more than 0 and at most `LDAPConnectionOptions.maximumTimeout`; nothing was sent.
+        case invalidTimeout = "invalid-timeout"
+        /// A simple bind would send the password unencrypted to a URI of the list (`serverURI`
+        /// names it); nothing was sent.
+        case plaintextBind = "plaintext-bind"
         /// The server could not be reached (name, port, firewall) before anything was bound.
         case serverDown = "server-down"
         /// No answer within the network or operation timeout.
@@ -28,6 +34,9 @@ public struct LDAPError: Error, Sendable, Equatable, CustomStringConvertible {
         case noSuchObject = "no-such-object"
         /// The connection dropped after a successful bind, for example in the middle of a search.
         case connectionLost = "connection-lost"
+        /// Something answered, but not in LDAP (or, for ldaps://, not in TLS): an HTTP server or
+        /// another service on the port, or ldap:// against an LDAPS port and the other way round.
+        case notLDAP = "not-ldap"
         case other
     }
 
@@ -77,13 +86,20 @@ public struct LDAPError: Error, Sendable, Equatable, CustomStringConvertible {
         diagnosticMessage.flatMap(ActiveDirectoryBindFailure.init(diagnosticMessage:))
     }
 
+    /// One line for a terminal or a log. The server's diagnostic message and matched DN are
+    /// whatever the server sent (and the URI whatever the user typed), so each passes through
+    /// `TerminalText.escaped`: an ESC, CR or U+202E from a hostile server shows as `\e`, `\r`,
+    /// `\u{202E}` instead of acting on the admin's terminal.
     public var description: String {
-        var text = "\(serverURI): \(operation.rawValue) failed: \(resultText) (\(resultCode))"
+        var text = "\(TerminalText.escaped(serverURI)): \(operation.rawValue) failed: \(resultText) (\(resultCode))"
         if let diagnosticMessage {
-            text += ": " + (diagnosticMessage.hasSuffix(".") ? String(diagnosticMessage.dropLast()) : diagnosticMessage)
+            let trimmed = diagnosticMessage.hasSuffix(".") ? String(diagnosticMessage.dropLast()) : diagnosticMessage
+            text += ": " + TerminalText.escaped(trimmed)
         }
         if let reason = activeDirectoryReason { text += " [AD: \(reason.meaning)]" }
-        if let matchedDN, code == .noSuchObject { text += " (nearest existing entry: \(matchedDN))" }
+        if let matchedDN, code == .noSuchObject {
+            text += " (nearest existing entry: \(TerminalText.escaped(matchedDN)))"
+        }
         return text + ". " + advice
     }
 
@@ -110,6 +126,7 @@ extension LDAPError {
         static let saslBindInProgress: Int32 = 14
         static let serverDown: Int32 = -1
         static let localError: Int32 = -2
+        static let decodingError: Int32 = -4
         static let timeout: Int32 = -5
         static let authUnknown: Int32 = -6
         static let paramError: Int32 = -9
@@ -132,6 +149,9 @@ extension LDAPError {
             if operation == .startTLS && resultCode == ResultCode.connectError { return .tlsFailure }
             if usesTLS && (diagnostic.contains("tls") || diagnostic.contains("certificate")) { return .tlsFailure }
             return .serverDown
+        case ResultCode.decodingError:
+            // libldap could not decode the reply as an LDAP message.
+            return .notLDAP
         case ResultCode.timeout, ResultCode.timeLimitExceeded:
             return .timeout
         case ResultCode.invalidCredentials:
@@ -157,6 +177,11 @@ extension LDAPError {
         switch code {
         case .invalidURI:
             return "Give one or more URIs such as ldaps://dc01.corp.example or ldap://dc01.corp.example:389."
+        case .invalidTimeout:
+            return "Give each timeout in seconds, more than 0 and at most 86400 (a day)."
+        case .plaintextBind:
+            return
+                "Use ldaps:// for every URI of the list, or StartTLS, or a Kerberos (GSSAPI) bind; allow plaintext only in a lab."
         case .serverDown:
             if lowered.contains("getaddrinfo") || lowered.contains("host name") {
                 return "The host name does not resolve; check the name in the URI and DNS."
@@ -221,6 +246,13 @@ extension LDAPError {
             return "The search base does not exist on this server; check --base."
         case .connectionLost:
             return "The connection dropped after the bind; nothing was written. Run the audit again."
+        case .notLDAP:
+            if usesLDAPS {
+                return
+                    "Something that does not speak LDAPS answers on that port: check the port (636, or 3269 for the Global Catalog); a plain LDAP port (389, 3268) takes ldap:// with StartTLS."
+            }
+            return
+                "Something that does not speak LDAP answers on that port (a web server, another service, or an LDAPS port): check the port (389, or 3268 for the Global Catalog), or use ldaps:// for 636 and 3269."
         case .other:
             return "See the server's message above."
         }

@@ -25,8 +25,8 @@ public final class LDAPDirectorySource: DirectorySource, CustomStringConvertible
         self.settings = settings
     }
 
-    /// The URI, e.g. "ldaps://dc01.corp.example".
-    public var description: String { settings.uri }
+    /// The URIs as connected to, e.g. "ldaps://dc01.corp.example" ("ldaps://dc01.corp.example:3269" for the GC).
+    public var description: String { settings.resolvedURI }
 
     /// Connects, binds, reads the rootDSE. Called by the CLI before the audit so connection errors come first.
     @discardableResult
@@ -66,7 +66,7 @@ public final class LDAPDirectorySource: DirectorySource, CustomStringConvertible
                 connection = nil
                 if delivered > 0 {
                     throw LDAPError(
-                        .connectionLost, resultCode: error.resultCode, operation: .search, serverURI: settings.uri,
+                        .connectionLost, resultCode: error.resultCode, operation: .search, serverURI: description,
                         diagnosticMessage: "the connection dropped after \(delivered) entries in \(pages) pages"
                             + (error.diagnosticMessage.map { " (\($0))" } ?? ""),
                         advice: "Nothing was written, since the data is incomplete. Run the audit again.")
@@ -95,10 +95,10 @@ public final class LDAPDirectorySource: DirectorySource, CustomStringConvertible
 
     private func searchBase() throws -> String {
         if let base = settings.base { return base }
-        if settings.globalCatalog { return "" }
+        if settings.searchesGlobalCatalog { return "" }
         guard let base = info?.defaultNamingContext else {
             throw LDAPError(
-                .noSuchObject, resultCode: 32, operation: .search, serverURI: settings.uri,
+                .noSuchObject, resultCode: 32, operation: .search, serverURI: description,
                 diagnosticMessage: "the rootDSE names no defaultNamingContext",
                 advice: "Give the search base with --base DC=corp,DC=example.")
         }
@@ -106,8 +106,12 @@ public final class LDAPDirectorySource: DirectorySource, CustomStringConvertible
     }
 
     /// A new connection, bound, with the rootDSE read; replaces any previous one.
+    ///
+    /// The settings are validated first, every time: a plaintext simple bind is refused here
+    /// whoever built the settings.
     private func openConnection() throws {
         connection = nil
+        try settings.validate()
         let fresh = try LDAPConnection(options: settings.connectionOptions)
         switch settings.bind {
         case .simple(let dn, let password): try fresh.simpleBind(dn: dn, password: password)

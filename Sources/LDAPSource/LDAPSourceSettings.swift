@@ -25,7 +25,8 @@ public enum LDAPBind: Sendable, CustomStringConvertible, CustomDebugStringConver
 
 /// Everything needed to audit a domain controller live.
 public struct LDAPSourceSettings: Sendable {
-    /// One or more ldap:// or ldaps:// URIs, separated by spaces.
+    /// One or more ldap:// or ldaps:// URIs, separated by spaces or commas; libldap tries them in
+    /// order, so every one of them is held to the same rules (see `validate()`).
     public var uri: String
     /// The search base; nil means the DC's defaultNamingContext (or the whole forest with `globalCatalog`).
     public var base: String?
@@ -40,9 +41,14 @@ public struct LDAPSourceSettings: Sendable {
     public var operationTimeout: Double = 120
     /// Entries per page; AD's MaxPageSize is 1,000.
     public var pageSize = 1000
-    /// The URI is a Global Catalog (3268/3269): search from base "" across the whole forest.
-    /// The caller picks the port; the GC holds only the partial attribute set (no lastLogonTimestamp).
+    /// Search the Global Catalog from base "" across the whole forest. Every URI is moved to its
+    /// GC port (389 to 3268, 636 to 3269, no port to the scheme's); a URI that names 3268 or 3269
+    /// means the same even when this is false. The GC holds only the partial attribute set (no
+    /// lastLogonTimestamp).
     public var globalCatalog = false
+    /// Allow a simple bind when a URI of the list is plain ldap:// without StartTLS: the password
+    /// then crosses the network in clear. For a lab only.
+    public var allowPlaintext = false
     /// How often a dropped connection is retried before any entry was delivered (see `LDAPDirectorySource`).
     public var maxRetries = 2
     /// Called after each page with the pages and entries read so far.
@@ -54,7 +60,7 @@ public struct LDAPSourceSettings: Sendable {
     public init(
         uri: String, base: String? = nil, bind: LDAPBind, startTLS: Bool = false, caFile: String? = nil,
         verifyCertificate: Bool = true, networkTimeout: Double = 10, operationTimeout: Double = 120,
-        pageSize: Int = 1000, globalCatalog: Bool = false, maxRetries: Int = 2,
+        pageSize: Int = 1000, globalCatalog: Bool = false, allowPlaintext: Bool = false, maxRetries: Int = 2,
         progress: (@Sendable (_ pages: Int, _ entries: Int) -> Void)? = nil
     ) {
         self.uri = uri
@@ -67,14 +73,64 @@ public struct LDAPSourceSettings: Sendable {
         self.operationTimeout = operationTimeout
         self.pageSize = pageSize
         self.globalCatalog = globalCatalog
+        self.allowPlaintext = allowPlaintext
         self.maxRetries = maxRetries
         self.progress = progress
     }
 
-    /// The connection options these settings describe.
+    /// True when the search goes to the Global Catalog: asked for, or a URI names 3268 or 3269.
+    public var searchesGlobalCatalog: Bool {
+        globalCatalog || ((try? LDAPURI.list(uri))?.contains(where: \.isGlobalCatalog) ?? false)
+    }
+
+    /// The URIs libldap is given: `uri` parsed, each moved to its Global Catalog port when the
+    /// search goes to the GC. Throws `LDAPError` `.invalidURI` naming the part that is no URI.
+    public func resolvedURIs() throws(LDAPError) -> [LDAPURI] {
+        let uris = try LDAPURI.list(uri)
+        return searchesGlobalCatalog ? uris.map(\.globalCatalog) : uris
+    }
+
+    /// The resolved URI list, one space apart, as errors and reports name the source; `uri` as
+    /// given when it does not parse (the connection then refuses it).
+    public var resolvedURI: String {
+        (try? resolvedURIs())?.map(\.description).joined(separator: " ") ?? uri
+    }
+
+    /// Checks everything that can be checked before the network, in the library so that every
+    /// caller gets the same rules. Throws `LDAPError`, operation `.configure`:
+    /// - `.invalidURI`: a part of `uri` is not an ldap:// or ldaps:// URI, StartTLS with an
+    ///   ldaps:// URI, or a Kerberos bind with TLS (AD and Samba refuse SASL sealing inside TLS);
+    /// - `.invalidTimeout`: a timeout is not more than 0 and at most a day;
+    /// - `.plaintextBind`: a simple bind while some URI of the list is plain ldap:// without
+    ///   StartTLS, unless `allowPlaintext`. libldap falls back to the next URI when one is down,
+    ///   so the first URI being ldaps:// proves nothing; `serverURI` names the plain one.
+    public func validate() throws(LDAPError) {
+        let parameterError: Int32 = -9  // LDAP_PARAM_ERROR: refused before any call reached the network
+        let options = connectionOptions
+        let uris = try options.parsedURIs()
+        switch bind {
+        case .gssapi:
+            if startTLS || uris.contains(where: { $0.scheme == .ldaps }) {
+                throw LDAPError(
+                    .invalidURI, resultCode: parameterError, operation: .configure, serverURI: options.uri,
+                    diagnosticMessage:
+                        "a Kerberos (GSSAPI) bind runs over plain ldap:// (Kerberos seals it); AD refuses SASL sealing inside TLS",
+                    advice: "Use plain ldap:// URIs without StartTLS for a Kerberos bind.")
+            }
+        case .simple:
+            guard !startTLS, !allowPlaintext, let plain = uris.first(where: { $0.scheme == .ldap }) else { return }
+            throw LDAPError(
+                .plaintextBind, resultCode: parameterError, operation: .configure, serverURI: plain.description,
+                diagnosticMessage:
+                    "refusing a simple bind: \(plain) is unencrypted, and the password would cross the network in clear if libldap used it"
+            )
+        }
+    }
+
+    /// The connection options these settings describe, with the URIs resolved.
     public var connectionOptions: LDAPConnectionOptions {
         LDAPConnectionOptions(
-            uri: uri, startTLS: startTLS, caFile: caFile, verifyCertificate: verifyCertificate,
+            uri: resolvedURI, startTLS: startTLS, caFile: caFile, verifyCertificate: verifyCertificate,
             networkTimeout: networkTimeout, operationTimeout: operationTimeout)
     }
 }

@@ -1,5 +1,7 @@
 import Foundation
+import LDAPClient
 import LDAPSource
+import UntrustedInput
 
 #if canImport(Glibc)
     import Glibc
@@ -42,9 +44,11 @@ enum LiveSourceOptions {
             name: "--gc", valueName: nil,
             help: "search the Global Catalog (port 3268/3269): SPN uniqueness across the forest, as setspn -X -F"),
         OptionSpec(
-            name: "--network-timeout", valueName: "SECONDS", help: "give up connecting after this long (default 10)"),
+            name: "--network-timeout", valueName: "SECONDS",
+            help: "give up connecting after this long (default 10, at most 86400)"),
         OptionSpec(
-            name: "--timeout", valueName: "SECONDS", help: "give up on one LDAP operation after this long (default 120)"
+            name: "--timeout", valueName: "SECONDS",
+            help: "give up on one LDAP operation after this long (default 120, at most 86400)"
         ),
         OptionSpec(
             name: "--page-size", valueName: "N",
@@ -52,44 +56,22 @@ enum LiveSourceOptions {
     ]
 
     /// Builds the LDAP source settings, or nil when no `--uri` was given.
+    ///
+    /// The URI and security rules (every URI of a list, the Global Catalog ports, no simple bind
+    /// in clear) are `LDAPSourceSettings.validate()`'s; this maps its errors to usage messages in
+    /// terms of the options, before a password is asked for.
     static func settings(_ parsed: ParsedArguments, quiet: Bool) throws -> LDAPSourceSettings? {
         let command = AuditCommand.name
-        guard var uri = parsed.value("--uri") else {
+        guard let uri = parsed.value("--uri") else {
             for name in options.map(\.name) where parsed.has(name) {
                 throw UsageError(message: "\(command): \(name) only applies to a live audit; add --uri ldaps://DC.")
             }
             return nil
         }
-        let lowered = uri.lowercased()
-        guard lowered.hasPrefix("ldap://") || lowered.hasPrefix("ldaps://") else {
-            throw UsageError(
-                message: "\(command): --uri '\(uri)' must start with ldap:// or ldaps:// (ldaps://dc01.corp.example).")
-        }
-        let isLDAPS = lowered.hasPrefix("ldaps://")
-        let startTLS = parsed.has("--starttls")
-        if startTLS && isLDAPS {
-            throw UsageError(message: "\(command): --starttls is for ldap:// URIs; ldaps:// is TLS already.")
-        }
-        var globalCatalog = parsed.has("--gc")
-        let hostPart = uri.dropFirst(isLDAPS ? 8 : 7).prefix { $0 != "/" }
-        let hasPort = hostPart.range(of: #":\d+$"#, options: .regularExpression) != nil
-        if hostPart.hasSuffix(":3268") || hostPart.hasSuffix(":3269") { globalCatalog = true }
-        if globalCatalog && !hasPort {
-            uri =
-                String(uri.prefix(isLDAPS ? 8 : 7)) + hostPart + (isLDAPS ? ":3269" : ":3268")
-                + uri.dropFirst((isLDAPS ? 8 : 7) + hostPart.count)
-        }
 
         let bind: LDAPBind
         switch (parsed.value("--sasl")?.lowercased(), parsed.value("--bind-dn")) {
         case ("gssapi", nil):
-            if isLDAPS || startTLS {
-                // AD and Samba refuse SASL sign/seal inside TLS; Kerberos seals the plain connection itself.
-                throw UsageError(
-                    message:
-                        "\(command): --sasl gssapi runs over plain ldap:// (Kerberos seals it); drop ldaps:// or --starttls."
-                )
-            }
             bind = .gssapi
         case (let mechanism?, nil):
             throw UsageError(
@@ -99,13 +81,8 @@ enum LiveSourceOptions {
         case (_?, _?):
             throw UsageError(message: "\(command): give either --bind-dn (simple bind) or --sasl gssapi, not both.")
         case (nil, let bindDN?):
-            if !isLDAPS && !startTLS && !parsed.has("--allow-plaintext") {
-                throw UsageError(
-                    message:
-                        "\(command): refusing a simple bind over unencrypted \(uri): the password would cross the network in clear. Use ldaps://, --starttls, or --sasl gssapi (or --allow-plaintext in a lab)."
-                )
-            }
-            bind = .simple(dn: bindDN, password: try password(parsed))
+            // The password is read once the settings have passed validation, below.
+            bind = .simple(dn: bindDN, password: [])
         case (nil, nil):
             throw UsageError(
                 message: "\(command): say how to bind to \(uri): --bind-dn NAME with --password-file, or --sasl gssapi."
@@ -121,16 +98,22 @@ enum LiveSourceOptions {
                 "trustaudit: WARNING: --insecure: the DC's certificate is NOT verified; anyone on the path can read the bind password and forge the audit. Use --ca-file instead."
             )
         }
-        if let caFile = parsed.value("--ca-file"), !FileManager.default.isReadableFile(atPath: caFile) {
-            throw UsageError(message: "\(command): --ca-file \(caFile) cannot be read.")
+        if let caFile = parsed.value("--ca-file") {
+            // libldap opens the file itself: a FIFO would hang it, /dev/zero would never end.
+            do {
+                try InputFile.validate(caFile, kind: "CA file", limit: InputFile.Limit.certificateBundle)
+            } catch {
+                throw UsageError(message: "\(command): --ca-file: \(error)")
+            }
         }
 
         var settings = LDAPSourceSettings(uri: uri, bind: bind)
         settings.base = parsed.value("--base")
-        settings.startTLS = startTLS
+        settings.startTLS = parsed.has("--starttls")
         settings.caFile = parsed.value("--ca-file")
         settings.verifyCertificate = !insecure
-        settings.globalCatalog = globalCatalog
+        settings.globalCatalog = parsed.has("--gc")
+        settings.allowPlaintext = parsed.has("--allow-plaintext")
         if let value = parsed.value("--network-timeout") {
             settings.networkTimeout = try seconds(value, option: "--network-timeout")
         }
@@ -143,6 +126,14 @@ enum LiveSourceOptions {
             }
             settings.pageSize = size
         }
+        do {
+            try settings.validate()
+        } catch {
+            throw usageError(error, uri: uri, bind: bind)
+        }
+        if case .simple(let dn, _) = settings.bind {
+            settings.bind = .simple(dn: dn, password: try password(parsed))
+        }
         if !quiet && isatty(STDERR_FILENO) == 1 {
             settings.progress = { pages, entries in
                 FileHandle.standardError.write(Data("\rtrustaudit: \(entries) entries read in \(pages) pages".utf8))
@@ -151,9 +142,41 @@ enum LiveSourceOptions {
         return settings
     }
 
+    /// The usage message for a settings error, in terms of the options that caused it.
+    static func usageError(_ error: LDAPError, uri: String, bind: LDAPBind) -> UsageError {
+        let command = AuditCommand.name
+        let reason = TerminalText.escaped(error.diagnosticMessage ?? "\(error)")
+        switch error.code {
+        case .plaintextBind:
+            let offending = TerminalText.escaped(error.serverURI)
+            return UsageError(
+                message:
+                    "\(command): refusing a simple bind over unencrypted \(offending): the password would cross the network in clear (libldap tries every URI of --uri in turn). Use ldaps:// for every URI, --starttls, or --sasl gssapi (or --allow-plaintext in a lab)."
+            )
+        case .invalidTimeout:
+            return UsageError(message: "\(command): \(reason); give --network-timeout and --timeout in seconds.")
+        case .invalidURI where reason.hasPrefix("StartTLS"):
+            return UsageError(message: "\(command): \(reason); drop --starttls or use ldap:// URIs.")
+        case .invalidURI where reason.contains("Kerberos"):
+            return UsageError(
+                message:
+                    "\(command): --sasl gssapi runs over plain ldap:// (Kerberos seals it); drop ldaps:// and --starttls."
+            )
+        default:
+            return UsageError(
+                message:
+                    "\(command): --uri '\(TerminalText.escaped(uri))': \(reason). Give one or more ldap:// or ldaps:// URIs (ldaps://dc01.corp.example)."
+            )
+        }
+    }
+
+    /// Seconds for a timeout option: more than 0 and at most a day, the library's bound.
     static func seconds(_ text: String, option: String) throws -> Double {
-        guard let value = Double(text), value > 0, value.isFinite else {
-            throw UsageError(message: "\(AuditCommand.name): \(option) '\(text)' must be a positive number of seconds.")
+        guard let value = Double(text), LDAPConnectionOptions.isValidTimeout(value) else {
+            throw UsageError(
+                message:
+                    "\(AuditCommand.name): \(option) '\(TerminalText.escaped(text))' must be a number of seconds more than 0 and at most \(Int(LDAPConnectionOptions.maximumTimeout)) (a day)."
+            )
         }
         return value
     }
@@ -177,20 +200,28 @@ enum LiveSourceOptions {
     }
 
     /// A secret from the first line of `path`, warning when other users can read the file.
+    ///
+    /// Read with `InputFile` and its password cap: a 1 MiB file, a FIFO or /dev/zero is a usage
+    /// error naming the file, never a bind that fails for a reason the admin cannot see.
     static func secret(fromFile path: String, option: String) throws -> [UInt8] {
         let command = AuditCommand.name
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw UsageError(message: "\(command): \(option) \(path) cannot be read.")
+        let data: [UInt8]
+        do {
+            data = try InputFile.read(path, kind: "password file", limit: InputFile.Limit.password)
+        } catch {
+            throw UsageError(message: "\(command): \(option): \(error)")
         }
         if let attributes = try? FileManager.default.attributesOfItem(atPath: path),
             let mode = attributes[.posixPermissions] as? Int, mode & 0o077 != 0
         {
             printError(
-                "trustaudit: warning: \(path) is readable by other users (mode \(String(mode, radix: 8))); chmod 600 it."
+                "trustaudit: warning: \(TerminalText.escaped(path)) is readable by other users (mode \(String(mode, radix: 8))); chmod 600 it."
             )
         }
-        let secret = firstLine(Array(data))
-        guard !secret.isEmpty else { throw UsageError(message: "\(command): \(option) \(path) is empty.") }
+        let secret = firstLine(data)
+        guard !secret.isEmpty else {
+            throw UsageError(message: "\(command): \(option) \(TerminalText.escaped(path)) is empty.")
+        }
         return secret
     }
 

@@ -1,3 +1,4 @@
+import UntrustedInput
 import XCTest
 
 @testable import LDAPClient
@@ -95,6 +96,24 @@ final class LDAPErrorTests: XCTestCase {
                 "libsasl2-modules-gssapi-mit"))
         XCTAssertTrue(advice(.saslFailure, .saslBind, "No Kerberos credentials available").contains("kinit"))
         XCTAssertTrue(advice(.noSuchObject, .search).contains("--base"))
+    }
+
+    func testServerTextIsEscapedForTheTerminal() {
+        // A hostile server's diagnostic: colour, bell, a CR that overwrites the line, a bidi override.
+        let error = LDAPError(
+            .noSuchObject, resultCode: 32, operation: .search, serverURI: "ldaps://dc01.corp.example",
+            matchedDN: "OU=\u{1B}]0;owned\u{07},DC=corp,DC=example",
+            diagnosticMessage: "0000208D: \u{1B}[31mNameErr\u{07}\r\u{202E}exe.txt")
+        let text = error.description
+        XCTAssertFalse(text.unicodeScalars.contains { TerminalText.isUnsafe($0) }, text)
+        XCTAssertTrue(text.contains(#"0000208D: \e[31mNameErr\u{0007}\r\u{202E}exe.txt"#), text)
+        XCTAssertTrue(text.contains(#"(nearest existing entry: OU=\e]0;owned\u{0007},DC=corp,DC=example)"#), text)
+        // The fields keep the server's words as sent; only the rendering escapes.
+        XCTAssertEqual(error.diagnosticMessage, "0000208D: \u{1B}[31mNameErr\u{07}\r\u{202E}exe.txt")
+        // A backslash from the server is doubled, so it cannot pass for one of the escapes.
+        let backslash = LDAPError(
+            .other, resultCode: 53, operation: .search, serverURI: "ldap://dc01", diagnosticMessage: #"a\e b"#)
+        XCTAssertTrue(backslash.description.contains(#"a\\e b"#), backslash.description)
     }
 
     func testEqualityComparesTheCodeOnly() {

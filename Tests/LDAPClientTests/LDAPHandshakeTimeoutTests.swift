@@ -4,7 +4,7 @@ import XCTest
 @testable import LDAPClient
 
 /// A TCP listener on 127.0.0.1 that accepts connections and then misbehaves: says nothing, hangs
-/// up at once, or accepts StartTLS and then says nothing. No DC needed.
+/// up at once, accepts StartTLS and then says nothing, or answers in another protocol. No DC needed.
 final class MisbehavingServer: @unchecked Sendable {
     enum Behaviour {
         /// Holds every connection open and never sends a byte (a hung DC, a proxy holding on).
@@ -13,6 +13,9 @@ final class MisbehavingServer: @unchecked Sendable {
         case closeAtOnce
         /// Answers the first request (StartTLS) with success, then never sends another byte.
         case acceptStartTLSThenSilent
+        /// Reads what the client sends first (a bind, a TLS ClientHello), answers with these bytes
+        /// and hangs up: a web server or another service on the LDAP port.
+        case replyAndClose([UInt8])
     }
 
     let port: Int
@@ -57,6 +60,12 @@ final class MisbehavingServer: @unchecked Sendable {
                 continue
             case .silent:
                 break
+            case .replyAndClose(let reply):
+                var request = [UInt8](repeating: 0, count: 4096)
+                _ = read(connection, &request, request.count)
+                _ = reply.withUnsafeBytes { write(connection, $0.baseAddress, $0.count) }
+                close(connection)
+                continue
             case .acceptStartTLSThenSilent:
                 var request = [UInt8](repeating: 0, count: 4096)
                 let count = read(connection, &request, request.count)

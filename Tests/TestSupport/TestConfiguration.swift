@@ -102,6 +102,35 @@ public struct TestConfiguration: Sendable {
         return text
     }
 
+    /// Returns when the Kerberos ticket cache (`KRB5CCNAME`, else `krb5CCName`) holds a valid
+    /// ticket, as a GSSAPI bind needs; otherwise a skip that names the cache and the command that
+    /// fills it, or under CI=true a failure.
+    public func requireKerberosTicket(file: StaticString = #filePath, line: UInt = #line) throws {
+        let environment = ProcessInfo.processInfo.environment
+        let cache = environment[Variable.krb5CCName] ?? krb5CCName
+        let klist = ["/usr/bin/klist", "/usr/local/bin/klist"].first {
+            FileManager.default.isExecutableFile(atPath: $0)
+        }
+        var reason: String?
+        if let klist {
+            // klist -s: silent, exit status 0 only for a cache with an unexpired ticket.
+            let checked = try? ExecutableRunner.run(
+                URL(fileURLWithPath: klist), ["-s"], environment: [Variable.krb5CCName: cache])
+            if checked?.status != 0 {
+                reason =
+                    "no valid Kerberos ticket in \(cache ?? "the default cache") (\(Variable.krb5CCName)); take one with: scripts/testdc kinit \(directory ?? "DIR")"
+            }
+        } else {
+            reason = "no klist to check the Kerberos ticket with (install krb5-user)"
+        }
+        guard let reason else { return }
+        if environment["CI"] == "true" {
+            XCTFail(reason, file: file, line: line)
+            throw Unavailable(reason: reason)
+        }
+        throw XCTSkip(reason, file: file, line: line)
+    }
+
     /// The DC to test against, or a skip.
     ///
     /// Uses the environment when it names a DC. Otherwise it runs
