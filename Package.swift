@@ -39,7 +39,9 @@ let package = Package(
         .target(name: "Delivery", dependencies: ["COpenSSL", "UntrustedInput"]),
         .executableTarget(
             name: "trustaudit",
-            dependencies: ["Directory", "Audit", "Reporting", "LDAPSource", "Delivery", "UntrustedInput"]),
+            dependencies: [
+                "Directory", "Audit", "Reporting", "LDAPClient", "LDAPSource", "Delivery", "UntrustedInput",
+            ]),
         // Writes deterministic, realistic AD exports for the demo, the tests and the benchmark.
         .executableTarget(name: "trustaudit-sample", dependencies: ["Directory"]),
         .testTarget(name: "UntrustedInputTests", dependencies: ["UntrustedInput"]),
