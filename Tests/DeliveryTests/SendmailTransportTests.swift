@@ -36,6 +36,47 @@ final class SendmailTransportTests: XCTestCase {
         XCTAssertEqual(try String(contentsOfFile: arguments, encoding: .utf8), "-t\n-oi\n")
     }
 
+    /// The job's passwords stay in the job: the program sees PATH and the locale, not the secrets
+    /// a cron line exports for the LDAP bind and the SMTP login.
+    func testProgramGetsNoSecretsFromTheEnvironment() throws {
+        let dump = directory.appendingPathComponent("environment").path
+        let sendmail = try script("sendmail-env", "env > '\(dump)'\ncat > /dev/null")
+        let secrets = [
+            "TRUSTAUDIT_PASSWORD": "Bind-S3cret!", "TRUSTAUDIT_SMTP_PASSWORD": "Smtp-S3cret!",
+            "LDAP_BIND_PASSWORD": "Other-S3cret!", "TRUSTAUDIT_TEMPLATES": "/etc/trustaudit/templates",
+        ]
+        let kept = ["LC_ALL": "C.UTF-8", "TZ": "Europe/Berlin", "MAIL_CONFIG": "/etc/postfix-out"]
+        for (name, value) in secrets.merging(kept, uniquingKeysWith: { $1 }) { setenv(name, value, 1) }
+        defer { for name in Array(secrets.keys) + Array(kept.keys) { unsetenv(name) } }
+
+        try SendmailTransport(path: sendmail).send(
+            Array("Subject: x\r\n\r\nx\r\n".utf8), from: "audit@corp.example", to: ["ops@corp.example"])
+
+        let lines = try String(contentsOfFile: dump, encoding: .utf8).split(separator: "\n").map(String.init)
+        let names = Set(lines.compactMap { $0.split(separator: "=", maxSplits: 1).first.map(String.init) })
+        for (name, value) in secrets {
+            XCTAssertFalse(names.contains(name), "\(name) reached sendmail: \(lines)")
+            XCTAssertFalse(lines.contains { $0.contains(value) }, "the value of \(name) reached sendmail")
+        }
+        XCTAssertTrue(names.contains("PATH"), "\(lines)")
+        for (name, value) in kept { XCTAssertTrue(lines.contains("\(name)=\(value)"), "\(name): \(lines)") }
+        let allowed = SendmailTransport.inheritedNames.union(["PWD", "SHLVL", "_"])
+        XCTAssertEqual(names.filter { !allowed.contains($0) && !$0.hasPrefix("LC_") }, [], "only the allowlist")
+    }
+
+    func testChildEnvironmentIsTheAllowlistWithADefaultPath() {
+        XCTAssertEqual(
+            SendmailTransport.childEnvironment([
+                "HOME=/var/lib/trustaudit", "TRUSTAUDIT_PASSWORD=x", "LANG=de_DE.UTF-8", "SSH_AUTH_SOCK=/tmp/agent",
+                "LC_PASSWORD=x", "AWS_SECRET_ACCESS_KEY=x", "MAIL_CONFIG=/etc/postfix-out", "broken",
+            ]),
+            [
+                "HOME=/var/lib/trustaudit", "LANG=de_DE.UTF-8", "MAIL_CONFIG=/etc/postfix-out",
+                "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+            ])
+        XCTAssertEqual(SendmailTransport.childEnvironment(["PATH=/opt/bin", "TZ=UTC"]), ["PATH=/opt/bin", "TZ=UTC"])
+    }
+
     func testFailureCarriesExitStatusAndStandardError() throws {
         let sendmail = try script(
             "sendmail-fails", "cat > /dev/null\necho 'sendmail: fatal: queue file write error' >&2\nexit 75")
