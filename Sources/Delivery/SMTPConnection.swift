@@ -133,9 +133,36 @@ final class SMTPConnection {
 
     // MARK: TLS
 
+    /// Refuses to go on when the server has already sent more than its `220` reply to STARTTLS.
+    ///
+    /// Those bytes came in clear text, yet would be read as the first replies under TLS: the
+    /// STARTTLS response injection of RFC 3207 section 6 (CVE-2011-0411), where a man in the middle
+    /// appends forged replies to the real `220`. No well-behaved server sends anything before the
+    /// client's first handshake message, so there is nothing to wait for or to tolerate. Bytes still
+    /// in the kernel's buffer count too (a peek, nothing is consumed).
+    func refuseDataAfterSTARTTLS() throws(DeliveryError) {
+        var peeked: UInt8 = 0
+        let pending = recv(socket, &peeked, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+        let buffered = buffer.count - bufferStart
+        guard buffered > 0 || pending > 0 else { return }
+        throw DeliveryError(
+            .tlsFailed,
+            reason: "the server sent \(buffered > 0 ? "\(buffered) more bytes" : "more data") after its 220 reply to "
+                + "STARTTLS, before the TLS handshake; refusing, because clear-text bytes would pass for replies "
+                + "sent under TLS (a STARTTLS response injection, RFC 3207 section 6); check for a proxy or "
+                + "middlebox between this host and the server",
+            target: target, command: "STARTTLS")
+    }
+
     /// Runs the TLS handshake on the open socket (after STARTTLS, or at once for implicit TLS).
     func startTLS(verifyCertificate: Bool, caFile: String?) throws(DeliveryError) {
-        precondition(bufferStart == buffer.count, "bytes read before STARTTLS must not be reused under TLS")
+        // Read bytes are clear text and must not be reused under TLS; `refuseDataAfterSTARTTLS`
+        // has said so with reasons already, this only keeps the invariant without a trap.
+        guard bufferStart == buffer.count else {
+            throw DeliveryError(
+                .tlsFailed, reason: "clear-text bytes were read before the TLS handshake; refusing to start TLS",
+                target: target)
+        }
         tls = try TLSSession(
             socket: socket, host: host, verifyCertificate: verifyCertificate, caFile: caFile, target: target)
     }

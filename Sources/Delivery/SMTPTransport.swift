@@ -118,6 +118,7 @@ public struct SMTPTransport: MailTransport, Sendable {
                     .tlsFailed, reason: "the server refused STARTTLS", target: connection.target, command: "STARTTLS",
                     replyCode: reply.code, replyText: reply.text)
             }
+            try connection.refuseDataAfterSTARTTLS()
             try connection.startTLS(verifyCertificate: verifyCertificate, caFile: caFile)
             trace?("TLS established")
             extensions = try hello(connection)

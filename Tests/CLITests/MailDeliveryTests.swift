@@ -360,6 +360,18 @@ final class MailDeliveryTests: XCTestCase {
         XCTAssertTrue(try reportNames().contains("findings.json"))
     }
 
+    /// Replies appended to the 220 for STARTTLS (RFC 3207 section 6) end the run with exit 5 and a
+    /// reason, after the reports are written; they used to trip a precondition.
+    func testSTARTTLSInjectionIsExitFiveAndTheReportsStay() throws {
+        let server = try requiringTools { try ScriptedSMTPServer(.injectAfterSTARTTLS) }
+        let result = try audit(["--mail-to", "ops@corp.example", "--smtp", "127.0.0.1:\(server.port)"])
+        XCTAssertEqual(result.status, 5, result.stderr)
+        XCTAssertTrue(result.stderr.contains("the reports were written, but the mail was not delivered"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("after its 220 reply to STARTTLS"), result.stderr)
+        XCTAssertTrue(try reportNames().contains("findings.csv"))
+        XCTAssertEqual(server.clientBytesAfterSTARTTLS(), 0)
+    }
+
     func testSMTPRefusedRecipientIsExitFive() throws {
         let receiver = try requiringTools { try MailReceiver() }
         let result = try audit(

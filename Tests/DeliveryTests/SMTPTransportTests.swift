@@ -238,6 +238,22 @@ final class SMTPTransportTests: XCTestCase {
         }
     }
 
+    /// A server (or a man in the middle) that appends replies to its `220` for STARTTLS is refused
+    /// before the handshake: no trap, nothing more sent, not even in clear text.
+    func testRepliesInjectedAfterSTARTTLSAreATLSFailure() throws {
+        let server = try scripted(.injectAfterSTARTTLS)
+        let transport = SMTPTransport(
+            host: "127.0.0.1", port: server.port, security: .startTLS, verifyCertificate: false, timeout: 10)
+        XCTAssertThrowsError(try transport.send(Array("x\r\n".utf8), from: sender, to: ["ops@corp.example"])) {
+            let error = $0 as? DeliveryError
+            XCTAssertEqual(error?.code, .tlsFailed, "\($0)")
+            XCTAssertEqual(error?.command, "STARTTLS")
+            XCTAssertTrue(error?.reason.contains("after its 220 reply to STARTTLS") ?? false, "\($0)")
+            XCTAssertTrue(error?.reason.contains("RFC 3207") ?? false, "\($0)")
+        }
+        XCTAssertEqual(server.clientBytesAfterSTARTTLS(), 0, "no ClientHello, no QUIT after the injection")
+    }
+
     /// A loopback port nothing listens on: bound, read back, closed.
     static func closedPort() throws -> Int {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -259,6 +275,15 @@ final class SMTPTransportTests: XCTestCase {
     private func receiver() throws -> MailReceiver {
         do {
             return try MailReceiver()
+        } catch let missing as MailToolUnavailable {
+            throw DeliveryTestConfiguration.unavailable(missing.reason)
+        }
+    }
+
+    /// A misbehaving server, or a skip (a failure under CI=true) without Python.
+    private func scripted(_ behaviour: ScriptedSMTPServer.Behaviour) throws -> ScriptedSMTPServer {
+        do {
+            return try ScriptedSMTPServer(behaviour)
         } catch let missing as MailToolUnavailable {
             throw DeliveryTestConfiguration.unavailable(missing.reason)
         }
