@@ -22,8 +22,11 @@ public struct DeliveryError: Error, Sendable, Equatable, CustomStringConvertible
         case insecureAuthRefused = "insecure-auth-refused"
         /// A sender or recipient cannot be put into an SMTP command (CR/LF, spaces, angle brackets).
         case invalidEnvelope = "invalid-envelope"
-        /// The server or the program did not answer within the timeout.
+        /// The server or the program did not answer within the timeout, or the delivery as a whole
+        /// took longer than its deadline; the reason says which.
         case timeout
+        /// A timeout or deadline is not a number of seconds in 0 < seconds <= 86,400 (one day).
+        case invalidTimeout = "invalid-timeout"
     }
 
     public let code: Code

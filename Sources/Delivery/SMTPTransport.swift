@@ -4,7 +4,8 @@ import Foundation
 ///
 /// The certificate is verified by default (system CA paths, or `caFile` alone) including the host
 /// name; AUTH is only sent over TLS unless `allowInsecureAuth` says otherwise, and the password never
-/// reaches an error or the trace. Each read and write waits at most `timeout` seconds.
+/// reaches an error or the trace. Each read and write waits at most `timeout` seconds, and the
+/// whole delivery, from the connect to the reply after the message, ends at `deadline`.
 public struct SMTPTransport: MailTransport, Sendable {
     public enum Security: String, Sendable, CaseIterable {
         /// Plain SMTP, then STARTTLS before anything else is sent (submission, port 587).
@@ -26,8 +27,18 @@ public struct SMTPTransport: MailTransport, Sendable {
     public var password: [UInt8]?
     /// Send AUTH over a connection without TLS; off, because the password would cross the network in clear.
     public var allowInsecureAuth: Bool
-    /// Seconds to wait for a connection, a reply or a write.
+    /// Seconds to wait for a connection, a reply or a write; 0 < timeout <= one day.
     public var timeout: Double
+    /// Seconds the whole delivery may take (connect, TLS, AUTH, the message, its reply); after that
+    /// it is given up as `.timeout`. 0 < deadline <= one day.
+    ///
+    /// The timeout alone bounds one wait, not a server that answers every wait in time with a
+    /// single byte. The default, five minutes, carries the largest mail (about 20 MB once the
+    /// attachments are encoded) over a link of 0.6 Mbit/s and still ends a stalled nightly job
+    /// within minutes, not hours.
+    public var deadline: Double
+    /// The default `deadline`, in seconds.
+    public static let defaultDeadline: Double = 300
     /// The name we greet with (EHLO); the host's name by default.
     public var heloName: String
     /// Receives the conversation line by line (`C: MAIL FROM:<a@x>`, `S: 250 2.1.0 Ok`) for a debug
@@ -38,7 +49,8 @@ public struct SMTPTransport: MailTransport, Sendable {
     public init(
         host: String, port: Int? = nil, security: Security = .startTLS, verifyCertificate: Bool = true,
         caFile: String? = nil, username: String? = nil, password: [UInt8]? = nil, allowInsecureAuth: Bool = false,
-        timeout: Double = 30, heloName: String? = nil, trace: (@Sendable (String) -> Void)? = nil
+        timeout: Double = 30, deadline: Double = SMTPTransport.defaultDeadline, heloName: String? = nil,
+        trace: (@Sendable (String) -> Void)? = nil
     ) {
         self.host = host
         self.port = port ?? (security == .startTLS ? 587 : security == .implicitTLS ? 465 : 25)
@@ -49,6 +61,7 @@ public struct SMTPTransport: MailTransport, Sendable {
         self.password = password
         self.allowInsecureAuth = allowInsecureAuth
         self.timeout = timeout
+        self.deadline = deadline
         self.heloName = heloName ?? SMTPTransport.localHostName()
         self.trace = trace
     }
@@ -56,6 +69,8 @@ public struct SMTPTransport: MailTransport, Sendable {
     var target: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 
     public func send(_ message: [UInt8], from sender: String, to recipients: [String]) throws(DeliveryError) {
+        try DeliveryTimeLimit.check(timeout, "SMTP timeout", target: target)
+        try DeliveryTimeLimit.check(deadline, "SMTP deadline", target: target)
         try Envelope.check(sender, role: "sender", target: target)
         guard !recipients.isEmpty else {
             throw DeliveryError(.invalidEnvelope, reason: "the message has no recipient", target: target)
@@ -72,7 +87,8 @@ public struct SMTPTransport: MailTransport, Sendable {
             throw DeliveryError(.authFailed, reason: "a user name was given without a password", target: target)
         }
         try withSIGPIPEBlocked { () throws(DeliveryError) in
-            let connection = try SMTPConnection(host: host, port: port, timeout: timeout)
+            let budget = IOBudget(timeout: timeout, deadline: deadline, target: target)
+            let connection = try SMTPConnection(host: host, port: port, budget: budget)
             trace?("connected to \(connection.target)")
             do throws(DeliveryError) {
                 try session(connection, message: message, sender: sender, recipients: recipients)
@@ -94,7 +110,8 @@ public struct SMTPTransport: MailTransport, Sendable {
         let greeting: SMTPReply
         do {
             greeting = try connection.readReply(to: "the connection greeting")
-        } catch  where error.code == .timeout && security != .implicitTLS {
+        } catch  where error.code == .timeout && security != .implicitTLS && connection.budget.remaining > 0 {
+            // Silence (not a stall at the deadline) is what a plain client meets on an implicit-TLS port.
             throw DeliveryError(
                 .timeout,
                 reason: error.reason + "; if this port expects TLS from the first byte (465), use implicit TLS",

@@ -17,7 +17,9 @@ import Foundation
 /// `TRUSTAUDIT_SMTP_PASSWORD` carry, nor anything else a cron line or a wrapper put there.
 public struct SendmailTransport: MailTransport, Sendable {
     public var path: String
-    /// Seconds to wait for the program to read the message and exit; it is killed afterwards.
+    /// Seconds the program may take, all told, to read the message and exit; it is killed (SIGKILL)
+    /// afterwards and the delivery is a `.timeout`. A deadline, not a per-read wait: a program that
+    /// reads a byte at a time is bounded too. 0 < timeout <= one day.
     public var timeout: Double
 
     public init(path: String = "/usr/sbin/sendmail", timeout: Double = 120) {
@@ -26,6 +28,7 @@ public struct SendmailTransport: MailTransport, Sendable {
     }
 
     public func send(_ message: [UInt8], from sender: String, to recipients: [String]) throws(DeliveryError) {
+        try DeliveryTimeLimit.check(timeout, "sendmail timeout", target: path)
         guard access(path, X_OK) == 0 else {
             let exists = access(path, F_OK) == 0
             throw DeliveryError(
@@ -88,7 +91,8 @@ public struct SendmailTransport: MailTransport, Sendable {
         let text = String(decoding: printed, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         if exited == nil {
             throw DeliveryError(
-                .timeout, reason: "\(path) did not finish within \(Int(timeout)) seconds and was killed", target: path,
+                .timeout, reason: "\(path) did not finish within \(DeliveryTimeLimit.describe(timeout)) and was killed",
+                target: path,
                 output: text.isEmpty ? nil : text)
         }
         let signal = status & 0x7F

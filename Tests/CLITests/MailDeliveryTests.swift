@@ -220,6 +220,11 @@ final class MailDeliveryTests: XCTestCase {
             ),
             (["--mail-to", "ops@corp.example", "--smtp", "mail:587", "--smtp-user", "a"], "TRUSTAUDIT_SMTP_PASSWORD"),
             (["--mail-to", "ops@corp.example", "--smtp", "mail:587", "--sendmail", sendmail], "not both"),
+            (["--mail-to", "ops@corp.example", "--sendmail", sendmail, "--mail-timeout", "1e20"], "--mail-timeout"),
+            (["--mail-to", "ops@corp.example", "--sendmail", sendmail, "--mail-timeout", "0"], "--mail-timeout"),
+            (["--mail-to", "ops@corp.example", "--smtp", "mail:25", "--mail-timeout", "86401"], "86400"),
+            (["--mail-to", "ops@corp.example", "--smtp", "mail:25", "--mail-timeout", "five"], "--mail-timeout"),
+            (["--mail-timeout", "60"], "--mail-to"),
             (["--sendmail", sendmail], "--mail-to"),
             (["--mail-only-on-findings"], "--mail-to"),
         ]
@@ -370,6 +375,36 @@ final class MailDeliveryTests: XCTestCase {
         XCTAssertTrue(result.stderr.contains("after its 220 reply to STARTTLS"), result.stderr)
         XCTAssertTrue(try reportNames().contains("findings.csv"))
         XCTAssertEqual(server.clientBytesAfterSTARTTLS(), 0)
+    }
+
+    /// A server that answers one byte a second is given up after --mail-timeout, not hours later.
+    func testSlowServerIsGivenUpAfterTheMailTimeout() throws {
+        let server = try requiringTools { try ScriptedSMTPServer(.dribble) }
+        let started = Date()
+        let result = try audit(
+            [
+                "--mail-to", "ops@corp.example", "--smtp", "127.0.0.1:\(server.port)", "--smtp-security", "none",
+                "--mail-timeout", "2",
+            ])
+        XCTAssertLessThan(Date().timeIntervalSince(started), 8)
+        XCTAssertEqual(result.status, 5, result.stderr)
+        XCTAssertTrue(result.stderr.contains("127.0.0.1:\(server.port)"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("deadline of 2 seconds"), result.stderr)
+        XCTAssertTrue(try reportNames().contains("findings.csv"))
+    }
+
+    /// The passwords a cron line exports for the LDAP bind and the SMTP login stay in trustaudit.
+    func testSendmailInheritsNoPasswords() throws {
+        let dump = workDirectory.appendingPathComponent("sendmail.env")
+        let sendmail = try script("sendmail-env", "env > '\(dump.path)'\ncat > /dev/null")
+        let result = try audit(
+            ["--mail-to", "ops@corp.example", "--sendmail", sendmail],
+            environment: ["TRUSTAUDIT_PASSWORD": "Bind-S3cret!", "TRUSTAUDIT_SMTP_PASSWORD": "Smtp-S3cret!"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let environment = try String(contentsOf: dump, encoding: .utf8)
+        XCTAssertFalse(environment.contains("TRUSTAUDIT_"), environment)
+        XCTAssertFalse(environment.contains("S3cret"), environment)
+        XCTAssertTrue(environment.split(separator: "\n").contains { $0.hasPrefix("PATH=") }, environment)
     }
 
     func testSMTPRefusedRecipientIsExitFive() throws {

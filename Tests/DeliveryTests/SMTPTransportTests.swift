@@ -254,6 +254,61 @@ final class SMTPTransportTests: XCTestCase {
         XCTAssertEqual(server.clientBytesAfterSTARTTLS(), 0, "no ClientHello, no QUIT after the injection")
     }
 
+    /// One byte a second answers every read in time; the deadline still ends the delivery.
+    func testDribblingServerIsGivenUpAtTheDeadline() throws {
+        let server = try scripted(.dribble)
+        let transport = SMTPTransport(host: "127.0.0.1", port: server.port, security: .none, timeout: 30, deadline: 3)
+        let started = Date()
+        XCTAssertThrowsError(try transport.send(Array("x\r\n".utf8), from: sender, to: ["ops@corp.example"])) {
+            let error = $0 as? DeliveryError
+            XCTAssertEqual(error?.code, .timeout, "\($0)")
+            XCTAssertEqual(error?.target, "127.0.0.1:\(server.port)")
+            XCTAssertTrue(error?.reason.contains("deadline of 3 seconds") ?? false, "\($0)")
+            XCTAssertTrue("\($0)".contains("127.0.0.1:\(server.port)"), "\($0)")
+        }
+        let elapsed = Date().timeIntervalSince(started)
+        XCTAssertGreaterThan(elapsed, 2.5)
+        XCTAssertLessThan(elapsed, 6)
+    }
+
+    /// The same under TLS: a handshake record dribbled byte by byte meets the deadline too.
+    func testDribbledTLSHandshakeIsGivenUpAtTheDeadline() throws {
+        let server = try scripted(.dribbleTLS)
+        let transport = SMTPTransport(
+            host: "127.0.0.1", port: server.port, security: .startTLS, verifyCertificate: false, timeout: 30,
+            deadline: 3)
+        let started = Date()
+        XCTAssertThrowsError(try transport.send(Array("x\r\n".utf8), from: sender, to: ["ops@corp.example"])) {
+            let error = $0 as? DeliveryError
+            XCTAssertEqual(error?.code, .timeout, "\($0)")
+            XCTAssertTrue(error?.reason.contains("deadline of 3 seconds") ?? false, "\($0)")
+            XCTAssertTrue(error?.reason.contains("TLS handshake") ?? false, "\($0)")
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(started), 6)
+    }
+
+    /// Out-of-range timeouts are refused before connecting; `1e20` used to trap in `Int(timeout)`.
+    func testTimeoutsOutsideOneDayAreRefused() throws {
+        let port = try Self.closedPort()
+        for seconds in [1e20, 86_401, 0, -5, .nan, .infinity] {
+            for transport in [
+                SMTPTransport(host: "127.0.0.1", port: port, security: .none, timeout: seconds),
+                SMTPTransport(host: "127.0.0.1", port: port, security: .none, deadline: seconds),
+            ] {
+                XCTAssertThrowsError(try transport.send(Array("x\r\n".utf8), from: sender, to: ["ops@corp.example"])) {
+                    XCTAssertEqual(($0 as? DeliveryError)?.code, .invalidTimeout, "\(seconds): \($0)")
+                    XCTAssertTrue("\($0)".contains("86400"), "\($0)")
+                }
+            }
+        }
+        // The bounds themselves are fine: the connection is refused, not the settings.
+        let longest = SMTPTransport(
+            host: "127.0.0.1", port: port, security: .none, timeout: 86_400, deadline: 86_400)
+        XCTAssertThrowsError(try longest.send(Array("x\r\n".utf8), from: sender, to: ["ops@corp.example"])) {
+            XCTAssertEqual(($0 as? DeliveryError)?.code, .smtpConnectFailed, "\($0)")
+        }
+    }
+
     /// A loopback port nothing listens on: bound, read back, closed.
     static func closedPort() throws -> Int {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

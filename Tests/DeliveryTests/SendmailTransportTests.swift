@@ -111,6 +111,30 @@ final class SendmailTransportTests: XCTestCase {
         XCTAssertLessThan(Date().timeIntervalSince(started), 10)
     }
 
+    /// The timeout is a deadline for the whole exchange: a program that keeps reading, slowly,
+    /// is killed all the same.
+    func testSlowReaderIsKilledAtTheDeadline() throws {
+        let sendmail = try script("sendmail-slow", "while read -r line; do sleep 1; done")
+        let message = Array(String(repeating: "a line of the report\r\n", count: 30).utf8)
+        let started = Date()
+        XCTAssertThrowsError(
+            try SendmailTransport(path: sendmail, timeout: 2).send(message, from: "a@x.example", to: [])
+        ) {
+            XCTAssertEqual(($0 as? DeliveryError)?.code, .timeout)
+            XCTAssertTrue("\($0)".contains("did not finish within 2 seconds and was killed"), "\($0)")
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(started), 6)
+    }
+
+    func testTimeoutsOutsideOneDayAreRefused() throws {
+        let sendmail = try script("sendmail-unused", "cat > /dev/null")
+        for seconds in [1e20, 86_401, 0, -1, .nan] {
+            XCTAssertThrowsError(
+                try SendmailTransport(path: sendmail, timeout: seconds).send([], from: "a@x.example", to: [])
+            ) { XCTAssertEqual(($0 as? DeliveryError)?.code, .invalidTimeout, "\(seconds)") }
+        }
+    }
+
     func testMissingProgram() throws {
         let missing = directory.appendingPathComponent("no-such-sendmail").path
         XCTAssertThrowsError(try SendmailTransport(path: missing).send([], from: "a@x.example", to: [])) { error in
