@@ -1,4 +1,5 @@
 import Foundation
+import UntrustedInput
 
 /// Delivers to an SMTP server: EHLO, STARTTLS, AUTH, MAIL FROM, RCPT TO, DATA, QUIT.
 ///
@@ -42,7 +43,8 @@ public struct SMTPTransport: MailTransport, Sendable {
     /// The name we greet with (EHLO); the host's name by default.
     public var heloName: String
     /// Receives the conversation line by line (`C: MAIL FROM:<a@x>`, `S: 250 2.1.0 Ok`) for a debug
-    /// log; AUTH lines are redacted and the message itself is not repeated.
+    /// log; AUTH lines are redacted, the message itself is not repeated, and the server's lines come
+    /// through `TerminalText.escaped`.
     public var trace: (@Sendable (String) -> Void)?
 
     /// `port` defaults to 587 for STARTTLS, 465 for implicit TLS and 25 without TLS.
@@ -261,7 +263,7 @@ public struct SMTPTransport: MailTransport, Sendable {
     private func record(_ reply: SMTPReply) {
         guard let trace else { return }
         for (index, line) in reply.lines.enumerated() {
-            trace("S: \(reply.code)\(index + 1 == reply.lines.count ? " " : "-")\(line)")
+            trace("S: \(reply.code)\(index + 1 == reply.lines.count ? " " : "-")\(TerminalText.escaped(line))")
         }
     }
 

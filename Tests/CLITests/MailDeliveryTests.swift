@@ -407,6 +407,51 @@ final class MailDeliveryTests: XCTestCase {
         XCTAssertTrue(environment.split(separator: "\n").contains { $0.hasPrefix("PATH=") }, environment)
     }
 
+    /// A DN spelled in base64 can put CR, LF and ESC into the domain; the default subject shows
+    /// them escaped, the mail goes out (exit 0, not 5) and carries no extra header.
+    func testHostileDomainMakesAnEscapedDefaultSubject() throws {
+        let sendmail = try recordingSendmail()
+        let text = try String(contentsOfFile: cleanDomain(), encoding: .utf8)
+        let hostileDN = "CN=WKS-0001,OU=Workstations,DC=corp\r\nBcc: victim@example.com\u{1B}[2J,DC=example"
+        let ldif = text.replacingOccurrences(
+            of: "dn: CN=WKS-0001,OU=Workstations,DC=corp,DC=example",
+            with: "dn:: " + Data(hostileDN.utf8).base64EncodedString())
+        let url = workDirectory.appendingPathComponent("hostile.ldif")
+        try Data(ldif.utf8).write(to: url)
+        let result = try ExecutableRunner.run(
+            ExecutableRunner.trustaudit,
+            [
+                "audit", "--ldif", url.path, "--now", "2026-11-24T00:00:00Z", "--output", output.path,
+                "--mail-to", "ops@corp.example", "--sendmail", sendmail,
+            ])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let subject = #"TrustAudit corp\r\nbcc: victim@example.com\e[2j.example: no findings"#
+        let mailed = try XCTUnwrap(result.stdout.split(separator: "\n").first { $0.contains("mailed") })
+        XCTAssertTrue(mailed.hasPrefix("trustaudit: mailed \"\(subject)\" to ops@corp.example"), String(mailed))
+        XCTAssertFalse(mailed.unicodeScalars.contains { $0.value < 0x20 }, String(mailed))
+        let parsed = try requiringTools { try MailParser.parse(Array(try Data(contentsOf: captured))) }
+        XCTAssertEqual(parsed["defects"] as? [String], [])
+        XCTAssertEqual(parsed["subject"] as? String, subject)
+        XCTAssertEqual(parsed["to"] as? [String], ["ops@corp.example"], "no Bcc reached the headers sendmail -t reads")
+        let raw = String(decoding: try Data(contentsOf: captured), as: UTF8.self)
+        let headers = try XCTUnwrap(raw.components(separatedBy: "\r\n\r\n").first)
+        XCTAssertFalse(headers.lowercased().contains("\r\nbcc:"), headers)
+        let body = try XCTUnwrap(parsed["text"] as? String)
+        XCTAssertTrue(body.contains(#"Domain:     corp\r\nbcc: victim@example.com\e[2j.example"#), body)
+    }
+
+    /// What an SMTP server says reaches stderr with its controls escaped.
+    func testServerReplyOnStderrIsEscaped() throws {
+        let server = try requiringTools { try ScriptedSMTPServer(.hostileReply) }
+        let result = try audit(
+            ["--mail-to", "ops@corp.example", "--smtp", "127.0.0.1:\(server.port)", "--smtp-security", "none"])
+        XCTAssertEqual(result.status, 5, result.stderr)
+        XCTAssertTrue(result.stderr.contains(#"550 5.7.1 \e[2J\e]0;owned\u{0007} rejected"#), result.stderr)
+        XCTAssertFalse(
+            result.stderr.unicodeScalars.contains { ($0.value < 0x20 && $0 != "\n") || $0 == "\u{202E}" },
+            result.stderr)
+    }
+
     func testSMTPRefusedRecipientIsExitFive() throws {
         let receiver = try requiringTools { try MailReceiver() }
         let result = try audit(

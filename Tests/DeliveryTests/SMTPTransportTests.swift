@@ -309,6 +309,31 @@ final class SMTPTransportTests: XCTestCase {
         }
     }
 
+    /// A server's reply is kept as sent in `replyText`, but the error's text shows its ESC, BEL, CR
+    /// and U+202E escaped, in the description and in the trace.
+    func testServerReplyReachesTheErrorEscaped() throws {
+        let server = try scripted(.hostileReply)
+        let trace = Trace()
+        let transport = SMTPTransport(
+            host: "127.0.0.1", port: server.port, security: .none, timeout: 10, trace: { trace.append($0) })
+        XCTAssertThrowsError(try transport.send(Array("x\r\n".utf8), from: sender, to: ["ops@corp.example"])) {
+            let error = $0 as? DeliveryError
+            XCTAssertEqual(error?.code, .smtpRejected, "\($0)")
+            XCTAssertEqual(error?.replyCode, 550)
+            XCTAssertEqual(
+                error?.replyText, "5.7.1 \u{1B}[2J\u{1B}]0;owned\u{07} rejected\n5.7.1 \rsee \u{202E}example")
+            let text = "\($0)"
+            XCTAssertTrue(
+                text.contains(
+                    #"(the server said: 550 5.7.1 \e[2J\e]0;owned\u{0007} rejected 5.7.1 \rsee \u{202E}example)"#),
+                text)
+            XCTAssertFalse(text.unicodeScalars.contains { $0.value < 0x20 || $0 == "\u{202E}" }, text)
+        }
+        let serverLines = trace.all.filter { $0.hasPrefix("S: 550") }
+        XCTAssertEqual(serverLines.count, 2, "\(trace.all)")
+        XCTAssertFalse(serverLines.joined().unicodeScalars.contains { $0.value < 0x20 }, "\(serverLines)")
+    }
+
     /// A loopback port nothing listens on: bound, read back, closed.
     static func closedPort() throws -> Int {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
