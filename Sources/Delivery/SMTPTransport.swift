@@ -195,14 +195,10 @@ public struct SMTPTransport: MailTransport, Sendable {
         }
         var reply: SMTPReply
         if mechanisms.contains("PLAIN") {
-            var secret = [0] + Array(username.utf8) + [0] + password
-            var encoded = Base64.encode(secret)
-            defer {
-                Base64.wipe(&secret)
-                Base64.wipe(&encoded)
-            }
+            var line = SMTPTransport.authPlainLine(username: username, password: password)
+            defer { Base64.wipe(&line) }
             trace?("C: AUTH PLAIN <redacted>")
-            try connection.write(Array("AUTH PLAIN ".utf8) + encoded + [13, 10], what: "AUTH PLAIN")
+            try connection.write(line, what: "AUTH PLAIN")
             reply = try connection.readReply(to: "AUTH PLAIN")
             record(reply)
         } else if mechanisms.contains("LOGIN") {
@@ -214,10 +210,10 @@ public struct SMTPTransport: MailTransport, Sendable {
                 record(reply)
             }
             if reply.code == 334 {
-                var encoded = Base64.encode(password)
-                defer { Base64.wipe(&encoded) }
+                var line = Base64.line(password)
+                defer { Base64.wipe(&line) }
                 trace?("C: <password>")
-                try connection.write(encoded + [13, 10], what: "the AUTH LOGIN password")
+                try connection.write(line, what: "the AUTH LOGIN password")
                 reply = try connection.readReply(to: "the AUTH LOGIN password")
                 record(reply)
             }
@@ -234,6 +230,28 @@ public struct SMTPTransport: MailTransport, Sendable {
                 reason: "the server refused the login for \(username); check the user name and the password",
                 target: connection.target, command: "AUTH", replyCode: reply.code, replyText: reply.text)
         }
+    }
+
+    /// `AUTH PLAIN <base64 of NUL user NUL password>` and CRLF, in one buffer the caller wipes.
+    ///
+    /// Built in place (capacity reserved, the clear-text `NUL user NUL password` wiped here) so no
+    /// copy of the secret is left behind in this process's own buffers; see `Base64.wipe` for what
+    /// stays out of reach.
+    static func authPlainLine(username: String, password: [UInt8]) -> [UInt8] {
+        var secret: [UInt8] = []
+        secret.reserveCapacity(username.utf8.count + password.count + 2)
+        secret.append(0)
+        secret += username.utf8
+        secret.append(0)
+        secret += password
+        defer { Base64.wipe(&secret) }
+        let prefix = Array("AUTH PLAIN ".utf8)
+        var line: [UInt8] = []
+        line.reserveCapacity(prefix.count + Base64.encodedCount(secret.count) + 2)
+        line += prefix
+        Base64.append(secret, to: &line)
+        line += [13, 10]
+        return line
     }
 
     // MARK: Commands
@@ -304,9 +322,27 @@ public struct SMTPTransport: MailTransport, Sendable {
 /// Base64 into byte arrays that can be wiped, for credentials.
 enum Base64 {
     static func encode(_ bytes: [UInt8]) -> [UInt8] {
-        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
         var out: [UInt8] = []
-        out.reserveCapacity((bytes.count + 2) / 3 * 4)
+        out.reserveCapacity(encodedCount(bytes.count))
+        append(bytes, to: &out)
+        return out
+    }
+
+    /// The base64 of `bytes` and CRLF, in one buffer sized up front (a line of an AUTH exchange).
+    static func line(_ bytes: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(encodedCount(bytes.count) + 2)
+        append(bytes, to: &out)
+        out += [13, 10]
+        return out
+    }
+
+    static func encodedCount(_ count: Int) -> Int { (count + 2) / 3 * 4 }
+
+    /// Appends the base64 of `bytes` to `out`, which should have the capacity reserved: growing
+    /// would leave the old storage, secret included, to the allocator unwiped.
+    static func append(_ bytes: [UInt8], to out: inout [UInt8]) {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
         var index = 0
         while index < bytes.count {
             let b0 = UInt32(bytes[index])
@@ -319,10 +355,14 @@ enum Base64 {
             out.append(index + 2 < bytes.count ? alphabet[Int(triple & 63)] : 61)
             index += 3
         }
-        return out
     }
 
-    /// Overwrites a buffer that held a secret (best effort: copies made by the caller are theirs).
+    /// Overwrites a buffer that held a secret.
+    ///
+    /// Best effort, and only for the buffers this file builds: the caller's `password` array stays
+    /// the caller's (the CLI keeps it for the run), and OpenSSL's record buffers and the kernel's
+    /// socket buffers are out of reach. It shortens how long the secret sits in this process's
+    /// heap; it does not keep it out of a core dump taken during AUTH.
     static func wipe(_ bytes: inout [UInt8]) {
         for index in bytes.indices { bytes[index] = 0 }
     }

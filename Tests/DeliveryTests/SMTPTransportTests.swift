@@ -158,6 +158,19 @@ final class SMTPTransportTests: XCTestCase {
         XCTAssertEqual(try receiver.messages().count, 0)
     }
 
+    /// The AUTH lines are built in one buffer each (so the one wipe covers the secret's only copy)
+    /// and say exactly what RFC 4616 and the LOGIN mechanism expect.
+    func testAuthLinesAreBuiltInOneBuffer() {
+        let line = SMTPTransport.authPlainLine(username: "audit", password: Array("Corr3ct-h0rse".utf8))
+        XCTAssertEqual(String(decoding: line, as: UTF8.self), "AUTH PLAIN AGF1ZGl0AENvcnIzY3QtaDByc2U=\r\n")
+        XCTAssertLessThanOrEqual(line.capacity, line.count + 16, "sized up front, not grown")
+        XCTAssertEqual(
+            String(decoding: Base64.line(Array("Corr3ct-h0rse".utf8)), as: UTF8.self), "Q29ycjNjdC1oMHJzZQ==\r\n")
+        var secret = Array("Corr3ct-h0rse".utf8)
+        Base64.wipe(&secret)
+        XCTAssertEqual(secret, [UInt8](repeating: 0, count: 13))
+    }
+
     func testAuthWithoutTLSIsRefusedBeforeConnecting() throws {
         // Nothing listens on this port: the refusal must come first.
         let transport = SMTPTransport(
