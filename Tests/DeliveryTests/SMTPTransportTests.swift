@@ -347,6 +347,17 @@ final class SMTPTransportTests: XCTestCase {
         XCTAssertFalse(serverLines.joined().unicodeScalars.contains { $0.value < 0x20 }, "\(serverLines)")
     }
 
+    /// Whatever a caller puts in, the budget's values stay within what poll and time_t can hold.
+    func testBudgetClampsWhatSkippedTheCheck() {
+        let budget = IOBudget(timeout: 1e20, deadline: .nan, target: "mail.corp.example:587")
+        XCTAssertEqual(budget.timeout, DeliveryTimeLimit.maximum)
+        XCTAssertEqual(budget.deadline, DeliveryTimeLimit.maximum)
+        XCTAssertEqual(IOBudget.milliseconds(1e20), 86_400_000)
+        XCTAssertEqual(IOBudget.milliseconds(-3), 0)
+        XCTAssertEqual(IOBudget.milliseconds(0.0004), 1, "rounded up: a wait never ends early")
+        XCTAssertEqual(DeliveryTimeLimit.describe(1e300), "1e+300 seconds")
+    }
+
     /// A loopback port nothing listens on: bound, read back, closed.
     static func closedPort() throws -> Int {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
