@@ -1,9 +1,15 @@
 import Foundation
+import UntrustedInput
 
 /// Why a message was not handed over: a stable code, what the other side said, and what to do.
 ///
 /// Equality compares `code` only, so tests can assert the kind of failure without depending on
 /// a server's wording. No field ever holds the SMTP password or an AUTH exchange.
+///
+/// The fields keep what the server, the program or the caller supplied as it was (a reply line, an
+/// address, what sendmail printed); `description`, the text for a terminal or a log, shows every
+/// part through `TerminalText.escaped`, so an SMTP server's ESC, BEL or CR cannot act on the
+/// admin's terminal or forge a log line.
 public struct DeliveryError: Error, Sendable, Equatable, CustomStringConvertible {
     public enum Code: String, Sendable, CaseIterable {
         /// The sendmail program does not exist or is not executable.
@@ -22,8 +28,11 @@ public struct DeliveryError: Error, Sendable, Equatable, CustomStringConvertible
         case insecureAuthRefused = "insecure-auth-refused"
         /// A sender or recipient cannot be put into an SMTP command (CR/LF, spaces, angle brackets).
         case invalidEnvelope = "invalid-envelope"
-        /// The server or the program did not answer within the timeout.
+        /// The server or the program did not answer within the timeout, or the delivery as a whole
+        /// took longer than its deadline; the reason says which.
         case timeout
+        /// A timeout or deadline is not a number of seconds in 0 < seconds <= 86,400 (one day).
+        case invalidTimeout = "invalid-timeout"
     }
 
     public let code: Code
@@ -57,14 +66,17 @@ public struct DeliveryError: Error, Sendable, Equatable, CustomStringConvertible
     }
 
     public var description: String {
-        var text = "\(target): \(reason)"
+        var text = "\(TerminalText.escaped(target)): \(TerminalText.escaped(reason))"
         if let replyCode {
-            let said = (replyText ?? "").replacingOccurrences(of: "\n", with: " ")
-            text += " (the server said: \(replyCode) \(said))"
+            // One reply line per continuation line; joined with spaces, each escaped on its own.
+            let said = (replyText ?? "").split(separator: "\n", omittingEmptySubsequences: false).map {
+                TerminalText.escaped(String($0))
+            }
+            text += " (the server said: \(replyCode) \(said.joined(separator: " ")))"
         }
         if let exitStatus {
             text += " (exit status \(exitStatus)"
-            if let output, !output.isEmpty { text += ": \(output)" }
+            if let output, !output.isEmpty { text += ": \(TerminalText.escaped(output))" }
             text += ")"
         }
         return text
@@ -89,8 +101,7 @@ enum Envelope {
         if address.isEmpty || bad || !address.contains("@") {
             throw DeliveryError(
                 .invalidEnvelope,
-                reason:
-                    "the \(role) address \"\(address.unicodeScalars.map { $0.value < 0x20 ? "?" : String($0) }.joined())\" is not a plain ASCII local@domain",
+                reason: "the \(role) address \"\(address)\" is not a plain ASCII local@domain",
                 target: target)
         }
     }

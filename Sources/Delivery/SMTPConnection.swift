@@ -10,11 +10,14 @@ import Foundation
 /// One TCP connection to an SMTP server, optionally wrapped in TLS; owns the socket and the SSL
 /// handles and frees them in `deinit`.
 ///
+/// The socket is non-blocking from the connect on: every read and write waits through `budget`,
+/// so no single wait outlasts the timeout and the whole exchange never outlasts the deadline.
+///
 /// Not `Sendable`: one session uses it from one thread, start to finish.
 final class SMTPConnection {
     let host: String
     let port: Int
-    let timeout: Double
+    let budget: IOBudget
     private var socket: Int32
     private var tls: TLSSession?
     private var buffer: [UInt8] = []
@@ -23,12 +26,13 @@ final class SMTPConnection {
     var target: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
     var isEncrypted: Bool { tls != nil }
 
-    /// Resolves `host` and connects to the first address that answers within `timeout` seconds.
-    init(host: String, port: Int, timeout: Double) throws(DeliveryError) {
+    /// Resolves `host` and connects to the first address that answers within the budget's
+    /// timeout (and before its deadline). The name lookup itself is the resolver's and not bounded.
+    init(host: String, port: Int, budget: IOBudget) throws(DeliveryError) {
         self.host = host
         self.port = port
-        self.timeout = timeout
-        let target = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+        self.budget = budget
+        let target = budget.target
 
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
@@ -55,7 +59,9 @@ final class SMTPConnection {
         while let current = entry, connected < 0 {
             entry = current.pointee.ai_next
             let address = SMTPConnection.numericHost(current.pointee.ai_addr, current.pointee.ai_addrlen)
-            switch SMTPConnection.connect(current.pointee, timeout: timeout) {
+            let wait = min(budget.timeout, budget.remaining)
+            if wait <= 0 { throw budget.deadlineExceeded(while: "connecting") }
+            switch SMTPConnection.connect(current.pointee, timeout: wait) {
             case .success(let descriptor): connected = descriptor
             case .failure(let error):
                 if error == ETIMEDOUT { timedOut = true }
@@ -71,9 +77,6 @@ final class SMTPConnection {
                 target: target)
         }
         socket = connected
-        var interval = timeval(tv_sec: Int(timeout), tv_usec: .init((timeout - timeout.rounded(.down)) * 1_000_000))
-        setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &interval, socklen_t(MemoryLayout<timeval>.size))
-        setsockopt(socket, SOL_SOCKET, SO_SNDTIMEO, &interval, socklen_t(MemoryLayout<timeval>.size))
     }
 
     deinit {
@@ -82,8 +85,8 @@ final class SMTPConnection {
         close(socket)
     }
 
-    /// A non-blocking connect that waits at most `timeout` seconds; the socket is blocking again
-    /// when returned. On failure the socket is closed here.
+    /// A non-blocking connect that waits at most `timeout` seconds; the socket stays non-blocking.
+    /// On failure the socket is closed here.
     private static func connect(_ info: addrinfo, timeout: Double) -> Result<Int32, Errno> {
         #if canImport(Glibc)
             let type = info.ai_socktype | Int32(SOCK_CLOEXEC.rawValue)
@@ -106,7 +109,7 @@ final class SMTPConnection {
             repeat {
                 let remaining = deadline - monotonicSeconds()
                 if remaining <= 0 { break }
-                ready = poll(&watch, 1, Int32(remaining * 1000) + 1)
+                ready = poll(&watch, 1, IOBudget.milliseconds(remaining))
             } while ready < 0 && errno == EINTR
             guard ready > 0 else {
                 close(descriptor)
@@ -120,7 +123,6 @@ final class SMTPConnection {
                 return .failure(Errno(error))
             }
         }
-        _ = fcntl(descriptor, F_SETFL, flags)
         return .success(descriptor)
     }
 
@@ -133,11 +135,38 @@ final class SMTPConnection {
 
     // MARK: TLS
 
+    /// Refuses to go on when the server has already sent more than its `220` reply to STARTTLS.
+    ///
+    /// Those bytes came in clear text, yet would be read as the first replies under TLS: the
+    /// STARTTLS response injection of RFC 3207 section 6 (CVE-2011-0411), where a man in the middle
+    /// appends forged replies to the real `220`. No well-behaved server sends anything before the
+    /// client's first handshake message, so there is nothing to wait for or to tolerate. Bytes still
+    /// in the kernel's buffer count too (a peek, nothing is consumed).
+    func refuseDataAfterSTARTTLS() throws(DeliveryError) {
+        var peeked: UInt8 = 0
+        let pending = recv(socket, &peeked, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+        let buffered = buffer.count - bufferStart
+        guard buffered > 0 || pending > 0 else { return }
+        throw DeliveryError(
+            .tlsFailed,
+            reason: "the server sent \(buffered > 0 ? "\(buffered) more bytes" : "more data") after its 220 reply to "
+                + "STARTTLS, before the TLS handshake; refusing, because clear-text bytes would pass for replies "
+                + "sent under TLS (a STARTTLS response injection, RFC 3207 section 6); check for a proxy or "
+                + "middlebox between this host and the server",
+            target: target, command: "STARTTLS")
+    }
+
     /// Runs the TLS handshake on the open socket (after STARTTLS, or at once for implicit TLS).
     func startTLS(verifyCertificate: Bool, caFile: String?) throws(DeliveryError) {
-        precondition(bufferStart == buffer.count, "bytes read before STARTTLS must not be reused under TLS")
+        // Read bytes are clear text and must not be reused under TLS; `refuseDataAfterSTARTTLS`
+        // has said so with reasons already, this only keeps the invariant without a trap.
+        guard bufferStart == buffer.count else {
+            throw DeliveryError(
+                .tlsFailed, reason: "clear-text bytes were read before the TLS handshake; refusing to start TLS",
+                target: target)
+        }
         tls = try TLSSession(
-            socket: socket, host: host, verifyCertificate: verifyCertificate, caFile: caFile, target: target)
+            socket: socket, host: host, verifyCertificate: verifyCertificate, caFile: caFile, budget: budget)
     }
 
     // MARK: Reading and writing
@@ -145,6 +174,7 @@ final class SMTPConnection {
     func write(_ bytes: [UInt8], what: String) throws(DeliveryError) {
         var offset = 0
         while offset < bytes.count {
+            try budget.check(while: "sending \(what)")
             let chunk = min(bytes.count - offset, 65536)
             let count: Int
             if let tls {
@@ -155,6 +185,10 @@ final class SMTPConnection {
                 }
                 if count < 0 {
                     if errno == EINTR { continue }
+                    if errno == EAGAIN || errno == EWOULDBLOCK {
+                        try budget.wait(socket, for: Int32(POLLOUT), while: "sending \(what)")
+                        continue
+                    }
                     throw ioError(errno, while: "sending \(what)")
                 }
             }
@@ -180,6 +214,7 @@ final class SMTPConnection {
                     .smtpRejected, reason: "the server sent a reply line longer than 4096 bytes to \(what)",
                     target: target, command: what)
             }
+            try budget.check(while: "waiting for the reply to \(what)")
             var chunk = [UInt8](repeating: 0, count: 4096)
             let count: Int
             if let tls {
@@ -188,6 +223,10 @@ final class SMTPConnection {
                 count = recv(socket, &chunk, chunk.count, 0)
                 if count < 0 {
                     if errno == EINTR { continue }
+                    if errno == EAGAIN || errno == EWOULDBLOCK {
+                        try budget.wait(socket, for: Int32(POLLIN), while: "waiting for the reply to \(what)")
+                        continue
+                    }
                     throw ioError(errno, while: "waiting for the reply to \(what)")
                 }
             }
@@ -225,11 +264,7 @@ final class SMTPConnection {
     }
 
     func ioError(_ error: Int32, while doing: String) -> DeliveryError {
-        if error == EAGAIN || error == EWOULDBLOCK || error == ETIMEDOUT {
-            return DeliveryError(
-                .timeout, reason: "no answer from \(target) within \(Int(timeout)) seconds while \(doing)",
-                target: target)
-        }
+        if error == ETIMEDOUT { return budget.timedOut(while: doing) }
         return DeliveryError(
             .smtpConnectFailed,
             reason: "the connection to \(target) failed while \(doing): \(String(cString: strerror(error)))",

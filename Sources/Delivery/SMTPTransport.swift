@@ -1,10 +1,12 @@
 import Foundation
+import UntrustedInput
 
 /// Delivers to an SMTP server: EHLO, STARTTLS, AUTH, MAIL FROM, RCPT TO, DATA, QUIT.
 ///
 /// The certificate is verified by default (system CA paths, or `caFile` alone) including the host
 /// name; AUTH is only sent over TLS unless `allowInsecureAuth` says otherwise, and the password never
-/// reaches an error or the trace. Each read and write waits at most `timeout` seconds.
+/// reaches an error or the trace. Each read and write waits at most `timeout` seconds, and the
+/// whole delivery, from the connect to the reply after the message, ends at `deadline`.
 public struct SMTPTransport: MailTransport, Sendable {
     public enum Security: String, Sendable, CaseIterable {
         /// Plain SMTP, then STARTTLS before anything else is sent (submission, port 587).
@@ -26,19 +28,31 @@ public struct SMTPTransport: MailTransport, Sendable {
     public var password: [UInt8]?
     /// Send AUTH over a connection without TLS; off, because the password would cross the network in clear.
     public var allowInsecureAuth: Bool
-    /// Seconds to wait for a connection, a reply or a write.
+    /// Seconds to wait for a connection, a reply or a write; 0 < timeout <= one day.
     public var timeout: Double
+    /// Seconds the whole delivery may take (connect, TLS, AUTH, the message, its reply); after that
+    /// it is given up as `.timeout`. 0 < deadline <= one day.
+    ///
+    /// The timeout alone bounds one wait, not a server that answers every wait in time with a
+    /// single byte. The default, five minutes, carries the largest mail (about 20 MB once the
+    /// attachments are encoded) over a link of 0.6 Mbit/s and still ends a stalled nightly job
+    /// within minutes, not hours.
+    public var deadline: Double
+    /// The default `deadline`, in seconds.
+    public static let defaultDeadline: Double = 300
     /// The name we greet with (EHLO); the host's name by default.
     public var heloName: String
     /// Receives the conversation line by line (`C: MAIL FROM:<a@x>`, `S: 250 2.1.0 Ok`) for a debug
-    /// log; AUTH lines are redacted and the message itself is not repeated.
+    /// log; AUTH lines are redacted, the message itself is not repeated, and the server's lines come
+    /// through `TerminalText.escaped`.
     public var trace: (@Sendable (String) -> Void)?
 
     /// `port` defaults to 587 for STARTTLS, 465 for implicit TLS and 25 without TLS.
     public init(
         host: String, port: Int? = nil, security: Security = .startTLS, verifyCertificate: Bool = true,
         caFile: String? = nil, username: String? = nil, password: [UInt8]? = nil, allowInsecureAuth: Bool = false,
-        timeout: Double = 30, heloName: String? = nil, trace: (@Sendable (String) -> Void)? = nil
+        timeout: Double = 30, deadline: Double = SMTPTransport.defaultDeadline, heloName: String? = nil,
+        trace: (@Sendable (String) -> Void)? = nil
     ) {
         self.host = host
         self.port = port ?? (security == .startTLS ? 587 : security == .implicitTLS ? 465 : 25)
@@ -49,6 +63,7 @@ public struct SMTPTransport: MailTransport, Sendable {
         self.password = password
         self.allowInsecureAuth = allowInsecureAuth
         self.timeout = timeout
+        self.deadline = deadline
         self.heloName = heloName ?? SMTPTransport.localHostName()
         self.trace = trace
     }
@@ -56,6 +71,8 @@ public struct SMTPTransport: MailTransport, Sendable {
     var target: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 
     public func send(_ message: [UInt8], from sender: String, to recipients: [String]) throws(DeliveryError) {
+        try DeliveryTimeLimit.check(timeout, "SMTP timeout", target: target)
+        try DeliveryTimeLimit.check(deadline, "SMTP deadline", target: target)
         try Envelope.check(sender, role: "sender", target: target)
         guard !recipients.isEmpty else {
             throw DeliveryError(.invalidEnvelope, reason: "the message has no recipient", target: target)
@@ -72,7 +89,8 @@ public struct SMTPTransport: MailTransport, Sendable {
             throw DeliveryError(.authFailed, reason: "a user name was given without a password", target: target)
         }
         try withSIGPIPEBlocked { () throws(DeliveryError) in
-            let connection = try SMTPConnection(host: host, port: port, timeout: timeout)
+            let budget = IOBudget(timeout: timeout, deadline: deadline, target: target)
+            let connection = try SMTPConnection(host: host, port: port, budget: budget)
             trace?("connected to \(connection.target)")
             do throws(DeliveryError) {
                 try session(connection, message: message, sender: sender, recipients: recipients)
@@ -94,7 +112,8 @@ public struct SMTPTransport: MailTransport, Sendable {
         let greeting: SMTPReply
         do {
             greeting = try connection.readReply(to: "the connection greeting")
-        } catch  where error.code == .timeout && security != .implicitTLS {
+        } catch  where error.code == .timeout && security != .implicitTLS && connection.budget.remaining > 0 {
+            // Silence (not a stall at the deadline) is what a plain client meets on an implicit-TLS port.
             throw DeliveryError(
                 .timeout,
                 reason: error.reason + "; if this port expects TLS from the first byte (465), use implicit TLS",
@@ -118,6 +137,7 @@ public struct SMTPTransport: MailTransport, Sendable {
                     .tlsFailed, reason: "the server refused STARTTLS", target: connection.target, command: "STARTTLS",
                     replyCode: reply.code, replyText: reply.text)
             }
+            try connection.refuseDataAfterSTARTTLS()
             try connection.startTLS(verifyCertificate: verifyCertificate, caFile: caFile)
             trace?("TLS established")
             extensions = try hello(connection)
@@ -175,14 +195,10 @@ public struct SMTPTransport: MailTransport, Sendable {
         }
         var reply: SMTPReply
         if mechanisms.contains("PLAIN") {
-            var secret = [0] + Array(username.utf8) + [0] + password
-            var encoded = Base64.encode(secret)
-            defer {
-                Base64.wipe(&secret)
-                Base64.wipe(&encoded)
-            }
+            var line = SMTPTransport.authPlainLine(username: username, password: password)
+            defer { Base64.wipe(&line) }
             trace?("C: AUTH PLAIN <redacted>")
-            try connection.write(Array("AUTH PLAIN ".utf8) + encoded + [13, 10], what: "AUTH PLAIN")
+            try connection.write(line, what: "AUTH PLAIN")
             reply = try connection.readReply(to: "AUTH PLAIN")
             record(reply)
         } else if mechanisms.contains("LOGIN") {
@@ -194,10 +210,10 @@ public struct SMTPTransport: MailTransport, Sendable {
                 record(reply)
             }
             if reply.code == 334 {
-                var encoded = Base64.encode(password)
-                defer { Base64.wipe(&encoded) }
+                var line = Base64.line(password)
+                defer { Base64.wipe(&line) }
                 trace?("C: <password>")
-                try connection.write(encoded + [13, 10], what: "the AUTH LOGIN password")
+                try connection.write(line, what: "the AUTH LOGIN password")
                 reply = try connection.readReply(to: "the AUTH LOGIN password")
                 record(reply)
             }
@@ -214,6 +230,28 @@ public struct SMTPTransport: MailTransport, Sendable {
                 reason: "the server refused the login for \(username); check the user name and the password",
                 target: connection.target, command: "AUTH", replyCode: reply.code, replyText: reply.text)
         }
+    }
+
+    /// `AUTH PLAIN <base64 of NUL user NUL password>` and CRLF, in one buffer the caller wipes.
+    ///
+    /// Built in place (capacity reserved, the clear-text `NUL user NUL password` wiped here) so no
+    /// copy of the secret is left behind in this process's own buffers; see `Base64.wipe` for what
+    /// stays out of reach.
+    static func authPlainLine(username: String, password: [UInt8]) -> [UInt8] {
+        var secret: [UInt8] = []
+        secret.reserveCapacity(username.utf8.count + password.count + 2)
+        secret.append(0)
+        secret += username.utf8
+        secret.append(0)
+        secret += password
+        defer { Base64.wipe(&secret) }
+        let prefix = Array("AUTH PLAIN ".utf8)
+        var line: [UInt8] = []
+        line.reserveCapacity(prefix.count + Base64.encodedCount(secret.count) + 2)
+        line += prefix
+        Base64.append(secret, to: &line)
+        line += [13, 10]
+        return line
     }
 
     // MARK: Commands
@@ -243,7 +281,7 @@ public struct SMTPTransport: MailTransport, Sendable {
     private func record(_ reply: SMTPReply) {
         guard let trace else { return }
         for (index, line) in reply.lines.enumerated() {
-            trace("S: \(reply.code)\(index + 1 == reply.lines.count ? " " : "-")\(line)")
+            trace("S: \(reply.code)\(index + 1 == reply.lines.count ? " " : "-")\(TerminalText.escaped(line))")
         }
     }
 
@@ -284,9 +322,27 @@ public struct SMTPTransport: MailTransport, Sendable {
 /// Base64 into byte arrays that can be wiped, for credentials.
 enum Base64 {
     static func encode(_ bytes: [UInt8]) -> [UInt8] {
-        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
         var out: [UInt8] = []
-        out.reserveCapacity((bytes.count + 2) / 3 * 4)
+        out.reserveCapacity(encodedCount(bytes.count))
+        append(bytes, to: &out)
+        return out
+    }
+
+    /// The base64 of `bytes` and CRLF, in one buffer sized up front (a line of an AUTH exchange).
+    static func line(_ bytes: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(encodedCount(bytes.count) + 2)
+        append(bytes, to: &out)
+        out += [13, 10]
+        return out
+    }
+
+    static func encodedCount(_ count: Int) -> Int { (count + 2) / 3 * 4 }
+
+    /// Appends the base64 of `bytes` to `out`, which should have the capacity reserved: growing
+    /// would leave the old storage, secret included, to the allocator unwiped.
+    static func append(_ bytes: [UInt8], to out: inout [UInt8]) {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
         var index = 0
         while index < bytes.count {
             let b0 = UInt32(bytes[index])
@@ -299,10 +355,14 @@ enum Base64 {
             out.append(index + 2 < bytes.count ? alphabet[Int(triple & 63)] : 61)
             index += 3
         }
-        return out
     }
 
-    /// Overwrites a buffer that held a secret (best effort: copies made by the caller are theirs).
+    /// Overwrites a buffer that held a secret.
+    ///
+    /// Best effort, and only for the buffers this file builds: the caller's `password` array stays
+    /// the caller's (the CLI keeps it for the run), and OpenSSL's record buffers and the kernel's
+    /// socket buffers are out of reach. It shortens how long the secret sits in this process's
+    /// heap; it does not keep it out of a core dump taken during AUTH.
     static func wipe(_ bytes: inout [UInt8]) {
         for index in bytes.indices { bytes[index] = 0 }
     }

@@ -11,9 +11,15 @@ import Foundation
 /// `-t` takes the recipients from the message's To header, `-oi` keeps a line holding a single dot
 /// from ending the message. A program that is missing, exits non-zero, or is still running after
 /// `timeout` seconds is a `DeliveryError` carrying its exit status and what it printed.
+///
+/// The program gets only the environment it needs (`childEnvironment(_:)`): never the LDAP or
+/// SMTP password the job was started with, which `TRUSTAUDIT_PASSWORD` and
+/// `TRUSTAUDIT_SMTP_PASSWORD` carry, nor anything else a cron line or a wrapper put there.
 public struct SendmailTransport: MailTransport, Sendable {
     public var path: String
-    /// Seconds to wait for the program to read the message and exit; it is killed afterwards.
+    /// Seconds the program may take, all told, to read the message and exit; it is killed (SIGKILL)
+    /// afterwards and the delivery is a `.timeout`. A deadline, not a per-read wait: a program that
+    /// reads a byte at a time is bounded too. 0 < timeout <= one day.
     public var timeout: Double
 
     public init(path: String = "/usr/sbin/sendmail", timeout: Double = 120) {
@@ -22,6 +28,7 @@ public struct SendmailTransport: MailTransport, Sendable {
     }
 
     public func send(_ message: [UInt8], from sender: String, to recipients: [String]) throws(DeliveryError) {
+        try DeliveryTimeLimit.check(timeout, "sendmail timeout", target: path)
         guard access(path, X_OK) == 0 else {
             let exists = access(path, F_OK) == 0
             throw DeliveryError(
@@ -56,7 +63,10 @@ public struct SendmailTransport: MailTransport, Sendable {
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
         var pid: pid_t = 0
-        let spawnError = posix_spawn(&pid, path, &actions, nil, &argv, environ)
+        var environment: [UnsafeMutablePointer<CChar>?] =
+            SendmailTransport.childEnvironment(SendmailTransport.currentEnvironment()).map { strdup($0) } + [nil]
+        defer { for pointer in environment { free(pointer) } }
+        let spawnError = posix_spawn(&pid, path, &actions, nil, &argv, &environment)
         // The child holds its own copies now; ours of the child's ends are closed here, ours of the
         // parent's ends (input[1], output[0]) by `exchange` below.
         close(input[0])
@@ -81,7 +91,8 @@ public struct SendmailTransport: MailTransport, Sendable {
         let text = String(decoding: printed, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         if exited == nil {
             throw DeliveryError(
-                .timeout, reason: "\(path) did not finish within \(Int(timeout)) seconds and was killed", target: path,
+                .timeout, reason: "\(path) did not finish within \(DeliveryTimeLimit.describe(timeout)) and was killed",
+                target: path,
                 output: text.isEmpty ? nil : text)
         }
         let signal = status & 0x7F
@@ -158,6 +169,52 @@ public struct SendmailTransport: MailTransport, Sendable {
             }
             if readFD >= 0 && fds[1].revents != 0 { drain() }
         }
+    }
+
+    /// The variables the program may inherit: its search path, and how to show text and times.
+    ///
+    /// - `PATH`: a sendmail wrapper finds its helpers (Postfix's `postdrop`, msmtp's `sh`) through it.
+    /// - `LANG`, `LANGUAGE`, `LC_*`, `TZ`: the language and time zone of what it prints and stamps.
+    /// - `HOME`: msmtp, esmtp and other relay-only sendmails read their account from `~/.msmtprc`
+    ///   and the like; without it they fall back to a different file or none.
+    /// - `MAIL_CONFIG`: selects the configuration directory of a second Postfix instance (postmulti).
+    ///
+    /// Nothing else: an allowlist, not a blocklist, because a secret's name cannot be guessed.
+    static let inheritedNames: Set<String> = ["PATH", "HOME", "LANG", "LANGUAGE", "TZ", "MAIL_CONFIG"]
+
+    /// The search path the program gets when the job itself has none (a bare cron environment).
+    static let defaultPath = "/usr/sbin:/usr/bin:/sbin:/bin"
+
+    /// The program's environment (`NAME=value` strings) built from `parent` through `inheritedNames`.
+    ///
+    /// A `TRUSTAUDIT_*` variable or one whose name mentions a password is never passed on, even
+    /// should the allowlist grow to match it.
+    static func childEnvironment(_ parent: [String]) -> [String] {
+        var child: [String] = []
+        var hasPath = false
+        for entry in parent {
+            guard let equals = entry.firstIndex(of: "=") else { continue }
+            let name = String(entry[..<equals])
+            let upper = name.uppercased()
+            guard inheritedNames.contains(name) || name.hasPrefix("LC_") else { continue }
+            guard !upper.hasPrefix("TRUSTAUDIT_") && !upper.contains("PASSWORD") && !upper.contains("PASSWD")
+            else { continue }
+            if name == "PATH" { hasPath = true }
+            child.append(entry)
+        }
+        if !hasPath { child.append("PATH=" + defaultPath) }
+        return child
+    }
+
+    /// This process's environment as `NAME=value` strings, read from `environ`.
+    static func currentEnvironment() -> [String] {
+        var entries: [String] = []
+        var cursor = environ
+        while let entry = cursor.pointee {
+            entries.append(String(cString: entry))
+            cursor += 1
+        }
+        return entries
     }
 
     private func failure(_ reason: String) -> DeliveryError {

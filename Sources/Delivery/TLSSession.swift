@@ -11,13 +11,23 @@ import COpenSSL
 ///
 /// Verifies the peer by default against the system's CA paths (or `caFile` alone), sends SNI and
 /// checks that the certificate names `host` (DNS name or IP address). TLS 1.2 is the minimum.
+///
+/// The socket is non-blocking: when OpenSSL wants to read or write, the handshake, `read` and
+/// `write` wait through `budget`, so a server that stalls or dribbles the handshake or a record
+/// byte by byte meets the same timeout and deadline as in clear text.
 final class TLSSession {
     private let context: OpaquePointer
     private let ssl: OpaquePointer
-    private let target: String
+    private let socket: Int32
+    private let budget: IOBudget
+    private var target: String { budget.target }
 
-    init(socket: Int32, host: String, verifyCertificate: Bool, caFile: String?, target: String) throws(DeliveryError) {
-        self.target = target
+    init(socket: Int32, host: String, verifyCertificate: Bool, caFile: String?, budget: IOBudget)
+        throws(DeliveryError)
+    {
+        self.socket = socket
+        self.budget = budget
+        let target = budget.target
         ERR_clear_error()
         guard let context = SSL_CTX_new(TLS_client_method()) else {
             throw TLSSession.failure("cannot create a TLS context: \(TLSSession.openSSLErrors())", target: target)
@@ -27,6 +37,8 @@ final class TLSSession {
             SSL_CTX_free(context)
             throw TLSSession.failure("cannot require TLS 1.2: \(TLSSession.openSSLErrors())", target: target)
         }
+        // A retried SSL_write gets the same bytes, but Swift does not promise the same address.
+        _ = SSL_CTX_ctrl(context, SSL_CTRL_MODE, Int(SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER), nil)
         if verifyCertificate {
             SSL_CTX_set_verify(context, SSL_VERIFY_PEER, nil)
             let loaded =
@@ -68,16 +80,25 @@ final class TLSSession {
         guard SSL_set_fd(ssl, socket) == 1 else {
             throw TLSSession.failure("cannot attach TLS to the socket: \(TLSSession.openSSLErrors())", target: target)
         }
-        let result = SSL_connect(ssl)
-        guard result == 1 else {
-            let sslError = SSL_get_error(ssl, result)
+        while true {
+            try budget.check(while: "the TLS handshake")
+            ERR_clear_error()
+            let result = SSL_connect(ssl)
+            if result == 1 { break }
             let systemError = errno
+            let sslError = SSL_get_error(ssl, result)
+            if sslError == SSL_ERROR_WANT_READ {
+                try budget.wait(socket, for: Int32(POLLIN), while: "the TLS handshake")
+                continue
+            }
+            if sslError == SSL_ERROR_WANT_WRITE {
+                try budget.wait(socket, for: Int32(POLLOUT), while: "the TLS handshake")
+                continue
+            }
             let verification = SSL_get_verify_result(ssl)
             let errors = TLSSession.openSSLErrors()
-            if sslError == SSL_ERROR_WANT_READ || sslError == SSL_ERROR_WANT_WRITE
-                || (sslError == SSL_ERROR_SYSCALL && (systemError == EAGAIN || systemError == ETIMEDOUT))
-            {
-                throw DeliveryError(.timeout, reason: "the TLS handshake with \(target) timed out", target: target)
+            if sslError == SSL_ERROR_SYSCALL && systemError == ETIMEDOUT {
+                throw budget.timedOut(while: "the TLS handshake")
             }
             if verifyCertificate && verification != X509_V_OK {
                 let why = String(cString: X509_verify_cert_error_string(verification))
@@ -106,37 +127,53 @@ final class TLSSession {
         ERR_clear_error()
     }
 
-    /// Reads at most `buffer.count` bytes; 0 when the server closed the connection.
+    /// Reads at most `buffer.count` bytes (at most 64 KiB); 0 when the server closed the connection.
     func read(_ buffer: inout [UInt8], what: String) throws(DeliveryError) -> Int {
-        ERR_clear_error()
-        let count = buffer.withUnsafeMutableBytes { SSL_read(ssl, $0.baseAddress, Int32($0.count)) }
-        if count > 0 { return Int(count) }
-        return try check(count, while: "waiting for the reply to \(what)")
-    }
-
-    func write(_ bytes: [UInt8], offset: Int, count: Int, what: String) throws(DeliveryError) -> Int {
-        ERR_clear_error()
-        let written = bytes.withUnsafeBytes { SSL_write(ssl, $0.baseAddress! + offset, Int32(count)) }
-        if written > 0 { return Int(written) }
-        let result = try check(written, while: "sending \(what)")
-        if result == 0 {
-            throw DeliveryError(
-                .smtpConnectFailed, reason: "the server closed the connection while \(what) was sent", target: target)
+        let doing = "waiting for the reply to \(what)"
+        while true {
+            try budget.check(while: doing)
+            ERR_clear_error()
+            let count = buffer.withUnsafeMutableBytes {
+                SSL_read(ssl, $0.baseAddress, Int32(min($0.count, 65536)))
+            }
+            if count > 0 { return Int(count) }
+            if let result = try check(count, while: doing) { return result }
         }
-        return result
     }
 
-    private func check(_ result: Int32, while doing: String) throws(DeliveryError) -> Int {
+    /// Writes `count` bytes from `offset` (at most 64 KiB); returns how many were taken.
+    func write(_ bytes: [UInt8], offset: Int, count: Int, what: String) throws(DeliveryError) -> Int {
+        let doing = "sending \(what)"
+        while true {
+            try budget.check(while: doing)
+            ERR_clear_error()
+            let written = bytes.withUnsafeBytes { SSL_write(ssl, $0.baseAddress! + offset, Int32(min(count, 65536))) }
+            if written > 0 { return Int(written) }
+            guard let result = try check(written, while: doing) else { continue }
+            if result == 0 {
+                throw DeliveryError(
+                    .smtpConnectFailed, reason: "the server closed the connection while \(what) was sent",
+                    target: target)
+            }
+            return result
+        }
+    }
+
+    /// What a failed SSL_read or SSL_write means: nil after waiting for the socket (call again),
+    /// 0 when the server closed the connection, or a thrown error.
+    private func check(_ result: Int32, while doing: String) throws(DeliveryError) -> Int? {
         let systemError = errno
         switch SSL_get_error(ssl, result) {
         case SSL_ERROR_ZERO_RETURN:
             return 0
-        case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE:
-            throw DeliveryError(.timeout, reason: "no answer from \(target) while \(doing)", target: target)
+        case SSL_ERROR_WANT_READ:
+            try budget.wait(socket, for: Int32(POLLIN), while: doing)
+            return nil
+        case SSL_ERROR_WANT_WRITE:
+            try budget.wait(socket, for: Int32(POLLOUT), while: doing)
+            return nil
         case SSL_ERROR_SYSCALL:
-            if systemError == EAGAIN || systemError == ETIMEDOUT {
-                throw DeliveryError(.timeout, reason: "no answer from \(target) while \(doing)", target: target)
-            }
+            if systemError == ETIMEDOUT { throw budget.timedOut(while: doing) }
             if result == 0 || systemError == 0 { return 0 }
             throw DeliveryError(
                 .smtpConnectFailed,

@@ -1,11 +1,12 @@
 import Directory
 import Foundation
+import UntrustedInput
 
 /// A mail message that could not be built, naming the value that was refused.
 ///
 /// Equality compares the code only, so tests can assert which check failed. The offending value is
-/// kept with its control characters spelled out (`\r\n`), so printing the error cannot inject
-/// lines into a log.
+/// kept escaped by `TerminalText.escaped` (`\r\n`, `\e`, `\u{202E}`), so printing the error can
+/// neither inject lines into a log nor send controls to a terminal.
 public struct MailMessageError: Error, Sendable, Equatable, CustomStringConvertible {
     public enum Code: String, Sendable {
         /// An address is not `local@domain` (or `"Name" <local@domain>`), or holds CR/LF.
@@ -19,7 +20,7 @@ public struct MailMessageError: Error, Sendable, Equatable, CustomStringConverti
     }
 
     public let code: Code
-    /// The refused value, with control characters escaped.
+    /// The refused value, escaped by `TerminalText.escaped`.
     public let value: String
     /// What is wrong with it, in one sentence an admin can act on.
     public let reason: String
@@ -34,20 +35,8 @@ public struct MailMessageError: Error, Sendable, Equatable, CustomStringConverti
 
     public static func == (lhs: MailMessageError, rhs: MailMessageError) -> Bool { lhs.code == rhs.code }
 
-    static func escaped(_ value: String) -> String {
-        var result = ""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\r": result += "\\r"
-            case "\n": result += "\\n"
-            case "\t": result += "\\t"
-            case _ where scalar.value < 0x20 || scalar.value == 0x7F:
-                result += String(format: "\\u{%02X}", scalar.value)
-            default: result.unicodeScalars.append(scalar)
-            }
-        }
-        return result
-    }
+    /// The one policy for untrusted text on a terminal or in a log: `TerminalText.escaped`.
+    static func escaped(_ value: String) -> String { TerminalText.escaped(value) }
 }
 
 /// One mailbox: `local@domain` with an optional display name.

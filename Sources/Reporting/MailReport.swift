@@ -1,5 +1,6 @@
 import Audit
 import Foundation
+import UntrustedInput
 
 /// What the nightly mail says: its subject, a plain-text body and an HTML body, and which report
 /// files ride along as attachments.
@@ -73,9 +74,14 @@ public struct MailReport: Sendable {
     ///
     /// The counts lead so a mail list shows the night's state without opening it; "(N new)" only
     /// appears when the run was compared with a previous one.
+    ///
+    /// The domain comes from the DNs read (an LDIF can spell a DN in base64, CR and LF included)
+    /// and the source name from the command line, so both go through `TerminalText.escaped`: the
+    /// subject is always one valid header line and shows no terminal controls in a mail list or on
+    /// stdout.
     public static func defaultSubject(for result: AuditResult, changes: FindingChanges?) -> String {
         let summary = result.summary
-        let name = summary.domain ?? URL(fileURLWithPath: summary.source).lastPathComponent
+        let name = TerminalText.escaped(summary.domain ?? URL(fileURLWithPath: summary.source).lastPathComponent)
         let total = summary.totalFindings
         var subject = "TrustAudit \(name): "
         if total == 0 {
@@ -131,8 +137,10 @@ public struct MailReport: Sendable {
         lines.append("TrustAudit: " + HTMLReport.verdict(summary))
         if let changes { lines.append(HTMLReport.changeText(changes)) }
         lines.append("")
-        lines.append("Domain:     " + (summary.domain ?? "unknown (no computer account was read)"))
-        lines.append("Source:     " + summary.source)
+        // The same untrusted text as in the subject; a CR or LF here would forge a line of the body.
+        lines.append(
+            "Domain:     " + (summary.domain.map(TerminalText.escaped) ?? "unknown (no computer account was read)"))
+        lines.append("Source:     " + TerminalText.escaped(summary.source))
         lines.append("Audited at: \(FindingsJSON.timestamp(summary.generatedAt)) (ages are counted from this time)")
         lines.append(
             "Computers:  \(summary.computers) (\(summary.enabledComputers) enabled, \(summary.disabledComputers) disabled, "

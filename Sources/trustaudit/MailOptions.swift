@@ -30,6 +30,11 @@ enum MailOptions {
             help: "hand the mail to this sendmail -t (default: /usr/sbin/sendmail)"),
         OptionSpec(name: "--smtp", valueName: "HOST:PORT", help: "deliver by SMTP to this server instead of sendmail"),
         OptionSpec(
+            name: "--mail-timeout", valueName: "SECONDS",
+            help:
+                "give up on the mail after SECONDS in all, however slowly it goes (default: 300 SMTP, 120 sendmail; max 86400)"
+        ),
+        OptionSpec(
             name: "--smtp-security", valueName: "MODE",
             help: "starttls (default, port 587), tls (port 465) or none (port 25)"),
         OptionSpec(
@@ -114,12 +119,15 @@ enum MailOptions {
             }
         }
 
+        let deadline = try mailTimeout(parsed)
         let route: Route
         if let server = parsed.value("--smtp") {
             if parsed.has("--sendmail") {
                 throw UsageError(message: "\(command): give either --sendmail PATH or --smtp HOST:PORT, not both.")
             }
-            route = .smtp(try smtpTransport(server, parsed))
+            var transport = try smtpTransport(server, parsed)
+            if let deadline { transport.deadline = deadline }
+            route = .smtp(transport)
         } else {
             for name in ["--smtp-security", "--smtp-user", "--smtp-password-file", "--smtp-ca-file"]
             where parsed.has(name) {
@@ -133,12 +141,27 @@ enum MailOptions {
                     : "does not exist; install an MTA (postfix, msmtp-mta, ssmtp) or deliver with --smtp HOST:PORT"
                 throw UsageError(message: "\(command): cannot mail the report: sendmail program \(path) \(reason).")
             }
-            route = .sendmail(SendmailTransport(path: path))
+            var transport = SendmailTransport(path: path)
+            if let deadline { transport.timeout = deadline }
+            route = .sendmail(transport)
         }
         return Settings(
             recipients: recipients, sender: sender, subject: subject,
             onlyOnFindings: parsed.has("--mail-only-on-findings"),
             route: route)
+    }
+
+    /// `--mail-timeout SECONDS`: how long the whole delivery may take, within the library's bounds.
+    static func mailTimeout(_ parsed: ParsedArguments) throws -> Double? {
+        guard let text = parsed.value("--mail-timeout") else { return nil }
+        let maximum = DeliveryTimeLimit.maximum
+        guard let seconds = Double(text), seconds.isFinite, seconds > 0, seconds <= maximum else {
+            throw UsageError(
+                message:
+                    "\(AuditCommand.name): --mail-timeout '\(text)' is not a number of seconds above 0 and at most \(Int(maximum)) (one day)."
+            )
+        }
+        return seconds
     }
 
     static func smtpTransport(_ server: String, _ parsed: ParsedArguments) throws -> SMTPTransport {

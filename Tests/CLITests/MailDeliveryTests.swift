@@ -220,6 +220,11 @@ final class MailDeliveryTests: XCTestCase {
             ),
             (["--mail-to", "ops@corp.example", "--smtp", "mail:587", "--smtp-user", "a"], "TRUSTAUDIT_SMTP_PASSWORD"),
             (["--mail-to", "ops@corp.example", "--smtp", "mail:587", "--sendmail", sendmail], "not both"),
+            (["--mail-to", "ops@corp.example", "--sendmail", sendmail, "--mail-timeout", "1e20"], "--mail-timeout"),
+            (["--mail-to", "ops@corp.example", "--sendmail", sendmail, "--mail-timeout", "0"], "--mail-timeout"),
+            (["--mail-to", "ops@corp.example", "--smtp", "mail:25", "--mail-timeout", "86401"], "86400"),
+            (["--mail-to", "ops@corp.example", "--smtp", "mail:25", "--mail-timeout", "five"], "--mail-timeout"),
+            (["--mail-timeout", "60"], "--mail-to"),
             (["--sendmail", sendmail], "--mail-to"),
             (["--mail-only-on-findings"], "--mail-to"),
         ]
@@ -358,6 +363,93 @@ final class MailDeliveryTests: XCTestCase {
         XCTAssertFalse(untrusted.stderr.contains(MailReceiver.password), "the password is never printed")
         XCTAssertEqual(try receiver.messages().count, 1)
         XCTAssertTrue(try reportNames().contains("findings.json"))
+    }
+
+    /// Replies appended to the 220 for STARTTLS (RFC 3207 section 6) end the run with exit 5 and a
+    /// reason, after the reports are written; they used to trip a precondition.
+    func testSTARTTLSInjectionIsExitFiveAndTheReportsStay() throws {
+        let server = try requiringTools { try ScriptedSMTPServer(.injectAfterSTARTTLS) }
+        let result = try audit(["--mail-to", "ops@corp.example", "--smtp", "127.0.0.1:\(server.port)"])
+        XCTAssertEqual(result.status, 5, result.stderr)
+        XCTAssertTrue(result.stderr.contains("the reports were written, but the mail was not delivered"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("after its 220 reply to STARTTLS"), result.stderr)
+        XCTAssertTrue(try reportNames().contains("findings.csv"))
+        XCTAssertEqual(server.clientBytesAfterSTARTTLS(), 0)
+    }
+
+    /// A server that answers one byte a second is given up after --mail-timeout, not hours later.
+    func testSlowServerIsGivenUpAfterTheMailTimeout() throws {
+        let server = try requiringTools { try ScriptedSMTPServer(.dribble) }
+        let started = Date()
+        let result = try audit(
+            [
+                "--mail-to", "ops@corp.example", "--smtp", "127.0.0.1:\(server.port)", "--smtp-security", "none",
+                "--mail-timeout", "2",
+            ])
+        XCTAssertLessThan(Date().timeIntervalSince(started), 8)
+        XCTAssertEqual(result.status, 5, result.stderr)
+        XCTAssertTrue(result.stderr.contains("127.0.0.1:\(server.port)"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("deadline of 2 seconds"), result.stderr)
+        XCTAssertTrue(try reportNames().contains("findings.csv"))
+    }
+
+    /// The passwords a cron line exports for the LDAP bind and the SMTP login stay in trustaudit.
+    func testSendmailInheritsNoPasswords() throws {
+        let dump = workDirectory.appendingPathComponent("sendmail.env")
+        let sendmail = try script("sendmail-env", "env > '\(dump.path)'\ncat > /dev/null")
+        let result = try audit(
+            ["--mail-to", "ops@corp.example", "--sendmail", sendmail],
+            environment: ["TRUSTAUDIT_PASSWORD": "Bind-S3cret!", "TRUSTAUDIT_SMTP_PASSWORD": "Smtp-S3cret!"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let environment = try String(contentsOf: dump, encoding: .utf8)
+        XCTAssertFalse(environment.contains("TRUSTAUDIT_"), environment)
+        XCTAssertFalse(environment.contains("S3cret"), environment)
+        XCTAssertTrue(environment.split(separator: "\n").contains { $0.hasPrefix("PATH=") }, environment)
+    }
+
+    /// A DN spelled in base64 can put CR, LF and ESC into the domain; the default subject shows
+    /// them escaped, the mail goes out (exit 0, not 5) and carries no extra header.
+    func testHostileDomainMakesAnEscapedDefaultSubject() throws {
+        let sendmail = try recordingSendmail()
+        let text = try String(contentsOfFile: cleanDomain(), encoding: .utf8)
+        let hostileDN = "CN=WKS-0001,OU=Workstations,DC=corp\r\nBcc: victim@example.com\u{1B}[2J,DC=example"
+        let ldif = text.replacingOccurrences(
+            of: "dn: CN=WKS-0001,OU=Workstations,DC=corp,DC=example",
+            with: "dn:: " + Data(hostileDN.utf8).base64EncodedString())
+        let url = workDirectory.appendingPathComponent("hostile.ldif")
+        try Data(ldif.utf8).write(to: url)
+        let result = try ExecutableRunner.run(
+            ExecutableRunner.trustaudit,
+            [
+                "audit", "--ldif", url.path, "--now", "2026-11-24T00:00:00Z", "--output", output.path,
+                "--mail-to", "ops@corp.example", "--sendmail", sendmail,
+            ])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let subject = #"TrustAudit corp\r\nbcc: victim@example.com\e[2j.example: no findings"#
+        let mailed = try XCTUnwrap(result.stdout.split(separator: "\n").first { $0.contains("mailed") })
+        XCTAssertTrue(mailed.hasPrefix("trustaudit: mailed \"\(subject)\" to ops@corp.example"), String(mailed))
+        XCTAssertFalse(mailed.unicodeScalars.contains { $0.value < 0x20 }, String(mailed))
+        let parsed = try requiringTools { try MailParser.parse(Array(try Data(contentsOf: captured))) }
+        XCTAssertEqual(parsed["defects"] as? [String], [])
+        XCTAssertEqual(parsed["subject"] as? String, subject)
+        XCTAssertEqual(parsed["to"] as? [String], ["ops@corp.example"], "no Bcc reached the headers sendmail -t reads")
+        let raw = String(decoding: try Data(contentsOf: captured), as: UTF8.self)
+        let headers = try XCTUnwrap(raw.components(separatedBy: "\r\n\r\n").first)
+        XCTAssertFalse(headers.lowercased().contains("\r\nbcc:"), headers)
+        let body = try XCTUnwrap(parsed["text"] as? String)
+        XCTAssertTrue(body.contains(#"Domain:     corp\r\nbcc: victim@example.com\e[2j.example"#), body)
+    }
+
+    /// What an SMTP server says reaches stderr with its controls escaped.
+    func testServerReplyOnStderrIsEscaped() throws {
+        let server = try requiringTools { try ScriptedSMTPServer(.hostileReply) }
+        let result = try audit(
+            ["--mail-to", "ops@corp.example", "--smtp", "127.0.0.1:\(server.port)", "--smtp-security", "none"])
+        XCTAssertEqual(result.status, 5, result.stderr)
+        XCTAssertTrue(result.stderr.contains(#"550 5.7.1 \e[2J\e]0;owned\u{0007} rejected"#), result.stderr)
+        XCTAssertFalse(
+            result.stderr.unicodeScalars.contains { ($0.value < 0x20 && $0 != "\n") || $0 == "\u{202E}" },
+            result.stderr)
     }
 
     func testSMTPRefusedRecipientIsExitFive() throws {

@@ -158,6 +158,19 @@ final class SMTPTransportTests: XCTestCase {
         XCTAssertEqual(try receiver.messages().count, 0)
     }
 
+    /// The AUTH lines are built in one buffer each (so the one wipe covers the secret's only copy)
+    /// and say exactly what RFC 4616 and the LOGIN mechanism expect.
+    func testAuthLinesAreBuiltInOneBuffer() {
+        let line = SMTPTransport.authPlainLine(username: "audit", password: Array("Corr3ct-h0rse".utf8))
+        XCTAssertEqual(String(decoding: line, as: UTF8.self), "AUTH PLAIN AGF1ZGl0AENvcnIzY3QtaDByc2U=\r\n")
+        XCTAssertLessThanOrEqual(line.capacity, line.count + 16, "sized up front, not grown")
+        XCTAssertEqual(
+            String(decoding: Base64.line(Array("Corr3ct-h0rse".utf8)), as: UTF8.self), "Q29ycjNjdC1oMHJzZQ==\r\n")
+        var secret = Array("Corr3ct-h0rse".utf8)
+        Base64.wipe(&secret)
+        XCTAssertEqual(secret, [UInt8](repeating: 0, count: 13))
+    }
+
     func testAuthWithoutTLSIsRefusedBeforeConnecting() throws {
         // Nothing listens on this port: the refusal must come first.
         let transport = SMTPTransport(
@@ -238,6 +251,113 @@ final class SMTPTransportTests: XCTestCase {
         }
     }
 
+    /// A server (or a man in the middle) that appends replies to its `220` for STARTTLS is refused
+    /// before the handshake: no trap, nothing more sent, not even in clear text.
+    func testRepliesInjectedAfterSTARTTLSAreATLSFailure() throws {
+        let server = try scripted(.injectAfterSTARTTLS)
+        let transport = SMTPTransport(
+            host: "127.0.0.1", port: server.port, security: .startTLS, verifyCertificate: false, timeout: 10)
+        XCTAssertThrowsError(try transport.send(Array("x\r\n".utf8), from: sender, to: ["ops@corp.example"])) {
+            let error = $0 as? DeliveryError
+            XCTAssertEqual(error?.code, .tlsFailed, "\($0)")
+            XCTAssertEqual(error?.command, "STARTTLS")
+            XCTAssertTrue(error?.reason.contains("after its 220 reply to STARTTLS") ?? false, "\($0)")
+            XCTAssertTrue(error?.reason.contains("RFC 3207") ?? false, "\($0)")
+        }
+        XCTAssertEqual(server.clientBytesAfterSTARTTLS(), 0, "no ClientHello, no QUIT after the injection")
+    }
+
+    /// One byte a second answers every read in time; the deadline still ends the delivery.
+    func testDribblingServerIsGivenUpAtTheDeadline() throws {
+        let server = try scripted(.dribble)
+        let transport = SMTPTransport(host: "127.0.0.1", port: server.port, security: .none, timeout: 30, deadline: 3)
+        let started = Date()
+        XCTAssertThrowsError(try transport.send(Array("x\r\n".utf8), from: sender, to: ["ops@corp.example"])) {
+            let error = $0 as? DeliveryError
+            XCTAssertEqual(error?.code, .timeout, "\($0)")
+            XCTAssertEqual(error?.target, "127.0.0.1:\(server.port)")
+            XCTAssertTrue(error?.reason.contains("deadline of 3 seconds") ?? false, "\($0)")
+            XCTAssertTrue("\($0)".contains("127.0.0.1:\(server.port)"), "\($0)")
+        }
+        let elapsed = Date().timeIntervalSince(started)
+        XCTAssertGreaterThan(elapsed, 2.5)
+        XCTAssertLessThan(elapsed, 6)
+    }
+
+    /// The same under TLS: a handshake record dribbled byte by byte meets the deadline too.
+    func testDribbledTLSHandshakeIsGivenUpAtTheDeadline() throws {
+        let server = try scripted(.dribbleTLS)
+        let transport = SMTPTransport(
+            host: "127.0.0.1", port: server.port, security: .startTLS, verifyCertificate: false, timeout: 30,
+            deadline: 3)
+        let started = Date()
+        XCTAssertThrowsError(try transport.send(Array("x\r\n".utf8), from: sender, to: ["ops@corp.example"])) {
+            let error = $0 as? DeliveryError
+            XCTAssertEqual(error?.code, .timeout, "\($0)")
+            XCTAssertTrue(error?.reason.contains("deadline of 3 seconds") ?? false, "\($0)")
+            XCTAssertTrue(error?.reason.contains("TLS handshake") ?? false, "\($0)")
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(started), 6)
+    }
+
+    /// Out-of-range timeouts are refused before connecting; `1e20` used to trap in `Int(timeout)`.
+    func testTimeoutsOutsideOneDayAreRefused() throws {
+        let port = try Self.closedPort()
+        for seconds in [1e20, 86_401, 0, -5, .nan, .infinity] {
+            for transport in [
+                SMTPTransport(host: "127.0.0.1", port: port, security: .none, timeout: seconds),
+                SMTPTransport(host: "127.0.0.1", port: port, security: .none, deadline: seconds),
+            ] {
+                XCTAssertThrowsError(try transport.send(Array("x\r\n".utf8), from: sender, to: ["ops@corp.example"])) {
+                    XCTAssertEqual(($0 as? DeliveryError)?.code, .invalidTimeout, "\(seconds): \($0)")
+                    XCTAssertTrue("\($0)".contains("86400"), "\($0)")
+                }
+            }
+        }
+        // The bounds themselves are fine: the connection is refused, not the settings.
+        let longest = SMTPTransport(
+            host: "127.0.0.1", port: port, security: .none, timeout: 86_400, deadline: 86_400)
+        XCTAssertThrowsError(try longest.send(Array("x\r\n".utf8), from: sender, to: ["ops@corp.example"])) {
+            XCTAssertEqual(($0 as? DeliveryError)?.code, .smtpConnectFailed, "\($0)")
+        }
+    }
+
+    /// A server's reply is kept as sent in `replyText`, but the error's text shows its ESC, BEL, CR
+    /// and U+202E escaped, in the description and in the trace.
+    func testServerReplyReachesTheErrorEscaped() throws {
+        let server = try scripted(.hostileReply)
+        let trace = Trace()
+        let transport = SMTPTransport(
+            host: "127.0.0.1", port: server.port, security: .none, timeout: 10, trace: { trace.append($0) })
+        XCTAssertThrowsError(try transport.send(Array("x\r\n".utf8), from: sender, to: ["ops@corp.example"])) {
+            let error = $0 as? DeliveryError
+            XCTAssertEqual(error?.code, .smtpRejected, "\($0)")
+            XCTAssertEqual(error?.replyCode, 550)
+            XCTAssertEqual(
+                error?.replyText, "5.7.1 \u{1B}[2J\u{1B}]0;owned\u{07} rejected\n5.7.1 \rsee \u{202E}example")
+            let text = "\($0)"
+            XCTAssertTrue(
+                text.contains(
+                    #"(the server said: 550 5.7.1 \e[2J\e]0;owned\u{0007} rejected 5.7.1 \rsee \u{202E}example)"#),
+                text)
+            XCTAssertFalse(text.unicodeScalars.contains { $0.value < 0x20 || $0 == "\u{202E}" }, text)
+        }
+        let serverLines = trace.all.filter { $0.hasPrefix("S: 550") }
+        XCTAssertEqual(serverLines.count, 2, "\(trace.all)")
+        XCTAssertFalse(serverLines.joined().unicodeScalars.contains { $0.value < 0x20 }, "\(serverLines)")
+    }
+
+    /// Whatever a caller puts in, the budget's values stay within what poll and time_t can hold.
+    func testBudgetClampsWhatSkippedTheCheck() {
+        let budget = IOBudget(timeout: 1e20, deadline: .nan, target: "mail.corp.example:587")
+        XCTAssertEqual(budget.timeout, DeliveryTimeLimit.maximum)
+        XCTAssertEqual(budget.deadline, DeliveryTimeLimit.maximum)
+        XCTAssertEqual(IOBudget.milliseconds(1e20), 86_400_000)
+        XCTAssertEqual(IOBudget.milliseconds(-3), 0)
+        XCTAssertEqual(IOBudget.milliseconds(0.0004), 1, "rounded up: a wait never ends early")
+        XCTAssertEqual(DeliveryTimeLimit.describe(1e300), "1e+300 seconds")
+    }
+
     /// A loopback port nothing listens on: bound, read back, closed.
     static func closedPort() throws -> Int {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -259,6 +379,15 @@ final class SMTPTransportTests: XCTestCase {
     private func receiver() throws -> MailReceiver {
         do {
             return try MailReceiver()
+        } catch let missing as MailToolUnavailable {
+            throw DeliveryTestConfiguration.unavailable(missing.reason)
+        }
+    }
+
+    /// A misbehaving server, or a skip (a failure under CI=true) without Python.
+    private func scripted(_ behaviour: ScriptedSMTPServer.Behaviour) throws -> ScriptedSMTPServer {
+        do {
+            return try ScriptedSMTPServer(behaviour)
         } catch let missing as MailToolUnavailable {
             throw DeliveryTestConfiguration.unavailable(missing.reason)
         }

@@ -135,6 +135,20 @@ final class MailMessageTests: XCTestCase {
         XCTAssertEqual((parsed["attachments"] as? [[String: Any]])?.first?["filename"] as? String, "a\r\nb\".csv")
     }
 
+    /// Refused values print through the one policy for untrusted text: ESC, BEL and U+202E are
+    /// shown, not sent to the terminal.
+    func testErrorsShowControlsEscaped() throws {
+        XCTAssertThrowsError(try MailAddress("ops\u{1B}]0;owned\u{07}@corp.example")) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains(#""ops\e]0;owned\u{0007}@corp.example""#), text)
+            XCTAssertFalse(text.unicodeScalars.contains { $0.value < 0x20 }, text)
+        }
+        XCTAssertThrowsError(try MailAddress(address: "a\u{202E}moc.elpmaxe@corp.example")) { error in
+            XCTAssertEqual((error as? MailMessageError)?.value, #"a\u{202E}moc.elpmaxe@corp.example"#)
+            XCTAssertFalse("\(error)".unicodeScalars.contains("\u{202E}"), "\(error)")
+        }
+    }
+
     func testAddressParsing() throws {
         XCTAssertEqual(try MailAddress("a@x.example").address, "a@x.example")
         XCTAssertNil(try MailAddress("a@x.example").displayName)

@@ -40,6 +40,36 @@ final class MailReportTests: XCTestCase {
         XCTAssertEqual(MailReport.defaultSubject(for: unknownDomain, changes: nil), "TrustAudit corp.ldif: no findings")
     }
 
+    /// A domain read from an LDIF's DNs may hold CR, LF and ESC (a base64 `dn::` line can spell
+    /// anything): the default subject escapes it, stays one header and adds none.
+    func testDefaultSubjectOfAHostileDomainIsOneValidHeader() throws {
+        var result = Fixtures.result([Fixtures.stale(1)])
+        result.summary.domain = "corp\r\nBcc: victim@example.com\u{1B}[2J.example"
+        let report = try MailReport(
+            result: result, changes: nil, files: [], outputDirectory: "Reports/", template: nil, formats: [.csv])
+        XCTAssertEqual(report.subject, #"TrustAudit corp\r\nBcc: victim@example.com\e[2J.example: 1 high finding"#)
+        XCTAssertFalse(report.subject.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }, report.subject)
+        XCTAssertTrue(
+            report.textBody.contains(#"Domain:     corp\r\nBcc: victim@example.com\e[2J.example"#), report.textBody)
+
+        let message = try MailMessage(
+            from: MailAddress("audit@corp.example"), to: [MailAddress("ops@corp.example")], subject: report.subject,
+            date: MailMessageTests.date, textBody: report.textBody, htmlBody: report.htmlBody)
+        let parsed = try PythonEmail.parse(message.rendered())
+        XCTAssertEqual(parsed["defects"] as? [String], [])
+        XCTAssertEqual(parsed["subject"] as? String, report.subject)
+        XCTAssertFalse((parsed["headerNames"] as? [String] ?? []).contains { $0.lowercased() == "bcc" })
+        XCTAssertEqual(parsed["to"] as? [[String]], [["", "ops@corp.example"]])
+
+        // The source's file name, when no DN named a domain, is escaped the same way.
+        var unknownDomain = Fixtures.result([])
+        unknownDomain.summary.domain = nil
+        unknownDomain.summary.source = "/srv/exports/\u{202E}fidl.corp\u{07}"
+        XCTAssertEqual(
+            MailReport.defaultSubject(for: unknownDomain, changes: nil),
+            #"TrustAudit \u{202E}fidl.corp\u{0007}: no findings"#)
+    }
+
     func testAttachmentsStayWithinTheLimitsInOrder() {
         let limit = MailReport.attachmentLimit
         let chosen = MailReport.selectAttachments(

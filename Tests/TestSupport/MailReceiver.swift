@@ -190,7 +190,7 @@ public final class MailReceiver {
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
         try process.run()
 
-        let line = readLine(timeout: 20)
+        let line = Self.readLine(from: output.fileHandleForReading.fileDescriptor, timeout: 20)
         let words = line?.split(separator: " ") ?? []
         guard words.count == 4, words[0] == "READY", let plain = Int(words[1]), let implicit = Int(words[2]),
             let loginOnly = Int(words[3])
@@ -230,8 +230,8 @@ public final class MailReceiver {
         }
     }
 
-    private func readLine(timeout: Double) -> String? {
-        let descriptor = output.fileHandleForReading.fileDescriptor
+    /// One line the server printed on `descriptor`, or nil after `timeout` seconds.
+    static func readLine(from descriptor: Int32, timeout: Double) -> String? {
         var collected: [UInt8] = []
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
@@ -300,5 +300,154 @@ public final class MailReceiver {
 
         threading.Thread(target=exit_when_stdin_closes, daemon=True).start()
         asyncio.run(main())
+        """#
+}
+
+/// An SMTP server on 127.0.0.1 that misbehaves in one scripted way, for the failures a real MTA
+/// never shows: Python's standard library only, one thread per connection.
+///
+/// - `injectAfterSTARTTLS`: offers STARTTLS and answers it with `220` and, in the same packet,
+///   further replies (the STARTTLS response injection of RFC 3207 section 6, CVE-2011-0411).
+/// - `dribble`: sends its greeting one byte per second, for ever.
+/// - `dribbleTLS`: answers STARTTLS with `220`, then sends the start of a TLS record one byte per second.
+/// - `hostileReply`: refuses MAIL FROM with a reply holding ESC, BEL and an OSC title sequence.
+///
+/// `clientBytesAfterSTARTTLS()` says how many bytes the client sent after its STARTTLS command
+/// (for `injectAfterSTARTTLS`, once the client has closed). The server exits when its stdin closes.
+public final class ScriptedSMTPServer {
+    public enum Behaviour: String {
+        case injectAfterSTARTTLS = "inject"
+        case dribble
+        case dribbleTLS = "dribble-tls"
+        case hostileReply = "hostile-reply"
+    }
+
+    public private(set) var port = 0
+    private let directory: URL
+    private let process = Process()
+    private let input = Pipe()
+    private let output = Pipe()
+
+    public init(_ behaviour: Behaviour) throws {
+        let python = try MailTestTools.python()
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "trustaudit-scripted-smtp-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let script = directory.appendingPathComponent("scripted_smtp.py").path
+        try Self.script.write(toFile: script, atomically: true, encoding: .utf8)
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = ["-u", script, behaviour.rawValue, directory.path]
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try process.run()
+        let line = MailReceiver.readLine(from: output.fileHandleForReading.fileDescriptor, timeout: 20)
+        let words = line?.split(separator: " ") ?? []
+        guard words.count == 2, words[0] == "READY", let port = Int(words[1]) else {
+            stop()
+            throw MailToolUnavailable(reason: "the scripted SMTP server did not start (said \(line ?? "nothing"))")
+        }
+        self.port = port
+    }
+
+    deinit { stop() }
+
+    public func stop() {
+        try? input.fileHandleForWriting.close()
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// How many bytes the client sent after STARTTLS, waiting up to `timeout` seconds for the count.
+    public func clientBytesAfterSTARTTLS(timeout: Double = 10) -> Int? {
+        let file = directory.appendingPathComponent("after-starttls").path
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let text = try? String(contentsOfFile: file, encoding: .utf8), let count = Int(text) { return count }
+            usleep(50_000)
+        }
+        return nil
+    }
+
+    static let script = #"""
+        import os, socket, sys, threading, time
+
+        behaviour, directory = sys.argv[1], sys.argv[2]
+
+        def lines(conn):
+            data = b""
+            while True:
+                while b"\n" not in data:
+                    chunk = conn.recv(4096)
+                    if not chunk:
+                        return
+                    data += chunk
+                line, data = data.split(b"\n", 1)
+                yield line.rstrip(b"\r")
+
+        def dribble(conn, data):
+            while True:
+                for byte in data:
+                    conn.sendall(bytes([byte]))
+                    time.sleep(1)
+
+        def handle(conn):
+            try:
+                conn.settimeout(30)
+                if behaviour == "dribble":
+                    dribble(conn, b"220 slow.test ESMTP\r\n")
+                conn.sendall(b"220 scripted.test ESMTP\r\n")
+                for line in lines(conn):
+                    verb = line.split(b" ")[0].upper()
+                    if verb in (b"EHLO", b"HELO"):
+                        conn.sendall(b"250-scripted.test\r\n250-STARTTLS\r\n250 8BITMIME\r\n")
+                    elif verb == b"STARTTLS" and behaviour == "inject":
+                        conn.sendall(b"220 2.0.0 Ready to start TLS\r\n250-scripted.test\r\n250 AUTH PLAIN\r\n")
+                        received = 0
+                        try:
+                            while True:
+                                chunk = conn.recv(4096)
+                                if not chunk:
+                                    break
+                                received += len(chunk)
+                        except OSError:
+                            pass
+                        with open(os.path.join(directory, "after-starttls.tmp"), "w") as f:
+                            f.write(str(received))
+                        os.rename(os.path.join(directory, "after-starttls.tmp"),
+                                  os.path.join(directory, "after-starttls"))
+                        return
+                    elif verb == b"STARTTLS" and behaviour == "dribble-tls":
+                        conn.sendall(b"220 2.0.0 Ready to start TLS\r\n")
+                        dribble(conn, b"\x16\x03\x03\x40\x00" + b"\x02" * 64)
+                    elif verb == b"MAIL" and behaviour == "hostile-reply":
+                        conn.sendall(b"550-5.7.1 \x1b[2J\x1b]0;owned\x07 rejected\r\n550 5.7.1 \rsee \xe2\x80\xaeexample\r\n")
+                    elif verb == b"QUIT":
+                        conn.sendall(b"221 2.0.0 Bye\r\n")
+                        return
+                    else:
+                        conn.sendall(b"250 2.0.0 Ok\r\n")
+            except OSError:
+                pass
+            finally:
+                conn.close()
+
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        print("READY %d" % listener.getsockname()[1], flush=True)
+
+        def exit_when_stdin_closes():
+            sys.stdin.buffer.read()
+            os._exit(0)
+
+        threading.Thread(target=exit_when_stdin_closes, daemon=True).start()
+        while True:
+            conn, _ = listener.accept()
+            threading.Thread(target=handle, args=(conn,), daemon=True).start()
         """#
 }
