@@ -88,8 +88,10 @@ enum AuditCommand {
     }
 
     static func execute(_ settings: AuditSettings) -> ExitCode {
-        // One run at a time per output directory, before anything in it is read (the baseline) or
-        // written; then what dead runs left there is removed. Exit 4: nothing was touched.
+        // Before any temporary exists: a stopped run removes its own (Signals). One run at a time
+        // per output directory, before anything in it is read (the baseline) or written; then what
+        // dead runs left there is removed. Exit 4: nothing was touched.
+        Signals.removeTemporariesWhenStopped()
         let outputLock: OutputLock
         do {
             outputLock = try OutputLock.acquire(settings.outputDirectory, waitingUpTo: settings.waitLockSeconds)

@@ -28,8 +28,9 @@ enum Signals {
     /// The pipe's write end, set once before any handler is installed; the handler only reads it.
     nonisolated(unsafe) static var pipeWriteEnd: Int32 = -1
 
-    /// Installs the handlers and starts the thread; call it first thing, before any temporary exists.
+    /// Installs the handlers and starts the thread; call it once, before any temporary exists.
     static func removeTemporariesWhenStopped() {
+        guard pipeWriteEnd < 0 else { return }
         var ends: [Int32] = [-1, -1]
         guard pipe(&ends) == 0 else { return }  // then the signals keep their default action
         for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
@@ -69,8 +70,9 @@ enum Signals {
     }
 }
 
-/// The handler: async-signal-safe only (write(2), errno saved). `pipeWriteEnd` was set before the
-/// handler was installed, so reading it is a plain load.
+/// The handler: async-signal-safe only (write(2), errno saved). `pipeWriteEnd` was initialized and
+/// set before the handler was installed, so reading it is a load behind an already-completed once
+/// check, which neither allocates nor locks.
 private func forwardToPipe(_ signal: Int32) {
     let saved = errno
     var number = UInt8(truncatingIfNeeded: signal)

@@ -61,5 +61,4 @@ func printError(_ message: String) {
     FileHandle.standardError.write(Data(line.utf8))
 }
 
-Signals.removeTemporariesWhenStopped()
 exit(run(Array(CommandLine.arguments.dropFirst())).rawValue)
