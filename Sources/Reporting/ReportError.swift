@@ -14,6 +14,8 @@ public struct ReportError: Error, Sendable, Equatable, CustomStringConvertible {
         case writeFailed = "write-failed"
         /// A finished report could not be moved into place; the previous set was restored.
         case renameFailed = "rename-failed"
+        /// Another run holds the output directory's lock (`OutputLock`); nothing was read or written.
+        case outputLocked = "output-locked"
     }
 
     public let code: Code

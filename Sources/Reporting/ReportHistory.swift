@@ -72,6 +72,12 @@ public enum ReportHistory {
     public static func keep(
         _ findingsJSON: URL, generatedAt: Date, in directory: URL, keepDays: Int
     ) throws -> (copy: URL, removed: [URL]) {
+        try keep(findingsJSON, generatedAt: generatedAt, in: directory, keepDays: keepDays, registry: .shared)
+    }
+
+    static func keep(
+        _ findingsJSON: URL, generatedAt: Date, in directory: URL, keepDays: Int, registry: TemporaryFiles
+    ) throws -> (copy: URL, removed: [URL]) {
         let history = directory.appendingPathComponent(directoryName, isDirectory: true)
         do {
             try FileManager.default.createDirectory(at: history, withIntermediateDirectories: true)
@@ -86,25 +92,32 @@ public enum ReportHistory {
         let temporary = history.appendingPathComponent(
             ".\(copy.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
         unlink(temporary.path)
-        if link(findingsJSON.path, temporary.path) != 0 {
+        // Registered before it exists, so a run stopped by a signal removes it (TemporaryFiles).
+        let copyError: Error? = registry.create(temporary.path) {
+            if link(findingsJSON.path, temporary.path) == 0 { return (true, nil) }
             do {
                 try FileManager.default.copyItem(at: findingsJSON, to: temporary)
+                return (true, nil)
             } catch {
                 unlink(temporary.path)
-                throw ReportError(
-                    code: .writeFailed, path: copy.path,
-                    reason:
-                        "cannot copy \(findingsJSON.lastPathComponent) into the history (\(error.localizedDescription)); check that \(history.path) is writable and has free space"
-                )
+                return (false, error)
             }
         }
-        if rename(temporary.path, copy.path) != 0 {
+        if let error = copyError {
+            throw ReportError(
+                code: .writeFailed, path: copy.path,
+                reason:
+                    "cannot copy \(findingsJSON.lastPathComponent) into the history (\(error.localizedDescription)); check that \(history.path) is writable and has free space"
+            )
+        }
+        guard rename(temporary.path, copy.path) == 0 else {
             let reason = String(cString: strerror(errno))
-            unlink(temporary.path)
+            registry.remove(temporary.path)
             throw ReportError(
                 code: .renameFailed, path: copy.path,
                 reason: "cannot put the dated copy in place (\(reason)); check that \(history.path) is writable")
         }
+        registry.unregister(temporary.path)
         let removed = try prune(history, olderThanDays: keepDays, before: generatedAt)
         return (copy, removed)
     }

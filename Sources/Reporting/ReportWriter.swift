@@ -16,8 +16,11 @@ import Foundation
 /// first written to a hidden temporary name in the output directory (same file system, so the final
 /// `rename(2)` is atomic), and only when all are complete are they renamed into place. If a rename
 /// fails half-way, the files already replaced are put back from hard-link backups taken just before,
-/// so the previous set stays as it was. A crash between the renames can still leave a mixed set;
-/// the hidden `.NAME.tmp-PID` and `.NAME.old-PID` files it leaves may be deleted.
+/// so the previous set stays as it was. Every temporary and backup is registered in `TemporaryFiles`,
+/// so a run stopped by a signal removes them, and the renames hold its lock, so a signal waits for
+/// them. Only a crash (SIGKILL, power loss) between the renames can still leave a mixed set; the
+/// hidden `.NAME.tmp-PID` and `.NAME.old-PID` files a dead run leaves are removed by the next run
+/// (`removeStaleTemporaries(in:)`).
 public struct ReportWriter: Sendable {
     /// The template file looked for in the templates directory; partials sit beside it.
     public static let templateFileName = "report.html"
@@ -26,6 +29,8 @@ public struct ReportWriter: Sendable {
     public let template: Template?
     /// Adds a UTF-8 byte order mark to the CSV, for Excel users who open it by double-click.
     public var csvByteOrderMark = false
+    /// Where the temporaries are registered; tests give a writer its own registry.
+    var temporaries = TemporaryFiles.shared
 
     /// Loads and checks the HTML templates now, so a template error surfaces before a long audit.
     /// Pass nil when no HTML will be written.
@@ -57,9 +62,10 @@ public struct ReportWriter: Sendable {
         streamed: [StreamedReport] = []
     ) throws -> [URL] {
         let pid = ProcessInfo.processInfo.processIdentifier
+        let temporaries = self.temporaries
         var staged: [(temporary: URL, final: URL)] = []
         func discardAll() {
-            for file in staged { unlink(file.temporary.path) }
+            for file in staged { temporaries.remove(file.temporary.path) }
             for report in streamed { report.discard() }
         }
         if formats.contains(.html) && template == nil {
@@ -135,10 +141,12 @@ public struct ReportWriter: Sendable {
                     work.htmlError = error
                 }
             case 1:
-                for index in 0..<jsonCount { work.write(index, staged: stagedFiles[index], in: directory) }
+                for index in 0..<jsonCount {
+                    work.write(index, staged: stagedFiles[index], in: directory, registry: temporaries)
+                }
             default:
                 for index in jsonCount..<work.files.count {
-                    work.write(index, staged: stagedFiles[index], in: directory)
+                    work.write(index, staged: stagedFiles[index], in: directory, registry: temporaries)
                 }
             }
         }
@@ -157,14 +165,16 @@ public struct ReportWriter: Sendable {
                 let final = directory.appendingPathComponent(ReportFormat.html.fileName)
                 let temporary = directory.appendingPathComponent(".\(ReportFormat.html.fileName).tmp-\(pid)")
                 staged.append((temporary, final))
-                try Self.writeFile(at: temporary, reportingAs: final, in: directory) { try $0.write(html) }
+                try Self.writeFile(at: temporary, reportingAs: final, in: directory, registry: temporaries) {
+                    try $0.write(html)
+                }
             }
         } catch {
             discardAll()
             throw error
         }
         for report in streamed { report.markCommitting() }
-        try Self.commit(staged, in: directory, pid: pid)
+        try Self.commit(staged, in: directory, pid: pid, registry: temporaries)
         return staged.map(\.final)
     }
 
@@ -176,15 +186,10 @@ public struct ReportWriter: Sendable {
         let final = directory.appendingPathComponent(fileName)
         let pid = ProcessInfo.processInfo.processIdentifier
         let temporary = directory.appendingPathComponent(".\(fileName).tmp-\(pid)")
-        let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else {
-            throw ReportError(
-                code: .writeFailed, path: final.path,
-                reason:
-                    "cannot create \(temporary.lastPathComponent) (\(String(cString: strerror(errno)))); check that \(directory.path) exists and is writable"
-            )
-        }
-        return StreamedReport(fileName: fileName, directory: directory, temporary: temporary, descriptor: descriptor)
+        let descriptor = try Self.openTemporary(temporary, reportingAs: final, in: directory, registry: temporaries)
+        return StreamedReport(
+            fileName: fileName, directory: directory, temporary: temporary, descriptor: descriptor,
+            registry: temporaries)
     }
 
     /// Shared by the tasks of one `write`: each task touches only its own slots.
@@ -204,10 +209,11 @@ public struct ReportWriter: Sendable {
 
         var errors: [Error?] { slots.map(\.error) }
 
-        func write(_ index: Int, staged: (temporary: URL, final: URL), in directory: URL) {
+        func write(_ index: Int, staged: (temporary: URL, final: URL), in directory: URL, registry: TemporaryFiles) {
             do {
                 try ReportWriter.writeFile(
-                    at: staged.temporary, reportingAs: staged.final, in: directory, files[index].body)
+                    at: staged.temporary, reportingAs: staged.final, in: directory, registry: registry,
+                    files[index].body)
             } catch {
                 slots[index].error = error
             }
@@ -235,17 +241,30 @@ public struct ReportWriter: Sendable {
         }
     }
 
-    fileprivate static func writeFile(
-        at temporary: URL, reportingAs final: URL, in directory: URL, _ body: (ReportOutput) throws -> Void
-    ) throws {
-        let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    /// Creates (or truncates) `temporary` for writing, registered in `registry` before it exists.
+    static func openTemporary(
+        _ temporary: URL, reportingAs final: URL, in directory: URL, registry: TemporaryFiles
+    ) throws -> Int32 {
+        let (descriptor, reason) = registry.create(temporary.path) {
+            let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            let reason = descriptor < 0 ? String(cString: strerror(errno)) : ""
+            return (descriptor >= 0, (descriptor, reason))
+        }
         guard descriptor >= 0 else {
             throw ReportError(
                 code: .writeFailed, path: final.path,
                 reason:
-                    "cannot create \(temporary.lastPathComponent) (\(String(cString: strerror(errno)))); check that \(directory.path) exists and is writable"
+                    "cannot create \(temporary.lastPathComponent) (\(reason)); check that \(directory.path) exists and is writable"
             )
         }
+        return descriptor
+    }
+
+    fileprivate static func writeFile(
+        at temporary: URL, reportingAs final: URL, in directory: URL, registry: TemporaryFiles,
+        _ body: (ReportOutput) throws -> Void
+    ) throws {
+        let descriptor = try openTemporary(temporary, reportingAs: final, in: directory, registry: registry)
         // The handle owns the descriptor from here and closes it on every path.
         let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
         do {
@@ -265,34 +284,49 @@ public struct ReportWriter: Sendable {
     }
 
     /// Renames every temporary into place; on the first failure, undoes the renames already made.
-    private static func commit(_ staged: [(temporary: URL, final: URL)], in directory: URL, pid: Int32) throws {
+    /// Holds the registry's lock throughout, so a signal arriving now is handled after the last rename
+    /// (or the undo), never between two.
+    private static func commit(
+        _ staged: [(temporary: URL, final: URL)], in directory: URL, pid: Int32, registry: TemporaryFiles
+    ) throws {
+        try registry.withCommitLock { try commitLocked(staged, in: directory, pid: pid, registry: registry) }
+    }
+
+    private static func commitLocked(
+        _ staged: [(temporary: URL, final: URL)], in directory: URL, pid: Int32, registry: TemporaryFiles
+    ) throws {
         var committed: [(final: URL, backup: URL?)] = []
         func removeBackups() {
-            for entry in committed { if let backup = entry.backup { unlink(backup.path) } }
+            for entry in committed { if let backup = entry.backup { registry.remove(backup.path) } }
         }
         for (index, file) in staged.enumerated() {
             // A hard link keeps the previous report reachable without copying it; where links are
             // not possible (some network shares), that file simply cannot be restored.
             let backup = directory.appendingPathComponent(".\(file.final.lastPathComponent).old-\(pid)")
             unlink(backup.path)
-            let hasBackup = link(file.final.path, backup.path) == 0
+            let hasBackup = registry.create(backup.path) {
+                let linked = link(file.final.path, backup.path) == 0
+                return (linked, linked)
+            }
             if rename(file.temporary.path, file.final.path) != 0 {
                 let reason = String(cString: strerror(errno))
-                if hasBackup { unlink(backup.path) }
+                if hasBackup { registry.remove(backup.path) }
                 for entry in committed.reversed() {
                     if let previous = entry.backup {
                         rename(previous.path, entry.final.path)
+                        registry.unregister(previous.path)
                     } else {
                         unlink(entry.final.path)
                     }
                 }
-                for remaining in staged[index...] { unlink(remaining.temporary.path) }
+                for remaining in staged[index...] { registry.remove(remaining.temporary.path) }
                 throw ReportError(
                     code: .renameFailed, path: file.final.path,
                     reason:
                         "cannot replace the report (\(reason)); the previous reports were kept. Check that \(directory.path) is writable and that \(file.final.lastPathComponent) is a file, not a directory"
                 )
             }
+            registry.unregister(file.temporary.path)
             committed.append((file.final, hasBackup ? backup : nil))
         }
         removeBackups()
@@ -310,6 +344,8 @@ public final class StreamedReport {
     public let fileName: String
     let directory: URL
     let temporary: URL
+    /// Where `temporary` is registered; it is forgotten there once renamed or removed.
+    let registry: TemporaryFiles
     /// Owns the descriptor; closed by `close()`, `discard()` or deinit.
     private let handle: FileHandle
     private let output: ReportOutput
@@ -317,16 +353,17 @@ public final class StreamedReport {
     private var isClosed = false
     private var isFinished = false
 
-    init(fileName: String, directory: URL, temporary: URL, descriptor: Int32) {
+    init(fileName: String, directory: URL, temporary: URL, descriptor: Int32, registry: TemporaryFiles) {
         self.fileName = fileName
         self.directory = directory
         self.temporary = temporary
+        self.registry = registry
         handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
         output = ReportOutput(fileHandle: handle)
     }
 
     deinit {
-        if !isFinished { unlink(temporary.path) }
+        if !isFinished { registry.remove(temporary.path) }
     }
 
     public func write(_ text: String) {
@@ -374,7 +411,7 @@ public final class StreamedReport {
         }
         if !isFinished {
             isFinished = true
-            unlink(temporary.path)
+            registry.remove(temporary.path)
         }
     }
 }

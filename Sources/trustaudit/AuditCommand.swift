@@ -26,6 +26,11 @@ enum AuditCommand {
         OptionSpec(name: "--output", valueName: "DIR", help: "where reports are written (default: Reports/)"),
         OptionSpec(name: "--format", valueName: "LIST", help: "any of csv,html,json (default: all three)"),
         OptionSpec(
+            name: "--wait-lock", valueName: "SECONDS",
+            help:
+                "when another run is writing to --output, wait up to SECONDS (0-86400) for it; exit 4 when it still is (default: exit 4 at once)"
+        ),
+        OptionSpec(
             name: "--baseline", valueName: "FILE",
             help: "compare with this findings.json (default: the previous one in --output)"),
         OptionSpec(
@@ -84,6 +89,20 @@ enum AuditCommand {
     }
 
     static func execute(_ settings: AuditSettings) -> ExitCode {
+        // Before any temporary exists: a stopped run removes its own (Signals). One run at a time
+        // per output directory, before anything in it is read (the baseline) or written; then what
+        // dead runs left there is removed. Exit 4: nothing was touched.
+        Signals.removeTemporariesWhenStopped()
+        let outputLock: OutputLock
+        do {
+            outputLock = try OutputLock.acquire(settings.outputDirectory, waitingUpTo: settings.waitLockSeconds)
+        } catch {
+            printError("\(name): \(error)")
+            return .reportNotWritten
+        }
+        defer { outputLock.release() }
+        ReportWriter.removeStaleTemporaries(in: settings.outputDirectory)
+
         // Everything that can be checked before reading the source is checked first, so a typo in a
         // template does not surface after a ten-minute domain read.
         let writer: ReportWriter
@@ -264,6 +283,8 @@ struct AuditSettings {
     var baselinePath: String?
     /// `--keep`: days of dated findings.json copies to keep in OUTPUT/history/; nil keeps no history.
     var keepDays: Int?
+    /// `--wait-lock`: how long to wait for another run writing to the output directory; 0 does not wait.
+    var waitLockSeconds: TimeInterval = 0
     /// `--mail-to` and friends; nil sends no mail.
     var mail: MailOptions.Settings?
 
@@ -345,6 +366,14 @@ struct AuditSettings {
                 throw UsageError(message: "\(command): --keep keeps copies of findings.json; add json to --format.")
             }
             keepDays = days
+        }
+
+        if let text = parsed.value("--wait-lock") {
+            guard let seconds = Int(text), (0...Int(OutputLock.maximumWait)).contains(seconds) else {
+                throw UsageError(
+                    message: "\(command): --wait-lock '\(text)' is not a number of seconds from 0 to 86400.")
+            }
+            waitLockSeconds = TimeInterval(seconds)
         }
 
         if let text = parsed.value("--fail-on") {

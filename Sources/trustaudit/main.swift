@@ -11,7 +11,8 @@ enum ExitCode: Int32 {
     case usage = 2
     /// The source (LDIF file or domain controller) could not be read.
     case sourceUnreadable = 3
-    /// A report could not be written; the previous reports are untouched.
+    /// A report could not be written, or another run holds the output directory's lock; the previous
+    /// reports are untouched.
     case reportNotWritten = 4
     /// The reports were written, but the `--mail-to` mail was not delivered.
     case mailNotDelivered = 5
@@ -30,8 +31,9 @@ let topLevelHelp = """
       trustaudit --version
 
     Exit codes: 0 audit ran, 1 findings at or above --fail-on, 2 usage or configuration error,
-    3 source could not be read, 4 a report could not be written, 5 reports written but the
-    mail was not delivered.
+    3 source could not be read, 4 a report could not be written or another run is writing to
+    --output, 5 reports written but the mail was not delivered; 130, 143, 129 when stopped by
+    SIGINT, SIGTERM, SIGHUP (the unfinished reports are removed).
     """
 
 func run(_ arguments: [String]) -> ExitCode {
