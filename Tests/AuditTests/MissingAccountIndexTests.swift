@@ -118,7 +118,8 @@ final class InventoryTests: XCTestCase {
         XCTAssertThrowsError(try Inventory.load(path: "/nonexistent/inventory.txt")) { error in
             XCTAssertEqual(
                 error as? InventoryError,
-                InventoryError(file: "/nonexistent/inventory.txt", reason: "cannot read the inventory file: no such file"))
+                InventoryError(
+                    file: "/nonexistent/inventory.txt", reason: "cannot read the inventory file: no such file"))
         }
     }
 }
