@@ -35,10 +35,50 @@ enum Remediation {
     /// The way out when no command can be given: the change made by hand, where nothing is parsed.
     static let byHand = "make the change in ADSI Edit or Active Directory Users and Computers instead"
 
-    /// `text` as prose in a remediation: a name with a line break or control character is shown
-    /// escaped, so it cannot forge a line that reads like a command.
+    /// `text` as prose in a remediation. An admin may paste a whole line ("On HOST, as a local
+    /// administrator: ...") into a shell, so a name in the prose must be as inert as one in the
+    /// command: control and bidirectional characters, and every character that means something to
+    /// PowerShell, cmd.exe or sh, are shown as `\uXXXX`, which reads as plain text in all three. No
+    /// quoting would do, since each shell's quotes are live text in the others (`'a&b'` runs `b` in
+    /// cmd.exe, `"$(x)"` runs `x` in PowerShell). Ordinary names are shown as AD shows them; the
+    /// account column holds the exact name.
     static func prose(_ text: String) -> String {
-        TerminalText.containsUnsafeScalars(text) ? TerminalText.escaped(text) : text
+        let scalars = Array(text.unicodeScalars)
+        // A `$` that ends a word (`gmsa-web$`, every sAMAccountName of a computer) expands nothing in
+        // any of the three shells, so it stays as AD shows it.
+        func isSpecial(_ index: Int) -> Bool {
+            let scalar = scalars[index]
+            if TerminalText.isUnsafe(scalar) { return true }
+            guard scalar == "$" else { return isShellSpecial(scalar) }
+            return index + 1 < scalars.count && scalars[index + 1] != " "
+        }
+        guard scalars.indices.contains(where: isSpecial) else { return text }
+        var result = ""
+        for (index, scalar) in scalars.enumerated() {
+            guard isSpecial(index) else {
+                result.unicodeScalars.append(scalar)
+                continue
+            }
+            let hex = String(scalar.value, radix: 16, uppercase: true)
+            let width = scalar.value > 0xFFFF ? 8 : 4
+            result += (width == 8 ? "\\U" : "\\u") + String(repeating: "0", count: width - hex.count) + hex
+        }
+        return result
+    }
+
+    /// Characters that start an expansion, a quote, a redirection or a second command in PowerShell,
+    /// cmd.exe or sh, and the lookalikes PowerShell or Windows' best-fit mapping read as quotes.
+    private static func isShellSpecial(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar {
+        case "$", "`", "'", "\"", "&", "|", "<", ">", "^", "(", ")", ";", "%", "!", "{", "}", "@", "\\", "#", "*",
+            "?", "[", "]", "~", "=", ",":
+            return true
+        case "\u{2018}", "\u{2019}", "\u{201A}", "\u{201B}", "\u{201C}", "\u{201D}", "\u{201E}", "\u{FF02}",
+            "\u{FF05}", "\u{FF01}", "\u{2033}", "\u{02BA}", "\u{02DD}", "\u{02EE}", "\u{3003}":
+            return true
+        default:
+            return false
+        }
     }
 
     /// `build`'s command for `shell`, or, when a value cannot be written for it, a line naming `tool`,
