@@ -171,7 +171,9 @@ public struct MailReport: Sendable {
             lines.append("")
             lines.append("Resolved since the last run (fixed, or the account is gone):")
             for finding in changes.resolved.prefix(resolvedInText) {
-                lines.append("  [\(finding.severity.rawValue)] \(finding.rule) \(finding.account): \(finding.message)")
+                lines.append(
+                    "  [\(finding.severity.rawValue)] \(finding.rule) \(TerminalText.escaped(finding.account)): \(TerminalText.escaped(finding.message))"
+                )
             }
             if changes.resolved.count > resolvedInText {
                 lines.append(
@@ -199,9 +201,14 @@ public struct MailReport: Sendable {
             }
             for (index, finding) in top {
                 lines.append("")
-                lines.append("[\(finding.severity.rawValue)] \(finding.account)" + (isNew(index) ? "  (new)" : ""))
-                if let dn = finding.distinguishedName { lines.append("  " + dn) }
-                lines.append("  " + finding.message)
+                // The text part is read in terminal mail readers too (mailx, mutt): directory text in it is
+                // escaped as on stderr. The fix commands are not: they carry no control character (one
+                // that would need it gets no command) and must stay pasteable.
+                lines.append(
+                    "[\(finding.severity.rawValue)] \(TerminalText.escaped(finding.account))"
+                        + (isNew(index) ? "  (new)" : ""))
+                if let dn = finding.distinguishedName { lines.append("  " + TerminalText.escaped(dn)) }
+                lines.append("  " + TerminalText.escaped(finding.message))
                 let fixes = finding.remediation.split(whereSeparator: \.isNewline).filter {
                     !$0.trimmingCharacters(in: .whitespaces).isEmpty
                 }

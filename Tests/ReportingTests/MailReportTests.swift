@@ -124,6 +124,22 @@ final class MailReportTests: XCTestCase {
         XCTAssertFalse(text.contains("\r"), "line ends are the message builder's business")
     }
 
+    func testTextBodyShowsDirectoryControlsEscapedForTerminalMailReaders() throws {
+        var hostile = Fixtures.stale(7)
+        hostile.account = "WKS\u{1B}]0;pwned\u{07}$"
+        hostile.distinguishedName = "CN=WKS\u{1B}[2J,OU=Workstations\u{202E},DC=corp,DC=example"
+        hostile.message = "Alive but not rotating\r\nFix: format c:"
+        let report = try MailReport(
+            result: Fixtures.result([hostile]), changes: nil, files: files([("findings.csv", 100)]),
+            outputDirectory: "/var/lib/trustaudit/", template: try template(), formats: Set(ReportFormat.allCases))
+        let text = report.textBody
+        XCTAssertFalse(
+            text.unicodeScalars.contains { $0 == "\u{1B}" || $0 == "\u{07}" || $0 == "\u{202E}" || $0 == "\r" })
+        XCTAssertTrue(text.contains(#"[high] WKS\e]0;pwned\u{0007}$"#), text)
+        XCTAssertTrue(text.contains(#"  CN=WKS\e[2J,OU=Workstations\u{202E},DC=corp,DC=example"#), text)
+        XCTAssertTrue(text.contains(#"  Alive but not rotating\r\nFix: format c:"#), text)
+    }
+
     func testTextBodyCapsEachRuleAndPutsSevereAndNewFirst() throws {
         // 14 stale findings: 12 low ones that persist, then one high and one new low.
         var findings = (1...12).map { Fixtures.stale($0, severity: .low) }
