@@ -1,0 +1,56 @@
+/// The attributes TrustAudit reads; a live search asks for these and nothing else.
+public enum AuditedAttributes {
+    public static let all: [String] = [
+        "objectClass", "objectCategory", "sAMAccountName", "cn", "dNSHostName", "userAccountControl",
+        "pwdLastSet", "lastLogonTimestamp", "servicePrincipalName", "operatingSystem",
+        "operatingSystemVersion", "whenCreated",
+    ]
+    /// Lower-cased, for fast filtering while parsing.
+    public static let lowercased: Set<String> = Set(all.map { $0.lowercased() })
+
+    /// `all` lower-cased, in the same order: the attribute numbers of `DirectoryEntry`'s storage.
+    static let lowercasedList: [String] = all.map { $0.lowercased() }
+    static let lowercasedUTF8: [[UInt8]] = lowercasedList.map { Array($0.utf8) }
+    static let idByLowercasedName: [String: Int] = Dictionary(
+        uniqueKeysWithValues: lowercasedList.enumerated().map { ($1, $0) })
+
+    // Attribute numbers, positions in `all`.
+    static let objectClass: UInt16 = 0
+    static let objectCategory: UInt16 = 1
+    static let samAccountName: UInt16 = 2
+    static let cn: UInt16 = 3
+    static let dnsHostName: UInt16 = 4
+    static let userAccountControl: UInt16 = 5
+    static let pwdLastSet: UInt16 = 6
+    static let lastLogonTimestamp: UInt16 = 7
+    static let servicePrincipalName: UInt16 = 8
+    static let operatingSystem: UInt16 = 9
+    static let operatingSystemVersion: UInt16 = 10
+
+    /// The number of the audited attribute spelt (in any case) by `name`, or nil.
+    static func id(ofName name: UnsafeBufferPointer<UInt8>) -> Int? {
+        let count = name.count
+        guard count < idsByLength.count else { return nil }
+        for id in idsByLength[count] {
+            let candidate = lowercasedUTF8[id]
+            var equal = true
+            for index in 0..<count where asciiLower(name[index]) != candidate[index] {
+                equal = false
+                break
+            }
+            if equal { return id }
+        }
+        return nil
+    }
+
+    /// Attribute numbers by the length of their name, so most other names are rejected at once.
+    private static let idsByLength: [[Int]] = {
+        var table = [[Int]](repeating: [], count: (lowercasedUTF8.map(\.count).max() ?? 0) + 1)
+        for (id, name) in lowercasedUTF8.enumerated() { table[name.count].append(id) }
+        return table
+    }()
+
+    @inline(__always) static func asciiLower(_ byte: UInt8) -> UInt8 {
+        byte >= 65 && byte <= 90 ? byte + 32 : byte
+    }
+}
