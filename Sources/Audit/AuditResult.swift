@@ -85,11 +85,19 @@ public struct AuditResult: Sendable {
     public var summary: AuditSummary
     /// Sorted by rule (in `AuditRules.all` order), then severity (highest first), then account and DN.
     public var findings: [Finding]
+    /// The rules that ran, in report order.
     public var rules: [RuleDescription]
+    /// The rules the audit was given (those that ran and those that declined, such as missing-account
+    /// without an inventory): what the reports read columns, identities and counts from.
+    public var registry: [any Rule.Type]
 
-    public init(summary: AuditSummary, findings: [Finding], rules: [RuleDescription]) {
+    public init(
+        summary: AuditSummary, findings: [Finding], rules: [RuleDescription],
+        registry: [any Rule.Type] = AuditRules.all
+    ) {
         self.summary = summary
         self.findings = findings
         self.rules = rules
+        self.registry = registry
     }
 }

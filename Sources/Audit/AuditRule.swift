@@ -1,28 +1,59 @@
 import Directory
 import UntrustedInput
 
-/// A rule that judges one computer account on its own, so accounts can stream through it.
-public protocol AccountRule: Sendable {
-    static var description: RuleDescription { get }
-    /// Appends this rule's findings for `computer` (none when it is healthy).
-    func evaluate(_ computer: DirectoryObject, in context: AuditContext, into findings: inout [Finding])
-}
-
-/// The rules in report order; their ids are part of the interface (JSON, CSV, configuration).
+/// The rules, in report order: the one list the runner, the reports and the sources read.
+///
+/// Adding a rule is its file in `Rules/` and one line in `all`. Their ids are part of the interface
+/// (JSON, CSV, configuration).
 public enum AuditRules {
-    public static let descriptions: [RuleDescription] = [
-        DisabledAccountRule.description,
-        StalePasswordRule.description,
-        MissingSPNRule.description,
-        DuplicateSPNIndex.description,
-        MissingAccountIndex.description,
+    public static let all: [any Rule.Type] = [
+        DisabledAccountRule.self,
+        StalePasswordRule.self,
+        MissingSPNRule.self,
+        DuplicateSPNRule.self,
+        MissingAccountRule.self,
     ]
 
+    public static let descriptions: [RuleDescription] = all.map { $0.description }
+
     public static let ids: [String] = descriptions.map(\.id)
+
+    /// What every audit reads whatever the rules: what an object is (its classes and category) and
+    /// who it is (its names and objectGUID); `computers.csv` adds the operating system's version,
+    /// and whenCreated is fetched for the record (not decoded yet).
+    public static let accountAttributes = [
+        "objectClass", "objectCategory", "sAMAccountName", "cn", "dNSHostName", "operatingSystem",
+        "operatingSystemVersion", "whenCreated", "objectGUID",
+    ]
+
+    /// What the sources fetch for `all`: `attributes(for: all)`, equal to `AuditedAttributes.all`.
+    public static let attributes: [String] = attributes(for: all)
+
+    /// `attributes` lower-cased, for filtering while parsing (`LDIFReader`'s `keptAttributes`).
+    public static let lowercasedAttributes: Set<String> = Set(attributes.map { $0.lowercased() })
+
+    /// The union of what `rules` read and `accountAttributes`, each once (compared as LDAP does,
+    /// case-insensitively), in `AuditedAttributes.all` order, so the LDAP request stays the same;
+    /// an attribute that table does not know goes last, in rule order.
+    public static func attributes(for rules: [any Rule.Type]) -> [String] {
+        var wanted: [String] = []
+        var seen = Set<String>()
+        for name in accountAttributes + rules.flatMap({ $0.attributes }) where seen.insert(name.lowercased()).inserted {
+            wanted.append(name)
+        }
+        let known = AuditedAttributes.all.filter { seen.contains($0.lowercased()) }
+        let knownSet = Set(known.map { $0.lowercased() })
+        return known + wanted.filter { !knownSet.contains($0.lowercased()) }
+    }
 
     /// Position of a rule in report order; unknown ids sort last.
     public static func order(of id: String) -> Int {
         ids.firstIndex(of: id) ?? ids.count
+    }
+
+    /// The rule in `rules` with this id, if any.
+    public static func rule(_ id: String, in rules: [any Rule.Type] = all) -> (any Rule.Type)? {
+        rules.first { $0.description.id == id }
     }
 }
 

@@ -31,16 +31,16 @@ public struct ComputerFacts: Sendable {
         self.findings = findings
     }
 
-    /// Whether the missing-spn rule looked at this account: it checks enabled, non-excluded computers only.
+    /// Whether the missing-spn rule looked at this account: not excluded, and what the rule itself
+    /// judges (`MissingSPNRule.judges`), so this column cannot drift from the rule.
     public var spnsChecked: Bool {
-        guard !isExcluded, let control = computer.userAccountControl else { return false }
-        return !control.isDisabled
+        !isExcluded && MissingSPNRule.judges(computer)
     }
 
     /// The SPNs the missing-spn rule found missing; empty when none are (or the rule did not check it).
     public var missingSPNs: [String] {
         guard let finding = findings.first(where: { $0.rule == MissingSPNRule.description.id }) else { return [] }
-        if case .strings(let list)? = finding.detail("missingSPNs") { return list }
+        if case .strings(let list)? = finding.detail(MissingSPNRule.missingSPNs) { return list }
         return []
     }
 

@@ -42,13 +42,14 @@ public struct Finding: Sendable, Equatable {
     /// The commands that fix this cause, with the account's own names filled in; one per line.
     ///
     /// The per-account rules do not build this text when they report: it is the longest part of a
-    /// finding and is only read when a report is written, so they keep what it is made from and it is
-    /// rendered on each read (the same text every time).
+    /// finding and is only read when a report is written, so they keep a renderer holding what it is
+    /// made from, and it is rendered on each read (the same text every time).
     public var remediation: String {
-        get { deferredRemediation.text }
-        set { deferredRemediation = .text(newValue) }
+        get { renderer.text }
+        set { renderer = RemediationText(newValue) }
     }
-    var deferredRemediation: DeferredRemediation
+    /// What renders `remediation`; kept small (a renderer of a word or two is stored inline).
+    public var renderer: any RemediationRenderer
     public var details: [(key: String, value: DetailValue)]
 
     public init(
@@ -60,26 +61,30 @@ public struct Finding: Sendable, Equatable {
         self.account = account
         self.distinguishedName = distinguishedName
         self.message = message
-        self.deferredRemediation = .text(remediation)
+        self.renderer = RemediationText(remediation)
         self.details = details
     }
 
-    /// A finding whose remediation is rendered when it is read.
-    init(
+    /// A finding whose remediation `renderer` renders when it is read.
+    public init(
         rule: String, severity: Severity, account: String, distinguishedName: String?, message: String,
-        remediation: DeferredRemediation, details: [(key: String, value: DetailValue)]
+        renderer: some RemediationRenderer, details: [(key: String, value: DetailValue)]
     ) {
         self.rule = rule
         self.severity = severity
         self.account = account
         self.distinguishedName = distinguishedName
         self.message = message
-        self.deferredRemediation = remediation
+        self.renderer = renderer
         self.details = details
     }
 
     public func detail(_ key: String) -> DetailValue? {
         details.first { $0.key == key }?.value
+    }
+
+    public func detail(_ column: DetailColumn) -> DetailValue? {
+        detail(column.key)
     }
 
     public static func == (lhs: Finding, rhs: Finding) -> Bool {
@@ -103,18 +108,20 @@ public struct RuleDescription: Sendable {
     }
 }
 
-/// A finding's remediation: the text itself, or what a per-account rule builds it from.
-enum DeferredRemediation: Sendable {
-    case text(String)
-    case disabledAccount(RemediationSubject)
-    case stalePassword(StalePasswordRule.Story, RemediationSubject)
+/// Renders a finding's remediation when it is read; each rule brings its own.
+///
+/// A renderer holds what the text is made from (a `RemediationSubject`, a story), not the text, so
+/// a million findings do not hold a million fix texts until a report writes them.
+public protocol RemediationRenderer: Sendable {
+    var text: String { get }
+}
 
-    var text: String {
-        switch self {
-        case .text(let text): return text
-        case .disabledAccount(let subject): return DisabledAccountRule.remediation(subject)
-        case .stalePassword(let story, let subject): return StalePasswordRule.remediation(for: story, subject)
-        }
+/// A remediation already rendered (the collecting rules' findings, and findings built by hand).
+public struct RemediationText: RemediationRenderer {
+    public let text: String
+
+    public init(_ text: String) {
+        self.text = text
     }
 }
 

@@ -1,10 +1,17 @@
 /// The attributes TrustAudit reads; a live search asks for these and nothing else.
+///
+/// This is the table `DirectoryObject` decodes from: an attribute's number is its position here, so
+/// new attributes go at the end (the numbers, the LDAP request and the bench stay as they were).
+/// Which of them the audit needs is declared by the rules (`AuditRules.attributes` in Audit, which a
+/// test holds equal to `all`); this target cannot see the rules, so the table lives here.
 public enum AuditedAttributes {
     public static let all: [String] = [
         "objectClass", "objectCategory", "sAMAccountName", "cn", "dNSHostName", "userAccountControl",
         "pwdLastSet", "lastLogonTimestamp", "servicePrincipalName", "operatingSystem",
-        "operatingSystemVersion", "whenCreated",
+        "operatingSystemVersion", "whenCreated", "objectGUID",
     ]
+    /// How many attributes are audited: the size of `DirectoryObject`'s first-value table.
+    public static let count = all.count
     /// Lower-cased, for fast filtering while parsing.
     public static let lowercased: Set<String> = Set(all.map { $0.lowercased() })
 
@@ -26,6 +33,8 @@ public enum AuditedAttributes {
     static let servicePrincipalName: UInt16 = 8
     static let operatingSystem: UInt16 = 9
     static let operatingSystemVersion: UInt16 = 10
+    static let whenCreated: UInt16 = 11
+    static let objectGUID: UInt16 = 12
 
     /// The number of the audited attribute spelt (in any case) by `name`, or nil.
     static func id(ofName name: UnsafeBufferPointer<UInt8>) -> Int? {

@@ -28,13 +28,17 @@ public struct DirectoryObject: Sendable, Equatable {
     public var servicePrincipalNames: [ServicePrincipalName]
     public var operatingSystem: String?
     public var operatingSystemVersion: String?
+    /// What the account is, whatever its DN: the same object seen by two sources (two DCs, two
+    /// exports, a DN that changed between them) has one objectGUID. Nil when the source did not
+    /// export it or the value is not 16 bytes.
+    public var objectGUID: ObjectGUID?
 
     public init(
         kind: Kind, distinguishedName: String, samAccountName: String, commonName: String? = nil,
         dnsHostName: String? = nil, userAccountControl: UserAccountControl? = nil,
         passwordLastSet: FileTime? = nil, lastLogonTimestamp: FileTime? = nil,
         servicePrincipalNames: [ServicePrincipalName] = [], operatingSystem: String? = nil,
-        operatingSystemVersion: String? = nil
+        operatingSystemVersion: String? = nil, objectGUID: ObjectGUID? = nil
     ) {
         self.kind = kind
         self.distinguishedName = distinguishedName
@@ -47,6 +51,7 @@ public struct DirectoryObject: Sendable, Equatable {
         self.servicePrincipalNames = servicePrincipalNames
         self.operatingSystem = operatingSystem
         self.operatingSystemVersion = operatingSystemVersion
+        self.objectGUID = objectGUID
     }
 
     /// The NetBIOS-style short name: sAMAccountName without its trailing `$`, else the cn.
@@ -102,21 +107,31 @@ public struct DirectoryObject: Sendable, Equatable {
         case .none:
             break
         }
-        // One pass over the values: the first value of each attribute, the classes, the SPNs.
+        // One pass over the values: the first value of each attribute, the classes, the SPNs. The
+        // first-value table is one slot per audited attribute, on the stack: no heap array per entry.
+        let decoded = withUnsafeTemporaryAllocation(of: Int.self, capacity: AuditedAttributes.count) { first in
+            first.initialize(repeating: -1)
+            return Self.decode(entry, first: first)
+        }
+        guard let decoded else { return nil }
+        self = decoded
+    }
+
+    /// Decodes `entry` with `first` as the scratch first-value table (one slot per audited attribute).
+    private static func decode(_ entry: DirectoryEntry, first: UnsafeMutableBufferPointer<Int>) -> DirectoryObject? {
         typealias A = AuditedAttributes
-        var first = [Int](repeating: -1, count: 11)
         var isComputer = false
         var isGroupManaged = false
         var isManaged = false
         var spnSlots = 0
         let slots = entry.slots
-        let decoded: DirectoryObject? = entry.storage.withUnsafeBufferPointer { storage -> DirectoryObject? in
+        return entry.storage.withUnsafeBufferPointer { storage -> DirectoryObject? in
             @inline(__always) func bytes(_ slot: DirectoryEntry.Slot) -> UnsafeBufferPointer<UInt8> {
                 UnsafeBufferPointer(rebasing: storage[Int(slot.start)..<Int(slot.end)])
             }
             for (index, slot) in slots.enumerated() {
                 let attribute = slot.attribute
-                guard attribute < 11 else { continue }
+                guard attribute < A.count else { continue }
                 if first[Int(attribute)] < 0 { first[Int(attribute)] = index }
                 if attribute == A.objectClass {
                     let value = bytes(slot)
@@ -168,10 +183,9 @@ public struct DirectoryObject: Sendable, Equatable {
                 lastLogonTimestamp: firstBytes(A.lastLogonTimestamp).flatMap(FileTime.init(ldapBytes:)),
                 servicePrincipalNames: spns,
                 operatingSystem: firstString(A.operatingSystem),
-                operatingSystemVersion: firstString(A.operatingSystemVersion))
+                operatingSystemVersion: firstString(A.operatingSystemVersion),
+                objectGUID: firstBytes(A.objectGUID).flatMap(ObjectGUID.init(bytes:)))
         }
-        guard let decoded else { return nil }
-        self = decoded
     }
 
     private static func equalsIgnoringCase(_ value: UnsafeBufferPointer<UInt8>, _ lowercasedName: StaticString) -> Bool
@@ -200,4 +214,52 @@ public struct DirectoryObject: Sendable, Equatable {
 extension DirectoryObject.Kind {
     /// Managed service accounts and plain computers are all `computer` objects in AD.
     public var isComputerClass: Bool { self != .otherSPNHolder }
+}
+
+/// An object's objectGUID: 16 bytes, as AD stores them (the first three fields little-endian).
+///
+/// Kept as two integers rather than `UUID` or `[UInt8]`, so it costs no allocation per object and
+/// hashes as one 128-bit value.
+public struct ObjectGUID: Hashable, Sendable, CustomStringConvertible {
+    /// Bytes 0-7 and 8-15 of the stored value, each read little-endian.
+    public let low: UInt64
+    public let high: UInt64
+
+    /// Nil unless `bytes` is exactly 16 bytes long (a damaged or crafted value is no identity).
+    public init?(bytes: UnsafeBufferPointer<UInt8>) {
+        guard bytes.count == 16 else { return nil }
+        var low: UInt64 = 0
+        var high: UInt64 = 0
+        for index in 0..<8 {
+            low |= UInt64(bytes[index]) << (8 * UInt64(index))
+            high |= UInt64(bytes[8 + index]) << (8 * UInt64(index))
+        }
+        self.low = low
+        self.high = high
+    }
+
+    public init?(bytes: [UInt8]) {
+        guard let guid = bytes.withUnsafeBufferPointer({ ObjectGUID(bytes: $0) }) else { return nil }
+        self = guid
+    }
+
+    /// The 16 bytes as stored.
+    public var bytes: [UInt8] {
+        (0..<8).map { UInt8(truncatingIfNeeded: low >> (8 * UInt64($0))) }
+            + (0..<8).map { UInt8(truncatingIfNeeded: high >> (8 * UInt64($0))) }
+    }
+
+    /// `28fd1070-9893-4b29-869b-b6b5af137f65`, as `Get-ADComputer` shows it (the first three fields
+    /// byte-swapped from the stored order).
+    public var description: String {
+        let stored = bytes
+        let order = [3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15]
+        var text = ""
+        for (position, index) in order.enumerated() {
+            if position == 4 || position == 6 || position == 8 || position == 10 { text += "-" }
+            let hex = String(stored[index], radix: 16)
+            text += hex.count == 1 ? "0" + hex : hex
+        }
+        return text
+    }
 }

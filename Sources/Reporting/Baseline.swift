@@ -5,7 +5,8 @@ import UntrustedInput
 /// Who a finding is about, stable from one run to the next, so two runs can be compared.
 ///
 /// The rule, the lower-cased account, the lower-cased DN, and for rules that can report one account
-/// several times the detail that tells those findings apart (the SPN for duplicate-spn). Not the
+/// several times the detail that tells those findings apart, as the rule declares it
+/// (`Rule.identity`: the SPN for duplicate-spn). Not the
 /// message or the severity: ages in messages change every day, and a stale password that moved from
 /// "alive-not-rotating" to "dormant" is still the same unsolved problem.
 public struct FindingIdentity: Hashable, Sendable {
@@ -14,9 +15,20 @@ public struct FindingIdentity: Hashable, Sendable {
     public let distinguishedName: String
     public let distinguishingDetail: String
 
-    /// The detail key that separates several findings of one rule for one account; rules not listed
-    /// report an account at most once.
-    public static let distinguishingDetails: [String: String] = ["duplicate-spn": "spn"]
+    /// The detail key that separates several findings of one rule for one account, by rule id, as
+    /// the rules in `rules` declare it (`Rule.identity`); rules not listed report an account at most once.
+    public static func distinguishingDetails(_ rules: [any Rule.Type] = AuditRules.all) -> [String: String] {
+        var keys: [String: String] = [:]
+        for rule in rules {
+            if let identity = rule.identity, keys[rule.description.id] == nil {
+                keys[rule.description.id] = identity.key
+            }
+        }
+        return keys
+    }
+
+    /// The distinguishing details of `AuditRules.all`.
+    static let builtInDistinguishingDetails = distinguishingDetails()
 
     public init(rule: String, account: String, distinguishedName: String?, distinguishingDetail: String?) {
         self.rule = rule
@@ -27,8 +39,13 @@ public struct FindingIdentity: Hashable, Sendable {
     }
 
     public init(_ finding: Finding) {
+        self.init(finding, distinguishingDetails: Self.builtInDistinguishingDetails)
+    }
+
+    /// The identity of `finding` with the distinguishing details of `distinguishingDetails(_:)`.
+    public init(_ finding: Finding, distinguishingDetails: [String: String]) {
         var detail: String?
-        if let key = Self.distinguishingDetails[finding.rule], let value = finding.detail(key) {
+        if let key = distinguishingDetails[finding.rule], let value = finding.detail(key) {
             detail = FindingsCSV.text(value)
         }
         self.init(
@@ -88,7 +105,9 @@ public struct Baseline: Sendable {
     /// Large files are read line by line in the layout TrustAudit writes (one finding per line), with
     /// the file memory-mapped, so a baseline of a million findings does not go through one giant
     /// JSON tree; any other valid layout (pretty-printed by jq, minified) is parsed as a whole.
-    public static func load(from path: String) throws -> Baseline {
+    ///
+    /// `rules` says which detail identifies a finding of each rule (pass the registry the audit runs).
+    public static func load(from path: String, rules: [any Rule.Type] = AuditRules.all) throws -> Baseline {
         guard FileManager.default.fileExists(atPath: path) else {
             throw BaselineError(
                 code: .missing, path: path,
@@ -108,12 +127,14 @@ public struct Baseline: Sendable {
                 code: .unreadable, path: path,
                 reason: "cannot read the file (\(error.localizedDescription)); check its permissions")
         }
-        return try parse(data, source: path)
+        return try parse(data, source: path, rules: rules)
     }
 
     /// Parses the text of a `findings.json`; `source` names it in errors and in the reports.
-    public static func parse(_ data: Data, source: String) throws -> Baseline {
-        if let baseline = try parseLines(data, source: source) { return baseline }
+    public static func parse(_ data: Data, source: String, rules: [any Rule.Type] = AuditRules.all) throws -> Baseline
+    {
+        let keys = FindingIdentity.distinguishingDetails(rules)
+        if let baseline = try parseLines(data, source: source, keys: keys) { return baseline }
         let root: Any
         do {
             root = try JSONSerialization.jsonObject(with: data)
@@ -136,13 +157,13 @@ public struct Baseline: Sendable {
         var findings: [(ResolvedFinding, FindingIdentity)] = []
         findings.reserveCapacity(list.count)
         for (index, item) in list.enumerated() {
-            findings.append(try finding(item, index: index, source: source))
+            findings.append(try finding(item, index: index, source: source, keys: keys))
         }
         return Baseline(generatedAt: generatedAt, source: source, findings: findings)
     }
 
     /// The fast path for the layout FindingsJSON writes; nil when the file is laid out otherwise.
-    private static func parseLines(_ data: Data, source: String) throws -> Baseline? {
+    private static func parseLines(_ data: Data, source: String, keys: [String: String]) throws -> Baseline? {
         var header: [String: Any] = [:]
         var findings: [(ResolvedFinding, FindingIdentity)] = []
         var inFindings = false
@@ -174,7 +195,7 @@ public struct Baseline: Sendable {
                     guard line.starts(with: "    {".utf8),
                         let item = try? JSONSerialization.jsonObject(with: Data(line))
                     else { return false }
-                    findings.append(try finding(item, index: index, source: source))
+                    findings.append(try finding(item, index: index, source: source, keys: keys))
                     index += 1
                     continue
                 }
@@ -226,7 +247,9 @@ public struct Baseline: Sendable {
         return generatedAt
     }
 
-    private static func finding(_ item: Any, index: Int, source: String) throws -> (ResolvedFinding, FindingIdentity) {
+    private static func finding(_ item: Any, index: Int, source: String, keys: [String: String]) throws -> (
+        ResolvedFinding, FindingIdentity
+    ) {
         guard let object = item as? [String: Any], let rule = object["rule"] as? String,
             let account = object["account"] as? String,
             let severityText = object["severity"] as? String, let severity = Severity(rawValue: severityText)
@@ -239,7 +262,7 @@ public struct Baseline: Sendable {
         let dn = object["dn"] as? String
         let message = object["message"] as? String ?? ""
         var detail: String?
-        if let key = FindingIdentity.distinguishingDetails[rule], let details = object["details"] as? [String: Any] {
+        if let key = keys[rule], let details = object["details"] as? [String: Any] {
             detail = details[key] as? String
         }
         return (
@@ -269,8 +292,9 @@ public struct FindingChanges: Sendable {
         var changes: [FindingChange] = []
         changes.reserveCapacity(result.findings.count)
         var newCount = 0
+        let keys = FindingIdentity.distinguishingDetails(result.registry)
         for finding in result.findings {
-            let identity = FindingIdentity(finding)
+            let identity = FindingIdentity(finding, distinguishingDetails: keys)
             now.insert(identity)
             if before.contains(identity) {
                 changes.append(.persisting)

@@ -43,10 +43,11 @@ import Foundation
 ///   ]
 /// }
 /// ```
-/// A finding is the same across runs when its rule, account (case-insensitively), DN and, for
-/// duplicate-spn, its SPN match (`FindingIdentity`); the message and severity may differ.
-/// `details` values are strings, integers, booleans, arrays of strings or null, in the rule's order;
-/// their keys per rule are documented with each rule.
+/// A finding is the same across runs when its rule, account (case-insensitively), DN and the detail
+/// its rule names as its identity (`Rule.identity`: the SPN for duplicate-spn) match
+/// (`FindingIdentity`); the message and severity may differ. `details` values are strings,
+/// integers, booleans, arrays of strings or null, in the rule's order; their keys and types per rule
+/// are the rule's `detailColumns`.
 public enum FindingsJSON {
     public static let schemaVersion = 1
 
@@ -92,7 +93,7 @@ public enum FindingsJSON {
         try json.endObject()
         try json.key("byRule")
         try json.beginObject()
-        for (rule, count) in ruleCounts(summary) {
+        for (rule, count) in ruleCounts(summary, rules: result.registry) {
             try json.field(rule, count)
         }
         try json.endObject()
@@ -137,11 +138,14 @@ public enum FindingsJSON {
         try json.endObject()
     }
 
-    /// Every known rule in report order (zeros included, so a rule that stopped firing still shows),
-    /// then any other rule id that produced findings, by name.
-    static func ruleCounts(_ summary: AuditSummary) -> [(rule: String, count: Int)] {
-        var counts = AuditRules.ids.map { (rule: $0, count: summary.findingsByRule[$0] ?? 0) }
-        let others = summary.findingsByRule.keys.filter { !AuditRules.ids.contains($0) }.sorted()
+    /// Every rule of `rules` in report order (zeros included, so a rule that stopped firing still
+    /// shows), then any other rule id that produced findings, by name.
+    static func ruleCounts(_ summary: AuditSummary, rules: [any Rule.Type] = AuditRules.all) -> [(
+        rule: String, count: Int
+    )] {
+        let ids = rules.map { $0.description.id }
+        var counts = ids.map { (rule: $0, count: summary.findingsByRule[$0] ?? 0) }
+        let others = summary.findingsByRule.keys.filter { !ids.contains($0) }.sorted()
         counts += others.map { (rule: $0, count: summary.findingsByRule[$0] ?? 0) }
         return counts
     }

@@ -83,7 +83,7 @@ public enum HTMLReport {
 
         let descriptions = ruleDescriptions(result)
         let counts = Dictionary(
-            FindingsJSON.ruleCounts(summary).map { ($0.rule, $0.count) }, uniquingKeysWith: { first, _ in first })
+            FindingsJSON.ruleCounts(summary, rules: result.registry).map { ($0.rule, $0.count) }, uniquingKeysWith: { first, _ in first })
         context["rules"] = .list(
             descriptions.map { rule in
                 [
@@ -186,7 +186,7 @@ public enum HTMLReport {
 
     /// The rules that ran, then any rule id that has findings but no description (so none is hidden).
     static func ruleDescriptions(_ result: AuditResult) -> [RuleDescription] {
-        var descriptions = result.rules.isEmpty ? AuditRules.descriptions : result.rules
+        var descriptions = result.rules.isEmpty ? result.registry.map { $0.description } : result.rules
         var known = Set(descriptions.map(\.id))
         for finding in result.findings where known.insert(finding.rule).inserted {
             descriptions.append(RuleDescription(id: finding.rule, title: finding.rule, rationale: ""))

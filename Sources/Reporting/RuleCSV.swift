@@ -1,6 +1,6 @@
 import Audit
 
-/// `<rule>.csv`: one CSV per rule that ran, with the columns that rule's evidence has.
+/// `<rule>.csv`: one CSV per rule that ran, with the columns the rule declares (`Rule.csvColumns`).
 ///
 /// Written for every rule in `AuditResult.rules` (missing-account only with an inventory), with its
 /// header even when the rule found nothing, so a script can always open the file. Same encoding as
@@ -20,7 +20,9 @@ import Audit
 ///   otherHolderDNs (`|`-joined, same order), message, fix, change. One row per holder of each SPN.
 /// - `missing-account.csv`: inventoryName (as written in the inventory), inventoryFile, inventoryLine,
 ///   severity, message, fix, change
-/// - any other rule: account, dn, severity, details (as in findings.csv), message, fix, change
+/// - a rule added later: the columns it declares (`Rule.csvColumns`: by default account, dn,
+///   severity, its detail columns, message, fix), then change
+/// - a rule id not in the registry: account, dn, severity, details (as in findings.csv), message, fix, change
 public enum RuleCSV {
     /// The columns of one rule's CSV and how a finding fills them (`change` is appended to both).
     struct Layout {
@@ -39,17 +41,18 @@ public enum RuleCSV {
         return rule + ".csv"
     }
 
-    /// The header row of `rule`'s CSV.
-    public static func header(for rule: String) -> [String] {
-        layout(for: rule).columns + ["change"]
+    /// The header row of `rule`'s CSV, as the rule in `rules` declares it.
+    public static func header(for rule: String, rules: [any Rule.Type] = AuditRules.all) -> [String] {
+        layout(for: rule, rules: rules).columns + ["change"]
     }
 
-    /// Writes `rule`'s CSV: the findings of that rule among `findings`, in their order.
+    /// Writes `rule`'s CSV: the findings of that rule among `findings`, in their order, in the columns
+    /// the rule in `rules` declares (pass the result's `registry`).
     public static func write(
         rule: String, findings: [Finding], changes: FindingChanges? = nil, to output: ReportOutput,
-        byteOrderMark: Bool = false
+        byteOrderMark: Bool = false, rules: [any Rule.Type] = AuditRules.all
     ) throws {
-        let layout = layout(for: rule)
+        let layout = layout(for: rule, rules: rules)
         if byteOrderMark { try output.write(bytes: CSV.byteOrderMark) }
         try CSV.writeRow(layout.columns + ["change"], to: output)
         for (index, finding) in findings.enumerated() where finding.rule == rule {
@@ -57,71 +60,29 @@ public enum RuleCSV {
         }
     }
 
-    static func layout(for rule: String) -> Layout {
-        switch rule {
-        case DisabledAccountRule.description.id:
-            return Layout(columns: [
-                "account", "dn", "severity", "userAccountControl", "lastLogonTimestamp", "message", "fix",
-            ]) { finding in
-                [
-                    finding.account, finding.distinguishedName ?? "", finding.severity.rawValue,
-                    detail(finding, "userAccountControl"), detail(finding, "lastLogonTimestamp"), finding.message,
-                    finding.remediation,
-                ]
-            }
-        case StalePasswordRule.description.id:
-            return Layout(
-                columns: [
-                    "account", "dn", "severity", "story", "pwdLastSet", "passwordAgeDays", "lastLogonTimestamp",
-                    "lastLogonAgeDays",
-                    "message", "fix",
-                ]
-            ) { finding in
-                [
-                    finding.account, finding.distinguishedName ?? "", finding.severity.rawValue,
-                    detail(finding, "story"),
-                    detail(finding, "pwdLastSet"), detail(finding, "passwordAgeDays"),
-                    detail(finding, "lastLogonTimestamp"),
-                    detail(finding, "lastLogonAgeDays"), finding.message, finding.remediation,
-                ]
-            }
-        case MissingSPNRule.description.id:
-            return Layout(columns: [
-                "account", "dn", "severity", "dNSHostName", "operatingSystem", "missingSPNs", "message", "fix",
-            ]) { finding in
-                [
-                    finding.account, finding.distinguishedName ?? "", finding.severity.rawValue,
-                    detail(finding, "dNSHostName"),
-                    detail(finding, "operatingSystem"), detail(finding, "missingSPNs"), finding.message,
-                    finding.remediation,
-                ]
-            }
-        case DuplicateSPNIndex.description.id:
-            return Layout(columns: [
-                "spn", "account", "dn", "severity", "otherHolders", "otherHolderDNs", "message", "fix",
-            ]) { finding in
-                [
-                    detail(finding, "spn"), finding.account, finding.distinguishedName ?? "", finding.severity.rawValue,
-                    detail(finding, "otherHolders"), detail(finding, "otherHolderDNs"), finding.message,
-                    finding.remediation,
-                ]
-            }
-        case MissingAccountIndex.description.id:
-            return Layout(columns: ["inventoryName", "inventoryFile", "inventoryLine", "severity", "message", "fix"]) {
-                finding in
-                [
-                    finding.account, detail(finding, "inventoryFile"), detail(finding, "inventoryLine"),
-                    finding.severity.rawValue,
-                    finding.message, finding.remediation,
-                ]
-            }
-        default:
+    /// The rule's declared `csvColumns`; a rule not in `rules` gets account, dn, severity, details
+    /// (as in findings.csv), message, fix.
+    static func layout(for rule: String, rules: [any Rule.Type] = AuditRules.all) -> Layout {
+        guard let declared = AuditRules.rule(rule, in: rules) else {
             return Layout(columns: ["account", "dn", "severity", "details", "message", "fix"]) { finding in
                 [
                     finding.account, finding.distinguishedName ?? "", finding.severity.rawValue,
                     FindingsCSV.details(finding.details),
                     finding.message, finding.remediation,
                 ]
+            }
+        }
+        let columns = declared.csvColumns
+        return Layout(columns: columns.map(\.header)) { finding in
+            columns.map { column in
+                switch column {
+                case .account: return finding.account
+                case .distinguishedName: return finding.distinguishedName ?? ""
+                case .severity: return finding.severity.rawValue
+                case .detail(let detail): return Self.detail(finding, detail.key)
+                case .message: return finding.message
+                case .fix: return finding.remediation
+                }
             }
         }
     }

@@ -39,10 +39,10 @@ enum Fixture {
         lines += objectClasses.map { "objectClass: \($0)" }
         lines.append("cn: \(cn)")
         lines.append("distinguishedName: CN=\(rdn),\(container)")
-        lines.append("objectGUID:: cBD9KJOYKUuGm7a1rxN/ZQ==")
+        lines.append("objectGUID:: \(objectGUID(of: "CN=\(rdn),\(container)"))")
         if let userAccountControl { lines.append("userAccountControl: \(userAccountControl)") }
         lines.append("pwdLastSet: \(pwdLastSet ?? ticks(daysAgo: 10))")
-        lines.append("objectSid:: AQUAAAAAAAUVAAAAbQfxS0qkl8B5xHtQbwQAAA==")
+        lines.append("objectSid:: \(objectSid(of: "CN=\(rdn),\(container)"))")
         lines.append("sAMAccountName: \(name)$")
         lines.append("sAMAccountType: 805306369")
         if let operatingSystem { lines.append("operatingSystem: \(operatingSystem)") }
@@ -52,6 +52,37 @@ enum Fixture {
         lines.append("objectCategory: \(objectCategory)")
         if let lastLogonTimestamp { lines.append("lastLogonTimestamp: \(lastLogonTimestamp)") }
         return fold(lines).joined(separator: "\n") + "\n\n"
+    }
+
+    /// A version-4 objectGUID of its own for each DN (base64, as ldapsearch prints it): two fixture
+    /// computers are two accounts, as in AD, and the same DN written twice is the same account.
+    static func objectGUID(of dn: String) -> String {
+        var bytes = digest(dn, seed: 0x6f62_6a65_6374_4755) + digest(dn, seed: 0x4944_2d66_6978_7475)
+        bytes[7] = bytes[7] & 0x0F | 0x40
+        bytes[8] = bytes[8] & 0x3F | 0x80
+        return Data(bytes).base64EncodedString()
+    }
+
+    /// S-1-5-21-1274087277-3231032394-1350288505-RID, in objectSid's binary layout, with a RID of its
+    /// own for each DN (from 1104 up, above the well-known RIDs).
+    static func objectSid(of dn: String) -> String {
+        var bytes: [UInt8] = [1, 5, 0, 0, 0, 0, 0, 5, 21, 0, 0, 0]
+        for part: UInt32 in [1_274_087_277, 3_231_032_394, 1_350_288_505] {
+            bytes += (0..<4).map { UInt8(truncatingIfNeeded: part >> (8 * UInt32($0))) }
+        }
+        let hash = digest(dn, seed: 0x7369_6400)
+        let rid = 1104 + UInt32(hash[0]) | UInt32(hash[1]) << 8 | UInt32(hash[2] & 0x3F) << 16
+        bytes += (0..<4).map { UInt8(truncatingIfNeeded: rid >> (8 * UInt32($0))) }
+        return Data(bytes).base64EncodedString()
+    }
+
+    /// Eight bytes of FNV-1a over `text` (deterministic across runs, unlike `Hasher`).
+    private static func digest(_ text: String, seed: UInt64) -> [UInt8] {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325 ^ seed
+        for byte in text.lowercased().utf8 {
+            hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
+        }
+        return (0..<8).map { UInt8(truncatingIfNeeded: hash >> (8 * UInt64($0))) }
     }
 
     /// A user (service) account, which holds SPNs but is never audited as a computer.

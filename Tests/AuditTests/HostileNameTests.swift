@@ -380,7 +380,7 @@ final class HostileNameTests: XCTestCase {
         for name in Hostile.names where !name.contains(".") {
             for item in [name, name + ".corp.example"] {
                 let inventory = Inventory(source: "inventory.txt", items: [Inventory.Item(name: item, line: 1)])
-                let findings = MissingAccountIndex(inventory: inventory).findings(in: Fixture.context())
+                let findings = MissingAccountRule(inventory: inventory).findings(in: Fixture.context())
                 let remediation = findings[0].remediation
                 let unquotable = Hostile.isUnquotableAnywhere(name)
                 var create = words("New-ADComputer", "-Name", name, "-SamAccountName", name)

@@ -68,7 +68,7 @@ final class RepeatedObjectTests: XCTestCase {
     func testNormalizedDistinguishedNames() {
         var bytes: [UInt8] = []
         func normalized(_ dn: String) -> String {
-            SeenObjects.normalize(dn, into: &bytes)
+            AccountKeys.normalize(dn, into: &bytes)
             return String(decoding: bytes, as: UTF8.self)
         }
         XCTAssertEqual(

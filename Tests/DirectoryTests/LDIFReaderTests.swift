@@ -72,7 +72,8 @@ final class LDIFReaderTests: XCTestCase {
 
     func testKeepsOnlyTheAuditedAttributesByDefault() throws {
         let entry = try XCTUnwrap(read(ldapsearchExport).first)
-        XCTAssertTrue(entry.values("objectGUID").isEmpty)
+        XCTAssertTrue(entry.values("objectSid").isEmpty)
+        XCTAssertEqual(entry.values("objectGUID").first?.count, 16, "objectGUID is audited: it identifies the account")
         XCTAssertEqual(entry.string("pwdLastSet"), "134391186000000000")
     }
 

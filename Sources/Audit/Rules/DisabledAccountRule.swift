@@ -12,19 +12,27 @@ public struct DisabledAccountRule: AccountRule {
             if it is retired the account is a cleanup candidate.
             """)
 
+    public static let attributes = ["userAccountControl", "lastLogonTimestamp"]
+
+    /// userAccountControl as AD stores it (signed), and the last logon when one is recorded.
+    static let userAccountControl = DetailColumn("userAccountControl", .integer)
+    static let lastLogonTimestamp = DetailColumn("lastLogonTimestamp", .timestamp)
+    public static let detailColumns = [userAccountControl, lastLogonTimestamp]
+
     public init() {}
 
-    public func evaluate(_ computer: DirectoryObject, in context: AuditContext, into findings: inout [Finding]) {
+    public func evaluate(_ account: AccountView, in context: AuditContext, into findings: inout [Finding]) {
+        let computer = account.object
         guard let control = computer.userAccountControl, control.isDisabled else { return }
         // AD stores the attribute as a signed 32-bit integer; show it as ADUC and PowerShell do.
         let stored = Int32(bitPattern: control.rawValue)
-        var details: [(key: String, value: DetailValue)] = [("userAccountControl", .integer(Int64(stored)))]
+        var details: [(key: String, value: DetailValue)] = [(Self.userAccountControl.key, .integer(Int64(stored)))]
         var evidence = "userAccountControl \(stored) has ACCOUNTDISABLE (0x2)"
         if let logon = computer.lastLogonTimestamp, !logon.isNever {
             evidence +=
                 logon.isValid
                 ? "; last logon \(AuditContext.day(logon))" : "; lastLogonTimestamp \(AuditContext.notATime(logon))"
-            details.append(("lastLogonTimestamp", AuditContext.timeDetail(logon)))
+            details.append((Self.lastLogonTimestamp.key, AuditContext.timeDetail(logon)))
         }
         findings.append(
             Finding(
@@ -33,12 +41,18 @@ public struct DisabledAccountRule: AccountRule {
                 account: computer.accountName,
                 distinguishedName: computer.distinguishedName,
                 message: .disabled(computer, evidence: evidence),
-                remediation: .disabledAccount(RemediationSubject(computer, in: context)),
+                renderer: Fix(subject: RemediationSubject(computer, in: context)),
                 details: details))
     }
 }
 
 extension DisabledAccountRule {
+    /// Renders the fix when the finding's remediation is read.
+    struct Fix: RemediationRenderer {
+        let subject: RemediationSubject
+        var text: String { DisabledAccountRule.remediation(subject) }
+    }
+
     static func remediation(_ subject: RemediationSubject) -> String {
         let enable = Remediation.command(.powerShell, tool: "Enable-ADComputer") { writer throws(UnwritableValue) in
             "Enable-ADComputer -Identity \(try writer.quoted(subject.accountName, "sAMAccountName")) -Server \(try writer.server(subject.server))"

@@ -16,10 +16,32 @@ public struct MissingSPNRule: AccountRule {
             account for this workstation trust relationship".
             """)
 
+    public static let attributes = [
+        "userAccountControl", "dNSHostName", "servicePrincipalName", "operatingSystem",
+    ]
+
+    /// The SPNs missing in the forms that can be named (none without a dNSHostName for the FQDN forms).
+    public static let missingSPNs = DetailColumn("missingSPNs", .strings)
+    static let dnsHostName = DetailColumn("dNSHostName", .string)
+    static let operatingSystem = DetailColumn("operatingSystem", .string)
+    public static let detailColumns = [missingSPNs, dnsHostName, operatingSystem]
+    public static let csvColumns: [RuleColumn] = [
+        .account("account"), .distinguishedName, .severity, .detail(dnsHostName), .detail(operatingSystem),
+        .detail(missingSPNs), .message, .fix,
+    ]
+
     public init() {}
 
-    public func evaluate(_ computer: DirectoryObject, in context: AuditContext, into findings: inout [Finding]) {
-        guard computer.kind == .computer, let control = computer.userAccountControl, !control.isDisabled else { return }
+    /// Whether the rule judges `computer` at all: enabled computer accounts only (a disabled one
+    /// cannot log on, so its SPNs matter to nobody). `computers.csv`'s `not-checked` reads this.
+    public static func judges(_ computer: DirectoryObject) -> Bool {
+        guard computer.kind == .computer, let control = computer.userAccountControl else { return false }
+        return !control.isDisabled
+    }
+
+    public func evaluate(_ account: AccountView, in context: AuditContext, into findings: inout [Finding]) {
+        let computer = account.object
+        guard Self.judges(computer) else { return }
         let shortName = computer.shortName
         let fqdn = computer.dnsHostName
         var missing: [String] = []
@@ -56,11 +78,11 @@ public struct MissingSPNRule: AccountRule {
         guard let severity else { return }
 
         var details: [(key: String, value: DetailValue)] = [
-            ("missingSPNs", .strings(missing)),
-            ("dNSHostName", fqdn.map(DetailValue.string) ?? .null),
+            (Self.missingSPNs.key, .strings(missing)),
+            (Self.dnsHostName.key, fqdn.map(DetailValue.string) ?? .null),
         ]
         if let operatingSystem = computer.operatingSystem {
-            details.append(("operatingSystem", .string(operatingSystem)))
+            details.append((Self.operatingSystem.key, .string(operatingSystem)))
         }
         findings.append(
             Finding(

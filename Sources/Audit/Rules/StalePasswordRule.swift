@@ -57,9 +57,20 @@ public struct StalePasswordRule: AccountRule {
     public static let lastLogonLagDays = 14
     /// Clocks on members and DCs may differ by this much before a future time means anything.
 
+    public static let attributes = ["pwdLastSet", "lastLogonTimestamp"]
+
+    static let story = DetailColumn("story", .string)
+    /// ISO 8601 UTC, or the integer 0 (never set) or the raw ticks (no valid time).
+    static let pwdLastSet = DetailColumn("pwdLastSet", .timestamp)
+    static let passwordAgeDays = DetailColumn("passwordAgeDays", .integer)
+    static let lastLogonTimestamp = DetailColumn("lastLogonTimestamp", .timestamp)
+    static let lastLogonAgeDays = DetailColumn("lastLogonAgeDays", .integer)
+    public static let detailColumns = [story, pwdLastSet, passwordAgeDays, lastLogonTimestamp, lastLogonAgeDays]
+
     public init() {}
 
-    public func evaluate(_ computer: DirectoryObject, in context: AuditContext, into findings: inout [Finding]) {
+    public func evaluate(_ account: AccountView, in context: AuditContext, into findings: inout [Finding]) {
+        let computer = account.object
         guard let password = computer.passwordLastSet else { return }
         let configuration = context.configuration
         let logon = computer.lastLogonTimestamp.flatMap { $0.isNever ? nil : $0 }
@@ -72,13 +83,13 @@ public struct StalePasswordRule: AccountRule {
         if !password.isValid {
             story = .passwordNotATime
             message = .passwordNotATime(computer, password: password)
-            details.append(("pwdLastSet", .integer(password.ticks)))
+            details.append((Self.pwdLastSet.key, .integer(password.ticks)))
         } else if password.ticks == 0 {
-            details.append(("pwdLastSet", .integer(0)))
+            details.append((Self.pwdLastSet.key, .integer(0)))
             if let logon, !logonInFuture, !logonNotATime {
                 story = .resetPending
                 message = .resetPending(computer, logon: logon)
-                details.append(("lastLogonTimestamp", .string(AuditContext.timestamp(logon))))
+                details.append((Self.lastLogonTimestamp.key, .string(AuditContext.timestamp(logon))))
             } else {
                 story = .neverSet
                 message = .neverSet(computer)
@@ -86,16 +97,16 @@ public struct StalePasswordRule: AccountRule {
         } else if context.isInFuture(password) {
             story = .passwordInFuture
             message = .passwordInFuture(computer, password: password, days: context.daysAhead(password))
-            details.append(("pwdLastSet", .string(AuditContext.timestamp(password))))
+            details.append((Self.pwdLastSet.key, .string(AuditContext.timestamp(password))))
         } else {
             // A valid time, so it has an age.
             guard let passwordAge = context.ageInDays(password), passwordAge >= configuration.stalePasswordDays else {
                 return
             }
-            details.append(("pwdLastSet", .string(AuditContext.timestamp(password))))
-            details.append(("passwordAgeDays", .integer(Int64(passwordAge))))
+            details.append((Self.pwdLastSet.key, .string(AuditContext.timestamp(password))))
+            details.append((Self.passwordAgeDays.key, .integer(Int64(passwordAge))))
             if let logon {
-                details.append(("lastLogonTimestamp", AuditContext.timeDetail(logon)))
+                details.append((Self.lastLogonTimestamp.key, AuditContext.timeDetail(logon)))
                 if logonInFuture {
                     story = .logonInFuture
                     message = .logonInFuture(computer, password: password, passwordAge: passwordAge, logon: logon)
@@ -104,7 +115,7 @@ public struct StalePasswordRule: AccountRule {
                     message = .logonNotATime(computer, password: password, passwordAge: passwordAge, logon: logon)
                 } else {
                     let logonAge = context.ageInDays(logon) ?? 0
-                    details.append(("lastLogonAgeDays", .integer(Int64(logonAge))))
+                    details.append((Self.lastLogonAgeDays.key, .integer(Int64(logonAge))))
                     let rotationDue = AuditContext.adding(days: configuration.passwordRotationDays, to: password)
                     let recentLogonDays = configuration.passwordRotationDays + Self.lastLogonLagDays
                     if logon.ticks > rotationDue && logonAge <= recentLogonDays {
@@ -127,7 +138,7 @@ public struct StalePasswordRule: AccountRule {
                 message = .neverLoggedOn(computer, password: password, passwordAge: passwordAge)
             }
         }
-        details.insert(("story", .string(story.rawValue)), at: 0)
+        details.insert((Self.story.key, .string(story.rawValue)), at: 0)
         findings.append(
             Finding(
                 rule: Self.description.id,
@@ -135,8 +146,15 @@ public struct StalePasswordRule: AccountRule {
                 account: computer.accountName,
                 distinguishedName: computer.distinguishedName,
                 message: message,
-                remediation: .stalePassword(story, RemediationSubject(computer, in: context)),
+                renderer: Fix(story: story, subject: RemediationSubject(computer, in: context)),
                 details: details))
+    }
+
+    /// Renders the fix for the story when the finding's remediation is read.
+    struct Fix: RemediationRenderer {
+        let story: Story
+        let subject: RemediationSubject
+        var text: String { StalePasswordRule.remediation(for: story, subject) }
     }
 
     static func remediation(for story: Story, _ computer: RemediationSubject) -> String {

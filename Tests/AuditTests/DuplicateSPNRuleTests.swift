@@ -3,9 +3,9 @@ import XCTest
 @testable import Audit
 @testable import Directory
 
-final class DuplicateSPNIndexTests: XCTestCase {
+final class DuplicateSPNRuleTests: XCTestCase {
     private func findings(_ ldif: String, excluding excluded: Set<String> = []) throws -> [Finding] {
-        var index = DuplicateSPNIndex()
+        var index = DuplicateSPNRule()
         for object in try Fixture.objects(ldif) {
             index.add(object, excluded: excluded.contains(object.accountName))
         }
@@ -134,7 +134,7 @@ final class DuplicateSPNIndexTests: XCTestCase {
     func testSeverityOverride() throws {
         var configuration = AuditConfiguration()
         configuration.severities["duplicate-spn"] = .medium
-        var index = DuplicateSPNIndex()
+        var index = DuplicateSPNRule()
         for object in try Fixture.objects(Self.sql01 + Self.svcSQL) { index.add(object, excluded: false) }
         XCTAssertEqual(index.findings(in: Fixture.context(configuration)).map(\.severity), [.medium, .medium])
         XCTAssertEqual(index.holderCount, 2)

@@ -3,7 +3,7 @@ import XCTest
 @testable import Audit
 @testable import Directory
 
-final class MissingAccountIndexTests: XCTestCase {
+final class MissingAccountRuleTests: XCTestCase {
     private static let domain =
         Fixture.computer("WKS-0042")
         + Fixture.computer("SMITHJOHNPC", commonName: "Smith, John PC")
@@ -16,7 +16,7 @@ final class MissingAccountIndexTests: XCTestCase {
     private func missing(_ inventory: String, configuration: AuditConfiguration = AuditConfiguration()) throws
         -> [Finding]
     {
-        var index = MissingAccountIndex(inventory: Inventory.parse(inventory, source: "inventory.txt"))
+        var index = MissingAccountRule(inventory: Inventory.parse(inventory, source: "inventory.txt"))
         for object in try Fixture.objects(Self.domain) { index.add(object) }
         return index.findings(in: Fixture.context(configuration))
     }

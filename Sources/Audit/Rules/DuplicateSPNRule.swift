@@ -12,7 +12,7 @@ import Directory
 /// The first-holder table is the bulk of that memory (millions of SPNs), so it is kept compact: 96
 /// bits of the fingerprint and the holder in 16 bytes per slot (see `FirstHolderTable`), split into
 /// partitions that grow one at a time, so the table never briefly needs its old and new storage at once.
-public struct DuplicateSPNIndex {
+public struct DuplicateSPNRule: CollectingRule {
     public static let description = RuleDescription(
         id: "duplicate-spn",
         title: "Duplicate service principal names",
@@ -23,10 +23,18 @@ public struct DuplicateSPNIndex {
             same host name.
             """)
 
-    struct Fingerprint: Hashable {
-        let high: UInt64
-        let low: UInt64
-    }
+    public static let attributes = ["servicePrincipalName", "sAMAccountName", "objectGUID"]
+
+    /// The SPN as this holder spells it; what identifies the finding across runs (case-insensitively).
+    public static let spn = DetailColumn("spn", .string)
+    static let otherHolders = DetailColumn("otherHolders", .strings)
+    static let otherHolderDNs = DetailColumn("otherHolderDNs", .strings)
+    public static let detailColumns = [spn, otherHolders, otherHolderDNs]
+    public static let csvColumns: [RuleColumn] = [
+        .detail(spn), .account("account"), .distinguishedName, .severity, .detail(otherHolders),
+        .detail(otherHolderDNs), .message, .fix,
+    ]
+    public static var identity: DetailColumn? { spn }
 
     private var firstHolder = FirstHolderTable()
     /// Only for SPNs with a second holder: every holder and the spelling each one used.
@@ -37,23 +45,39 @@ public struct DuplicateSPNIndex {
 
     public init() {}
 
-    /// Records every SPN of `object`. Excluded objects still count as holders (the duplicate is real)
-    /// but get no finding of their own.
+    /// Runs in every audit.
+    public init?(for audit: AuditInputs) {
+        self.init()
+    }
+
+    /// Records every SPN of the account. Excluded objects still count as holders (the duplicate is
+    /// real) but get no finding of their own.
+    public mutating func add(_ account: AccountView, excluded: Bool) {
+        add(account.object, excluded: excluded)
+    }
+
+    /// Records every SPN of `object`, as `add(_:excluded:)` does for an account view.
+    ///
+    /// Holders are told apart by who they are (objectGUID, else the DN as AD compares it), not by
+    /// the order they came in: the same account given twice holds its SPNs once, and is never
+    /// reported as a duplicate of itself.
     public mutating func add(_ object: DirectoryObject, excluded: Bool) {
         guard !object.servicePrincipalNames.isEmpty else { return }
         let holder = holders.append(
-            name: object.accountName, distinguishedName: object.distinguishedName, excluded: excluded,
-            isComputer: object.kind == .computer)
+            name: object.accountName, distinguishedName: object.distinguishedName, guid: object.objectGUID,
+            excluded: excluded, isComputer: object.kind == .computer)
         for spn in object.servicePrincipalNames {
             let fingerprint = self.fingerprint(spn.normalized)
             if let first = firstHolder.firstHolder(of: fingerprint, recordingIfNew: holder) {
                 guard first != holder else { continue }  // the same SPN twice on one object
+                // Compared only when an SPN is seen again, which is rare: a duplicate, or a repeat.
+                if holders.isSameAccount(first, holder) { continue }
                 if shared[fingerprint] == nil {
                     // The first holder's spelling was not kept; until proven otherwise it is this one (AD
                     // compares case-insensitively, and setspn accepts either).
                     shared[fingerprint] = [(first, spn.value)]
                 }
-                if !shared[fingerprint]!.contains(where: { $0.holder == holder }) {
+                if !shared[fingerprint]!.contains(where: { holders.isSameAccount($0.holder, holder) }) {
                     shared[fingerprint]!.append((holder, spn.value))
                 }
             }
@@ -90,9 +114,9 @@ public struct DuplicateSPNIndex {
                             spn: spn, holder: (target, dn), others: Array(zip(otherTargets, otherDNs)),
                             server: context.knownServer),
                         details: [
-                            ("spn", .string(spn)),
-                            ("otherHolders", .strings(otherNames)),
-                            ("otherHolderDNs", .strings(otherDNs)),
+                            (Self.spn.key, .string(spn)),
+                            (Self.otherHolders.key, .strings(otherNames)),
+                            (Self.otherHolderDNs.key, .strings(otherDNs)),
                         ]))
             }
         }
@@ -123,10 +147,10 @@ struct FirstHolderTable {
     private static let partitionBits = 8
     private var partitions: [[UInt64: UInt64]] = Array(repeating: [:], count: 1 << partitionBits)
     /// SPNs whose 64-bit key is already taken by a different SPN; almost always empty.
-    private var collided: [DuplicateSPNIndex.Fingerprint: UInt32] = [:]
+    private var collided: [Fingerprint: UInt32] = [:]
 
     /// The first holder recorded for `fingerprint`; if there is none, records `holder` and returns nil.
-    mutating func firstHolder(of fingerprint: DuplicateSPNIndex.Fingerprint, recordingIfNew holder: UInt32) -> UInt32? {
+    mutating func firstHolder(of fingerprint: Fingerprint, recordingIfNew holder: UInt32) -> UInt32? {
         let key = fingerprint.high
         let check = UInt32(truncatingIfNeeded: fingerprint.low)
         let partition = Int(truncatingIfNeeded: key >> UInt64(64 - Self.partitionBits))
@@ -141,26 +165,53 @@ struct FirstHolderTable {
     }
 }
 
-/// Names and DNs of SPN holders, packed in one byte array instead of two Strings per object.
+/// Names, DNs and objectGUIDs of SPN holders, packed in one byte array instead of two Strings per object.
 struct HolderTable {
     private var bytes: [UInt8] = []
-    /// For holder i: name at offsets[2i]..<offsets[2i+1], DN at offsets[2i+1]..<offsets[2i+2].
+    /// For holder i: its objectGUID's 16 bytes (if it has one) then its name, from offsets[2i] to
+    /// offsets[2i+1]; its DN at offsets[2i+1]..<offsets[2i+2].
     private var offsets: [UInt32] = [0]
-    /// Bit 0: excluded by the configuration; bit 1: a plain computer (setspn names it without `$`).
+    /// Bit 0: excluded by the configuration; bit 1: a plain computer (setspn names it without `$`);
+    /// bit 2: an objectGUID is stored.
     private var flags: [UInt8] = []
 
     var count: Int { flags.count }
 
-    mutating func append(name: String, distinguishedName: String, excluded: Bool, isComputer: Bool) -> UInt32 {
+    mutating func append(
+        name: String, distinguishedName: String, guid: ObjectGUID?, excluded: Bool, isComputer: Bool
+    ) -> UInt32 {
+        if let guid { bytes.append(contentsOf: guid.bytes) }
         bytes.append(contentsOf: name.utf8)
         offsets.append(UInt32(bytes.count))
         bytes.append(contentsOf: distinguishedName.utf8)
         offsets.append(UInt32(bytes.count))
-        flags.append((excluded ? 1 : 0) | (isComputer ? 2 : 0))
+        flags.append((excluded ? 1 : 0) | (isComputer ? 2 : 0) | (guid != nil ? 4 : 0))
         return UInt32(flags.count - 1)
     }
 
-    func name(_ holder: UInt32) -> String { string(Int(holder) * 2) }
+    /// Whether two holders are one account: the same objectGUID, or when either has none, the same
+    /// DN as AD compares DNs.
+    func isSameAccount(_ lhs: UInt32, _ rhs: UInt32) -> Bool {
+        if lhs == rhs { return true }
+        if let left = guid(lhs), let right = guid(rhs) { return left == right }
+        var left: [UInt8] = []
+        var right: [UInt8] = []
+        AccountKeys.normalize(distinguishedName(lhs), into: &left)
+        AccountKeys.normalize(distinguishedName(rhs), into: &right)
+        return left == right
+    }
+
+    private func guid(_ holder: UInt32) -> ArraySlice<UInt8>? {
+        guard flags[Int(holder)] & 4 != 0 else { return nil }
+        let start = Int(offsets[Int(holder) * 2])
+        return bytes[start..<start + 16]
+    }
+
+    func name(_ holder: UInt32) -> String {
+        let slot = Int(holder) * 2
+        let start = Int(offsets[slot]) + (flags[Int(holder)] & 4 != 0 ? 16 : 0)
+        return String(decoding: bytes[start..<Int(offsets[slot + 1])], as: UTF8.self)
+    }
     func distinguishedName(_ holder: UInt32) -> String { string(Int(holder) * 2 + 1) }
     func isExcluded(_ holder: UInt32) -> Bool { flags[Int(holder)] & 1 != 0 }
 

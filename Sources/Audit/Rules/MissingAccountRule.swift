@@ -6,7 +6,7 @@ import Directory
 /// A name matches a computer's sAMAccountName (without `$`), cn, or dNSHostName, case-insensitively.
 /// A short name also matches the first label of a dNSHostName; an FQDN also matches the short name of
 /// a computer that has no dNSHostName at all.
-public struct MissingAccountIndex {
+public struct MissingAccountRule: CollectingRule {
     public static let description = RuleDescription(
         id: "missing-account",
         title: "Inventory machines without a computer account",
@@ -15,6 +15,16 @@ public struct MissingAccountIndex {
             database on the server does not have a computer account for this workstation trust relationship". \
             Checking the inventory before a migration lists exactly which machines would fail.
             """)
+
+    public static let attributes = ["sAMAccountName", "cn", "dNSHostName"]
+
+    static let inventoryFile = DetailColumn("inventoryFile", .string)
+    static let inventoryLine = DetailColumn("inventoryLine", .integer)
+    public static let detailColumns = [inventoryFile, inventoryLine]
+    /// The account is the inventory name as written; there is no DN, since there is no account.
+    public static let csvColumns: [RuleColumn] = [
+        .account("inventoryName"), .detail(inventoryFile), .detail(inventoryLine), .severity, .message, .fix,
+    ]
 
     private let inventory: Inventory
     /// Lower-cased lookup key to the inventory items that use it, as an `ItemList`.
@@ -28,6 +38,12 @@ public struct MissingAccountIndex {
     /// Almost every key names one item, so a key maps to that item's index (>= 0) rather than to an
     /// array of one; a key used again maps to `-1 - i`, with the indexes in `sharedKeys[i]`.
     private typealias ItemList = Int32
+
+    /// Runs only when the audit was given an inventory.
+    public init?(for audit: AuditInputs) {
+        guard let inventory = audit.inventory else { return nil }
+        self.init(inventory: inventory)
+    }
 
     public init(inventory: Inventory) {
         self.inventory = inventory
@@ -54,6 +70,12 @@ public struct MissingAccountIndex {
         } else {
             shared[Int(-1 - existing)].append(index)
         }
+    }
+
+    /// Marks the inventory names the account answers to (computer accounts only, excluded or not:
+    /// an excluded machine still has its account).
+    public mutating func add(_ account: AccountView, excluded: Bool) {
+        add(account.object)
     }
 
     /// Marks the inventory names this computer account answers to.
@@ -94,7 +116,8 @@ public struct MissingAccountIndex {
                     message: .missing(item, inventory: inventory.source, domain: context.domain),
                     remediation: .recreate(item, in: context),
                     details: [
-                        ("inventoryFile", .string(inventory.source)), ("inventoryLine", .integer(Int64(item.line))),
+                        (Self.inventoryFile.key, .string(inventory.source)),
+                        (Self.inventoryLine.key, .integer(Int64(item.line))),
                     ]))
         }
         return findings

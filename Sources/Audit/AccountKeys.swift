@@ -1,0 +1,99 @@
+import Directory
+
+/// A 128-bit keyed fingerprint: two per-process randomly keyed SipHashes of the same bytes.
+///
+/// Kept instead of the text it stands for, where millions of keys would otherwise be held as
+/// Strings; the random keys mean nobody who can write a name into AD can forge a collision.
+struct Fingerprint: Hashable {
+    let high: UInt64
+    let low: UInt64
+}
+
+/// The accounts the runner has already audited, by `AccountKey`, so each is audited once.
+///
+/// Two exports concatenated, a query repeated, or two DCs' views of one domain give the same account
+/// twice; audited twice, it would be counted twice and "duplicate" its own SPNs, with a `setspn -D`
+/// that removes an SPN from its only holder. An account is its objectGUID; a source that exports no
+/// GUID names it by DN, compared as AD compares DNs, closely enough for a repeat of one export:
+/// ASCII case folded, spaces around an unescaped `,` or `=` and at either end dropped. (One account
+/// exported once with and once without its GUID therefore counts twice; AD always has a GUID, so
+/// that takes two differently made exports.)
+///
+/// A million keys as Strings would be the audit's largest allocation, so only a 128-bit fingerprint
+/// of each is kept, from two per-process randomly keyed SipHashes (as `DuplicateSPNRule` does).
+struct AccountKeys {
+    /// 256 sets chosen by the fingerprint's top byte, so a resize copies 1/256 of them, not all at once.
+    private var partitions = [Set<Fingerprint>](repeating: [], count: 256)
+    private var normalized: [UInt8] = []
+    private let seedHigh = UInt64.random(in: .min ... .max)
+    private let seedLow = UInt64.random(in: .min ... .max)
+
+    /// Records `object`'s account; false when the same account was recorded before.
+    mutating func insert(_ object: DirectoryObject) -> Bool {
+        var high = Hasher()
+        high.combine(seedHigh)
+        var low = Hasher()
+        low.combine(seedLow)
+        // The first byte keeps a GUID and a DN that happened to share bytes apart.
+        if let guid = object.objectGUID {
+            high.combine(UInt8(1))
+            high.combine(guid)
+            low.combine(UInt8(1))
+            low.combine(guid)
+        } else {
+            Self.normalize(object.distinguishedName, into: &normalized)
+            high.combine(UInt8(0))
+            low.combine(UInt8(0))
+            normalized.withUnsafeBytes { bytes in
+                high.combine(bytes: bytes)
+                low.combine(bytes: bytes)
+            }
+        }
+        let fingerprint = Fingerprint(
+            high: UInt64(bitPattern: Int64(high.finalize())), low: UInt64(bitPattern: Int64(low.finalize())))
+        return partitions[Int(truncatingIfNeeded: fingerprint.high >> 56)].insert(fingerprint).inserted
+    }
+
+    /// Records `distinguishedName` as an account without a GUID; false when it was recorded before.
+    mutating func insert(distinguishedName: String) -> Bool {
+        insert(DirectoryObject(kind: .otherSPNHolder, distinguishedName: distinguishedName, samAccountName: ""))
+    }
+
+    /// The DN's bytes with ASCII letters lower-cased and insignificant spaces dropped: those at either
+    /// end and around an unescaped `,` or `=`. An escaped byte (`\ `, `\,`) is kept as it is.
+    static func normalize(_ distinguishedName: String, into output: inout [UInt8]) {
+        output.removeAll(keepingCapacity: true)
+        /// Output up to the last byte that must stay (not a trailing unescaped space).
+        var kept = 0
+        var skippingSpaces = true
+        var escaping = false
+        for byte in distinguishedName.utf8 {
+            let lower = byte >= 65 && byte <= 90 ? byte + 32 : byte
+            if escaping {
+                output.append(lower)
+                kept = output.count
+                escaping = false
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: " "):
+                if !skippingSpaces { output.append(byte) }
+            case UInt8(ascii: ","), UInt8(ascii: "="):
+                output.removeSubrange(kept...)
+                output.append(byte)
+                kept = output.count
+                skippingSpaces = true
+            case UInt8(ascii: "\\"):
+                output.append(byte)
+                kept = output.count
+                escaping = true
+                skippingSpaces = false
+            default:
+                output.append(lower)
+                kept = output.count
+                skippingSpaces = false
+            }
+        }
+        output.removeSubrange(kept...)
+    }
+}
