@@ -106,6 +106,43 @@ final class ModelTests: XCTestCase {
         XCTAssertNil(object.lastLogonTimestamp, "absent, not 0, on a new computer")
     }
 
+    /// objectGUID as ldapsearch prints `70 10 fd 28 93 98 29 4b 86 9b b6 b5 af 13 7f 65` (base64
+    /// `cBD9KJOYKUuGm7a1rxN/ZQ==`), which Get-ADComputer shows as 28fd1070-9893-4b29-869b-b6b5af137f65.
+    func testDecodesTheObjectGUIDThatIdentifiesTheAccount() throws {
+        let stored: [UInt8] = [
+            0x70, 0x10, 0xFD, 0x28, 0x93, 0x98, 0x29, 0x4B, 0x86, 0x9B, 0xB6, 0xB5, 0xAF, 0x13, 0x7F, 0x65,
+        ]
+        var raw = try DirectoryEntry(
+            distinguishedName: "CN=WKS-0142,OU=Workstations,DC=corp,DC=example",
+            attributes: ["objectClass": [Array("computer".utf8)], "sAMAccountName": [Array("WKS-0142$".utf8)]])
+        try raw.append(stored, to: "objectGUID")
+        let object = try XCTUnwrap(DirectoryObject(entry: raw))
+        let guid = try XCTUnwrap(object.objectGUID)
+        XCTAssertEqual(guid.bytes, stored)
+        XCTAssertEqual(guid.description, "28fd1070-9893-4b29-869b-b6b5af137f65")
+        XCTAssertEqual(object.samAccountName, "WKS-0142$", "the attributes before it still decode")
+
+        var damaged = try entry(["objectClass": ["computer"]])
+        try damaged.append(Array(stored.prefix(15)), to: "objectGUID")
+        XCTAssertNil(DirectoryObject(entry: damaged)?.objectGUID, "15 bytes are no identity")
+        XCTAssertNil(try DirectoryObject(entry: entry(["objectClass": ["computer"]]))?.objectGUID)
+    }
+
+    /// The first-value table has a slot for every audited attribute: the last ones decode too.
+    func testEveryAuditedAttributeHasASlot() throws {
+        XCTAssertEqual(AuditedAttributes.count, AuditedAttributes.all.count)
+        XCTAssertEqual(Int(AuditedAttributes.objectGUID), AuditedAttributes.all.firstIndex(of: "objectGUID"))
+        XCTAssertEqual(
+            Int(AuditedAttributes.operatingSystemVersion), AuditedAttributes.all.firstIndex(of: "operatingSystemVersion"))
+        let object = try XCTUnwrap(
+            DirectoryObject(
+                entry: entry([
+                    "objectClass": ["computer"], "operatingSystemVersion": ["10.0 (20348)"],
+                    "whenCreated": ["20261124120000.0Z"],
+                ])))
+        XCTAssertEqual(object.operatingSystemVersion, "10.0 (20348)")
+    }
+
     func testGroupManagedServiceAccountByClassOrCategory() throws {
         let byClass = try DirectoryObject(
             entry: entry([
