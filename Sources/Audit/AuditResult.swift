@@ -83,7 +83,8 @@ public struct AuditSummary: Sendable, Equatable {
 /// Everything an audit produced: the summary, the findings in a stable order, and the rules that ran.
 public struct AuditResult: Sendable {
     public var summary: AuditSummary
-    /// Sorted by rule (in `AuditRules.all` order), then severity (highest first), then account and DN.
+    /// Sorted by rule (in the order of the rules the runner was given, `AuditRules.all` by default),
+    /// then severity (highest first), then account and DN.
     public var findings: [Finding]
     /// The rules that ran, in report order.
     public var rules: [RuleDescription]

@@ -131,8 +131,7 @@ public struct Baseline: Sendable {
     }
 
     /// Parses the text of a `findings.json`; `source` names it in errors and in the reports.
-    public static func parse(_ data: Data, source: String, rules: [any Rule.Type] = AuditRules.all) throws -> Baseline
-    {
+    public static func parse(_ data: Data, source: String, rules: [any Rule.Type] = AuditRules.all) throws -> Baseline {
         let keys = FindingIdentity.distinguishingDetails(rules)
         if let baseline = try parseLines(data, source: source, keys: keys) { return baseline }
         let root: Any

@@ -83,7 +83,8 @@ public enum HTMLReport {
 
         let descriptions = ruleDescriptions(result)
         let counts = Dictionary(
-            FindingsJSON.ruleCounts(summary, rules: result.registry).map { ($0.rule, $0.count) }, uniquingKeysWith: { first, _ in first })
+            FindingsJSON.ruleCounts(summary, rules: result.registry).map { ($0.rule, $0.count) },
+            uniquingKeysWith: { first, _ in first })
         context["rules"] = .list(
             descriptions.map { rule in
                 [

@@ -11,8 +11,10 @@ final class AccountViewTests: XCTestCase {
     private func movedComputer() -> String {
         let before = Fixture.computer("WKS-0042", userAccountControl: "4098")
         let guid = Fixture.objectGUID(of: "CN=WKS-0042,OU=Workstations,DC=corp,DC=example")
-        let after = Fixture.computer("WKS-0042", container: "OU=Decommission,DC=corp,DC=example", userAccountControl: "4098")
-            .replacingOccurrences(of: Fixture.objectGUID(of: Self.moved), with: guid)
+        let after = Fixture.computer(
+            "WKS-0042", container: "OU=Decommission,DC=corp,DC=example", userAccountControl: "4098"
+        )
+        .replacingOccurrences(of: Fixture.objectGUID(of: Self.moved), with: guid)
         return before + after
     }
 
@@ -30,7 +32,8 @@ final class AccountViewTests: XCTestCase {
     func testComputersCSVSeesEachAccountOnce() throws {
         var facts: [ComputerFacts] = []
         var runner = AuditRunner(
-            configuration: AuditConfiguration(), now: Fixture.now, source: "fixture.ldif", computerSink: { facts.append($0) })
+            configuration: AuditConfiguration(), now: Fixture.now, source: "fixture.ldif",
+            computerSink: { facts.append($0) })
         try LDIFReader(bytes: Array(movedComputer().utf8), name: "fixture.ldif").forEachEntry { runner.add($0) }
         _ = runner.finish()
         XCTAssertEqual(facts.map(\.computer.samAccountName), ["WKS-0042$"])
@@ -74,7 +77,8 @@ final class AccountViewTests: XCTestCase {
         let other = try Fixture.object(Fixture.user("svc-sql", spns: ["MSSQLSvc/sql01.corp.example:1433"]))
         rule.add(other, excluded: false)
         let findings = rule.findings(in: Fixture.context())
-        XCTAssertEqual(findings.map(\.account).sorted(), ["SQL01$", "svc-sql"], "one finding per account, not per view")
+        XCTAssertEqual(
+            findings.map(\.account).sorted(), ["SQL01$", "svc-sql"], "one finding per account, not per view")
         XCTAssertEqual(findings.first { $0.account == "svc-sql" }?.detail("otherHolders"), .strings(["SQL01$"]))
     }
 

@@ -92,7 +92,8 @@ final class RuleRegistryTests: XCTestCase {
 
     /// The per-account rules keep what the fix is made from, not the text, until a report reads it.
     func testPerAccountRemediationIsRenderedWhenRead() throws {
-        let disabled = try Fixture.evaluate(DisabledAccountRule(), Fixture.computer("WKS-0001", userAccountControl: "4098"))
+        let disabled = try Fixture.evaluate(
+            DisabledAccountRule(), Fixture.computer("WKS-0001", userAccountControl: "4098"))
         let stale = try Fixture.evaluate(
             StalePasswordRule(), Fixture.computer("WKS-0002", pwdLastSet: Fixture.ticks(daysAgo: 400)))
         for finding in disabled + stale {

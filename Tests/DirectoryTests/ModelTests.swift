@@ -133,7 +133,8 @@ final class ModelTests: XCTestCase {
         XCTAssertEqual(AuditedAttributes.count, AuditedAttributes.all.count)
         XCTAssertEqual(Int(AuditedAttributes.objectGUID), AuditedAttributes.all.firstIndex(of: "objectGUID"))
         XCTAssertEqual(
-            Int(AuditedAttributes.operatingSystemVersion), AuditedAttributes.all.firstIndex(of: "operatingSystemVersion"))
+            Int(AuditedAttributes.operatingSystemVersion),
+            AuditedAttributes.all.firstIndex(of: "operatingSystemVersion"))
         let object = try XCTUnwrap(
             DirectoryObject(
                 entry: entry([

@@ -11,7 +11,9 @@ import XCTest
 struct NoOperatingSystemRule: AccountRule {
     static let description = RuleDescription(
         id: "no-operating-system", title: "Computer accounts without an operating system",
-        rationale: "A machine that joined writes operatingSystem and operatingSystemVersion; without them the account was pre-created or joined by hand.")
+        rationale:
+            "A machine that joined writes operatingSystem and operatingSystemVersion; without them the account was pre-created or joined by hand."
+    )
     static let attributes = ["operatingSystem", "operatingSystemVersion"]
     /// The attribute that is missing: one finding per attribute, so it is also what identifies a finding.
     static let attribute = DetailColumn("attribute", .string, header: "missingAttribute")
@@ -63,12 +65,15 @@ final class ThrowawayRuleTests: XCTestCase {
     }
 
     private func audit(_ ldif: String) throws -> AuditResult {
-        var runner = AuditRunner(configuration: AuditConfiguration(), now: Self.now, source: "corp.ldif", rules: Self.rules)
+        var runner = AuditRunner(
+            configuration: AuditConfiguration(), now: Self.now, source: "corp.ldif", rules: Self.rules)
         try LDIFReader(bytes: Array(ldif.utf8), name: "corp.ldif").forEachEntry { runner.add($0) }
         return runner.finish()
     }
 
-    private func json(_ result: AuditResult, changes: FindingChanges? = nil) throws -> (text: String, root: [String: Any]) {
+    private func json(_ result: AuditResult, changes: FindingChanges? = nil) throws -> (
+        text: String, root: [String: Any]
+    ) {
         let output = ReportOutput()
         try FindingsJSON.write(result, changes: changes, to: output)
         let root = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(output.text.utf8)) as? [String: Any])
@@ -82,7 +87,8 @@ final class ThrowawayRuleTests: XCTestCase {
         let result = try audit(ldif)
         XCTAssertEqual(result.rules.last?.id, "no-operating-system", "it ran, last in report order")
         let own = result.findings.filter { $0.rule == "no-operating-system" }
-        XCTAssertEqual(own.map { $0.detail("attribute") }, [.string("operatingSystem"), .string("operatingSystemVersion")])
+        XCTAssertEqual(
+            own.map { $0.detail("attribute") }, [.string("operatingSystem"), .string("operatingSystemVersion")])
         XCTAssertEqual(result.summary.findingsByRule["no-operating-system"], 2)
 
         // findings.json: counted in byRule after the built-in rules, each finding with its detail and fix.
@@ -95,7 +101,8 @@ final class ThrowawayRuleTests: XCTestCase {
         let findings = try XCTUnwrap(root["findings"] as? [[String: Any]])
         let first = try XCTUnwrap(findings.first { $0["rule"] as? String == "no-operating-system" })
         XCTAssertEqual((first["details"] as? [String: Any])?["attribute"] as? String, "operatingSystem")
-        XCTAssertEqual(first["remediation"] as? String, "Get-ADComputer -Identity 'WKS-0002$' -Properties operatingSystem")
+        XCTAssertEqual(
+            first["remediation"] as? String, "Get-ADComputer -Identity 'WKS-0002$' -Properties operatingSystem")
 
         // Its own CSV, in the columns it declares (the header says missingAttribute, not the key).
         let output = ReportOutput()
@@ -110,7 +117,8 @@ final class ThrowawayRuleTests: XCTestCase {
             RuleCSV.header(for: "no-operating-system", rules: result.registry),
             ["account", "dn", "severity", "missingAttribute", "message", "fix", "change"])
         XCTAssertEqual(
-            RuleCSV.header(for: "no-operating-system"), ["account", "dn", "severity", "details", "message", "fix", "change"],
+            RuleCSV.header(for: "no-operating-system"),
+            ["account", "dn", "severity", "details", "message", "fix", "change"],
             "outside the registry it was given, it is an unknown rule")
 
         // Both computers are healthy to the built-in rules: everything found is the new rule's.
@@ -131,12 +139,16 @@ final class ThrowawayRuleTests: XCTestCase {
 
         let (_, root) = try json(after, changes: changes)
         let findings = try XCTUnwrap(root["findings"] as? [[String: Any]])
-        XCTAssertEqual(findings.first { $0["rule"] as? String == "no-operating-system" }?["change"] as? String, "persisting")
+        XCTAssertEqual(
+            findings.first { $0["rule"] as? String == "no-operating-system" }?["change"] as? String, "persisting")
 
         // Without the rule's identity the two findings of yesterday would be one, and nothing resolved.
         let blind = try Baseline.parse(Data(try json(before).text.utf8), source: "yesterday/findings.json")
         XCTAssertEqual(
-            FindingChanges(result: AuditResult(summary: after.summary, findings: after.findings, rules: after.rules), baseline: blind)
-                .resolved.count, 0)
+            FindingChanges(
+                result: AuditResult(summary: after.summary, findings: after.findings, rules: after.rules),
+                baseline: blind
+            )
+            .resolved.count, 0)
     }
 }
