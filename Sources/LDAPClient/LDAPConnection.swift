@@ -556,7 +556,9 @@ public final class LDAPConnection {
             if let bytes = control.value {
                 let copy = malloc(max(bytes.count, 1))!
                 owned.append(copy)
-                bytes.withUnsafeBytes { if let base = $0.baseAddress { copy.copyMemory(from: base, byteCount: $0.count) } }
+                bytes.withUnsafeBytes {
+                    if let base = $0.baseAddress { copy.copyMemory(from: base, byteCount: $0.count) }
+                }
                 value = berval(bv_len: ber_len_t(bytes.count), bv_val: copy.assumingMemoryBound(to: CChar.self))
             }
             (built + index).initialize(

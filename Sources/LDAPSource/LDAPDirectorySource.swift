@@ -120,7 +120,8 @@ public final class LDAPDirectorySource: DirectorySource, CustomStringConvertible
             throw LDAPError(
                 .noSuchObject, resultCode: 32, operation: .search, serverURI: description,
                 diagnosticMessage: "the rootDSE names no defaultNamingContext",
-                advice: "Set the search base (the base setting) to the domain's naming context, e.g. DC=corp,DC=example.")
+                advice:
+                    "Set the search base (the base setting) to the domain's naming context, e.g. DC=corp,DC=example.")
         }
         return base
     }

@@ -25,7 +25,9 @@ final class SourceRequestTests: XCTestCase {
 
     func testAnExportKeepsTheRequestedAttributes() throws {
         let reader = LDIFReader(bytes: export, name: "corp.ldif", keptAttributes: nil)
-        XCTAssertEqual(try names(reader, SourceRequest(attributes: ["sAMAccountName", "isDeleted"])), ["isdeleted", "samaccountname"])
+        XCTAssertEqual(
+            try names(reader, SourceRequest(attributes: ["sAMAccountName", "isDeleted"])),
+            ["isdeleted", "samaccountname"])
         XCTAssertEqual(
             try names(reader, .audit), ["objectclass", "pwdlastset", "samaccountname"],
             "the audit's request keeps the audited attributes")

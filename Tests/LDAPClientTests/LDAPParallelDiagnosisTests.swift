@@ -46,7 +46,8 @@ final class LDAPParallelDiagnosisTests: XCTestCase {
         XCTAssertEqual(byName["ssh"]?.count, rounds)
         for message in byName["web"] ?? [] {
             XCTAssertTrue(message.contains(http), message)
-            XCTAssertFalse(message.contains("bytes that do not form"), "the other thread's reason leaked in: \(message)")
+            XCTAssertFalse(
+                message.contains("bytes that do not form"), "the other thread's reason leaked in: \(message)")
         }
         for message in byName["ssh"] ?? [] {
             XCTAssertTrue(message.contains(banner), message)

@@ -65,14 +65,17 @@ final class LDAPSourceRequestTests: XCTestCase {
         let search = try XCTUnwrap(server.searchRequests.last)
         XCTAssertEqual(ScriptedLDAPServer.searchBase(of: search), "DC=corp,DC=example")
         // equalityMatch isDeleted=TRUE, and the attributes asked for.
-        XCTAssertNotNil(search.firstRange(of: [0xA3, 0x11] + ScriptedLDAPServer.octets("isDeleted") + ScriptedLDAPServer.octets("TRUE")))
+        XCTAssertNotNil(
+            search.firstRange(
+                of: [0xA3, 0x11] + ScriptedLDAPServer.octets("isDeleted") + ScriptedLDAPServer.octets("TRUE")))
         XCTAssertNotNil(search.firstRange(of: ScriptedLDAPServer.octets("lastKnownParent")))
         XCTAssertNil(search.firstRange(of: Array("operatingSystem".utf8)), "only the requested attributes")
         // Paging first, then Show Deleted, critical (BOOLEAN TRUE after its OID).
         let paging = try XCTUnwrap(search.firstRange(of: ScriptedLDAPServer.octets("1.2.840.113556.1.4.319")))
         let showDeleted = try XCTUnwrap(search.firstRange(of: ScriptedLDAPServer.octets("1.2.840.113556.1.4.417")))
         XCTAssertLessThan(paging.lowerBound, showDeleted.lowerBound)
-        XCTAssertEqual(Array(search[showDeleted.upperBound..<min(showDeleted.upperBound + 3, search.count)]), [0x01, 0x01, 0xFF])
+        XCTAssertEqual(
+            Array(search[showDeleted.upperBound..<min(showDeleted.upperBound + 3, search.count)]), [0x01, 0x01, 0xFF])
     }
 
     func testTheAuditsRequestIsTodaysSearch() throws {
@@ -104,13 +107,15 @@ final class LDAPSourceRequestTests: XCTestCase {
 
     func testTheRequestsControlsAreHandedToTheConnectionUnchanged() {
         let controls = LDAPDirectorySource.connectionControls([
-            .showDeleted, ServerControl(oid: "1.2.840.113556.1.4.529", value: [0x30, 0x03, 0x02, 0x01, 0x01], isCritical: false),
+            .showDeleted,
+            ServerControl(oid: "1.2.840.113556.1.4.529", value: [0x30, 0x03, 0x02, 0x01, 0x01], isCritical: false),
         ])
         XCTAssertEqual(
             controls,
             [
                 LDAPServerControl(oid: "1.2.840.113556.1.4.417", isCritical: true),
-                LDAPServerControl(oid: "1.2.840.113556.1.4.529", value: [0x30, 0x03, 0x02, 0x01, 0x01], isCritical: false),
+                LDAPServerControl(
+                    oid: "1.2.840.113556.1.4.529", value: [0x30, 0x03, 0x02, 0x01, 0x01], isCritical: false),
             ])
     }
 }

@@ -85,7 +85,8 @@ final class ScriptedLDAPServer: @unchecked Sendable {
                 for (name, values) in entry.attributes {
                     attributes += Self.tlv(0x30, Self.octets(name) + Self.tlv(0x31, values.flatMap(Self.octets)))
                 }
-                reply += Self.tlv(0x30, Self.integer(id) + Self.tlv(0x64, Self.octets(entry.dn) + Self.tlv(0x30, attributes)))
+                reply += Self.tlv(
+                    0x30, Self.integer(id) + Self.tlv(0x64, Self.octets(entry.dn) + Self.tlv(0x30, attributes)))
             }
             return reply + Self.tlv(0x30, Self.integer(id) + Self.tlv(0x65, Self.success))
         default:  // unbind, abandon: done
