@@ -1,11 +1,114 @@
-/// Where directory objects come from: an LDIF export or a live domain controller.
+import Foundation
+
+/// Where directory objects come from: an LDIF export, a live domain controller or a Global Catalog.
 ///
 /// A source pushes entries to a closure instead of returning an array so that a domain of a
-/// million computers never has to sit in memory at once.
+/// million computers never has to sit in memory at once. It describes itself (`readMetadata()`),
+/// so a caller needs no special case per kind of source, and it is told what to read
+/// (`SourceRequest`), so a deleted-objects or a Global Catalog read is the same call.
 public protocol DirectorySource {
     /// A short description of where the data came from, for the reports ("corp.ldif", "ldaps://dc01").
     var description: String { get }
-    /// Calls `body` once per entry, in the source's order. Throws `DirectoryError` (or a source-specific
-    /// error) when the source cannot be read; entries already delivered stay delivered.
+
+    /// What the source is and what it knows about its directory. A live source connects and
+    /// binds here (so a wrong password or an untrusted certificate is reported before the
+    /// read); an export answers at once.
+    func readMetadata() throws -> SourceMetadata
+
+    /// Calls `body` once per entry of `request`, in the source's order. Throws `DirectoryError`
+    /// (or a source-specific error) when the source cannot be read; entries already delivered stay
+    /// delivered.
+    func forEachEntry(_ request: SourceRequest, _ body: (DirectoryEntry) throws -> Void) throws
+
+    /// The same as `forEachEntry(.audit, body)`, or whatever the source was configured to read
+    /// (an `LDIFReader` keeps its `keptAttributes`).
     func forEachEntry(_ body: (DirectoryEntry) throws -> Void) throws
+}
+
+extension DirectorySource {
+    public func forEachEntry(_ body: (DirectoryEntry) throws -> Void) throws {
+        try forEachEntry(.audit, body)
+    }
+}
+
+/// What a source reads: which attributes, with which server controls, matching what.
+///
+/// An LDIF export cannot filter or apply controls (it is what was exported), so it ignores both
+/// and only honours `attributes`, which decide what it keeps of each entry.
+public struct SourceRequest: Sendable, Equatable {
+    /// Attribute descriptions to read, in AD's spelling; empty means every attribute.
+    public var attributes: [String]
+    /// Server controls besides paging, which a live source adds itself.
+    public var controls: [ServerControl]
+    /// An RFC 4515 filter; nil means the source's own (for a live source, `LDAPDirectorySource.filter`).
+    public var filter: String?
+
+    public init(attributes: [String] = AuditedAttributes.all, controls: [ServerControl] = [], filter: String? = nil) {
+        self.attributes = attributes
+        self.controls = controls
+        self.filter = filter
+    }
+
+    /// What the audit reads: the audited attributes of computers and other SPN holders.
+    public static let audit = SourceRequest()
+}
+
+/// An LDAP server control (RFC 4511 4.1.11) to send with a search.
+public struct ServerControl: Sendable, Equatable {
+    /// The control's OID, e.g. "1.2.840.113556.1.4.417".
+    public var oid: String
+    /// The BER-encoded control value; nil sends none (most AD controls take none).
+    public var value: [UInt8]?
+    /// True: a server that does not know the control must refuse the search rather than ignore it.
+    public var isCritical: Bool
+
+    public init(oid: String, value: [UInt8]? = nil, isCritical: Bool) {
+        self.oid = oid
+        self.value = value
+        self.isCritical = isCritical
+    }
+
+    /// LDAP_SERVER_SHOW_DELETED_OID: tombstones and deleted objects are returned too. Critical, so
+    /// a server that cannot show them refuses instead of silently returning only live objects.
+    public static let showDeleted = ServerControl(oid: "1.2.840.113556.1.4.417", isCritical: true)
+}
+
+/// What a source says about itself: the kind, the DC and the directory it reads.
+public struct SourceMetadata: Sendable, Equatable {
+    public enum Kind: String, Sendable, Equatable {
+        /// A file written by ldapsearch or ldifde.
+        case ldifExport = "LDIF export"
+        /// A live domain controller, read over LDAP (one domain's naming context).
+        case domainController = "domain controller"
+        /// A Global Catalog (ports 3268/3269): every domain of the forest, but only the
+        /// attributes of the partial attribute set.
+        case globalCatalog = "Global Catalog"
+    }
+
+    public var kind: Kind
+    /// The same as the source's `description`, for the reports.
+    public var name: String
+    /// The DC's own DNS name (`dc01.corp.example`), when the source is live.
+    public var domainControllerHostName: String?
+    /// The naming context searched (`DC=corp,DC=example`); "" for a Global Catalog's whole forest.
+    public var namingContext: String?
+    /// The domain's DNS name (`corp.example`), from the naming context.
+    public var domain: String?
+    /// The DC's clock when it was asked (rootDSE currentTime), for the skew warning.
+    public var currentTime: Date?
+
+    /// A Global Catalog holds only the partial attribute set: an attribute outside it reads as absent.
+    public var isGlobalCatalog: Bool { kind == .globalCatalog }
+
+    public init(
+        kind: Kind, name: String, domainControllerHostName: String? = nil, namingContext: String? = nil,
+        domain: String? = nil, currentTime: Date? = nil
+    ) {
+        self.kind = kind
+        self.name = name
+        self.domainControllerHostName = domainControllerHostName
+        self.namingContext = namingContext
+        self.domain = domain
+        self.currentTime = currentTime
+    }
 }

@@ -52,28 +52,51 @@ public struct LDIFReader: DirectorySource, Sendable {
     static let batchSize = 512
     static let queuedBatches = 8
 
+    /// An export: no DC, no clock; its domain is not known before its entries are read.
+    public func readMetadata() throws -> SourceMetadata {
+        SourceMetadata(kind: .ldifExport, name: description)
+    }
+
+    /// Reads with this reader's `keptAttributes`.
     public func forEachEntry(_ body: (DirectoryEntry) throws -> Void) throws {
+        try forEachEntry(keeping: keptAttributes, body)
+    }
+
+    /// Reads keeping `request.attributes` (all of them when it is empty). An export cannot apply a
+    /// filter or server controls, so `request.filter` and `request.controls` are ignored.
+    public func forEachEntry(_ request: SourceRequest, _ body: (DirectoryEntry) throws -> Void) throws {
+        try forEachEntry(keeping: Self.keptAttributes(for: request), body)
+    }
+
+    /// The lower-cased base names `request` asks for; nil (all) for an empty list.
+    static func keptAttributes(for request: SourceRequest) -> Set<String>? {
+        if request.attributes.isEmpty { return nil }
+        if request.attributes == AuditedAttributes.all { return AuditedAttributes.lowercased }
+        return Set(request.attributes.map(DirectoryEntry.baseName(of:)))
+    }
+
+    private func forEachEntry(keeping kept: Set<String>?, _ body: (DirectoryEntry) throws -> Void) throws {
         guard isPipelined else {
-            try readAll(predecode: false, body)
+            try readAll(keeping: kept, predecode: false, body)
             return
         }
-        let queue = EntryBatchQueue(capacity: Self.queuedBatches)
+        let queue = BoundedBatchQueue<[DirectoryEntry]>(capacity: Self.queuedBatches)
         let reader = self
         let thread = Thread {
             var batch: [DirectoryEntry] = []
             batch.reserveCapacity(Self.batchSize)
             do {
-                try reader.readAll(predecode: true) { entry in
+                try reader.readAll(keeping: kept, predecode: true) { entry in
                     batch.append(entry)
                     if batch.count == Self.batchSize {
-                        guard queue.push(batch) else { throw EntryBatchQueue.Cancelled() }
+                        guard queue.push(batch) else { throw BoundedBatchQueue<[DirectoryEntry]>.Cancelled() }
                         batch = []
                         batch.reserveCapacity(Self.batchSize)
                     }
                 }
                 if !batch.isEmpty { _ = queue.push(batch) }
                 queue.finish(error: nil)
-            } catch is EntryBatchQueue.Cancelled {
+            } catch is BoundedBatchQueue<[DirectoryEntry]>.Cancelled {
                 queue.finish(error: nil)
             } catch {
                 // The entries before the error are delivered, as a sequential read would.
@@ -90,8 +113,10 @@ public struct LDIFReader: DirectorySource, Sendable {
     }
 
     /// Reads the whole input on the current thread.
-    func readAll(predecode: Bool, _ body: (DirectoryEntry) throws -> Void) throws {
-        var parser = LDIFParser(sourceName: description, keptAttributes: keptAttributes)
+    func readAll(
+        keeping kept: Set<String>?, predecode: Bool, _ body: (DirectoryEntry) throws -> Void
+    ) throws {
+        var parser = LDIFParser(sourceName: description, keptAttributes: kept)
         parser.predecodes = predecode
         switch input {
         case .bytes(let bytes, _):

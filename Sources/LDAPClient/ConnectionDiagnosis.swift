@@ -7,12 +7,9 @@ import Foundation
 /// mismatch and a server that answers in something other than LDAP all with "Can't contact LDAP
 /// server (-1)"; the reason only appears in its debug log. So, after such a failure (never on the
 /// normal path), this repeats the connection once with the trace level switched on and the log
-/// captured, then restores both. The debug level and log function are process-wide; a batch tool
-/// with one connection can afford that for a moment.
+/// captured, then restores both. Safe with several connections on several threads: each
+/// diagnosis captures only its own thread's lines (see `capturingLog`).
 enum ConnectionDiagnosis {
-    private static let lock = NSLock()
-    nonisolated(unsafe) private static var captured: [String] = []
-
     /// What the repeated connection showed.
     struct Finding: Equatable {
         /// The causes in words, "; " between them; nil when libldap named none.
@@ -156,35 +153,70 @@ enum ConnectionDiagnosis {
         return "\(hex) ('\(Character(scalar))'\(tag == 0x48 ? ", as in HTTP" : ""))"
     }
 
+    /// Runs `body` with libldap's trace on and returns the lines logged on this thread meanwhile.
+    ///
+    /// The trace level and liblber's print function are process-wide (libldap's `Debug` reads
+    /// the global level even when a handle has its own, and the print function has no per-handle
+    /// form), so they are switched on by the first diagnosis that starts and restored by the last
+    /// that ends. The lines, though, are kept per thread: libldap logs synchronously on the thread
+    /// making the call, so each line goes to the diagnosis running on that thread, and lines of
+    /// other threads (a connection being used meanwhile) are dropped. So several connections can
+    /// be diagnosed at once, each getting its own reason, none waiting for another.
     private static func capturingLog(_ body: () -> Void) -> [String] {
-        lock.lock()
-        defer { lock.unlock() }
-        captured = []
-        let printer: @convention(c) (UnsafePointer<CChar>?) -> Void = { text in
-            // Called with the lock held by `capturingLog` on this thread (libldap logs synchronously).
-            if let text { ConnectionDiagnosis.captured.append(String(cString: text)) }
-        }
-        var previousPrinter: UnsafeMutableRawPointer?
-        _ = ber_get_option(nil, LBER_OPT_LOG_PRINT_FN, &previousPrinter)
-        var previousLevel: Int32 = 0
-        _ = ldap_get_option(nil, LDAP_OPT_DEBUG_LEVEL, &previousLevel)
-        var previousBERLevel: Int32 = 0
-        _ = ber_get_option(nil, LBER_OPT_DEBUG_LEVEL, &previousBERLevel)
-        // LDAP_DEBUG_TRACE (1), where connect and TLS errors are logged, and LDAP_DEBUG_CONNS (8),
-        // where a reply that is no LDAP message is. liblber's trace (1) names the reply's first
-        // byte, its packet level (2) counts the bytes read. The probe sends no credentials, so
-        // the packets logged hold none.
-        var trace: Int32 = 1 | 8
-        var berTrace: Int32 = 1 | 2
-        _ = ber_set_option(nil, LBER_OPT_LOG_PRINT_FN, unsafeBitCast(printer, to: UnsafeRawPointer.self))
-        _ = ldap_set_option(nil, LDAP_OPT_DEBUG_LEVEL, &trace)
-        _ = ber_set_option(nil, LBER_OPT_DEBUG_LEVEL, &berTrace)
+        let me = pthread_self()
+        Capture.lock.lock()
+        if Capture.active == 0 { Capture.switchOn() }
+        Capture.active += 1
+        Capture.lines[me] = []
+        Capture.lock.unlock()
         body()
-        _ = ber_set_option(nil, LBER_OPT_DEBUG_LEVEL, &previousBERLevel)
-        _ = ldap_set_option(nil, LDAP_OPT_DEBUG_LEVEL, &previousLevel)
-        if let previousPrinter { _ = ber_set_option(nil, LBER_OPT_LOG_PRINT_FN, previousPrinter) }
-        let lines = captured
-        captured = []
+        Capture.lock.lock()
+        let lines = Capture.lines.removeValue(forKey: me) ?? []
+        Capture.active -= 1
+        if Capture.active == 0 { Capture.restore() }
+        Capture.lock.unlock()
         return lines
+    }
+
+    /// The diagnoses running and their lines, by thread; every field only under `lock`.
+    private enum Capture {
+        /// Recursive: should libldap log while this thread switches the trace, the printer takes
+        /// the lock again on the same thread.
+        static let lock = NSRecursiveLock()
+        nonisolated(unsafe) static var active = 0
+        nonisolated(unsafe) static var lines: [pthread_t: [String]] = [:]
+        nonisolated(unsafe) static var previousPrinter: UnsafeMutableRawPointer?
+        nonisolated(unsafe) static var previousLevel: Int32 = 0
+        nonisolated(unsafe) static var previousBERLevel: Int32 = 0
+
+        static func switchOn() {
+            let printer: @convention(c) (UnsafePointer<CChar>?) -> Void = { text in
+                guard let text else { return }
+                let thread = pthread_self()
+                Capture.lock.lock()
+                defer { Capture.lock.unlock() }
+                if Capture.lines[thread] != nil { Capture.lines[thread]!.append(String(cString: text)) }
+            }
+            previousPrinter = nil
+            _ = ber_get_option(nil, LBER_OPT_LOG_PRINT_FN, &previousPrinter)
+            _ = ldap_get_option(nil, LDAP_OPT_DEBUG_LEVEL, &previousLevel)
+            _ = ber_get_option(nil, LBER_OPT_DEBUG_LEVEL, &previousBERLevel)
+            // LDAP_DEBUG_TRACE (1), where connect and TLS errors are logged, and LDAP_DEBUG_CONNS (8),
+            // where a reply that is no LDAP message is. liblber's trace (1) names the reply's first
+            // byte, its packet level (2) counts the bytes read. The probe sends no credentials, so
+            // the packets logged hold none; lines of other threads are dropped unread.
+            var trace: Int32 = 1 | 8
+            var berTrace: Int32 = 1 | 2
+            _ = ber_set_option(nil, LBER_OPT_LOG_PRINT_FN, unsafeBitCast(printer, to: UnsafeRawPointer.self))
+            _ = ldap_set_option(nil, LDAP_OPT_DEBUG_LEVEL, &trace)
+            _ = ber_set_option(nil, LBER_OPT_DEBUG_LEVEL, &berTrace)
+        }
+
+        static func restore() {
+            _ = ber_set_option(nil, LBER_OPT_DEBUG_LEVEL, &previousBERLevel)
+            _ = ldap_set_option(nil, LDAP_OPT_DEBUG_LEVEL, &previousLevel)
+            if let previousPrinter { _ = ber_set_option(nil, LBER_OPT_LOG_PRINT_FN, previousPrinter) }
+            previousPrinter = nil
+        }
     }
 }

@@ -125,6 +125,8 @@ public final class LDAPConnection {
     ///   - pageSize: entries per page; 0 sends no paging control (a root DSE or base read).
     ///   - rangeStep: when set, later chunks of a ranged attribute are asked for `rangeStep` values
     ///     at a time instead of `low-*`, forcing several round trips (for tests).
+    ///   - controls: server controls sent with every request of the search (each page, each
+    ///     ranged read), after the paging control; e.g. Show Deleted for tombstones.
     ///
     /// Continuation references are skipped and counted, never followed. Ranged attributes are
     /// completed with base-scope reads of the entry and merged under the plain name before the
@@ -132,25 +134,28 @@ public final class LDAPConnection {
     /// error is rethrown.
     public func search(
         base: String, scope: LDAPSearchScope = .subtree, filter: String = "(objectClass=*)",
-        attributes: [String] = [], pageSize: Int = 1000, rangeStep: Int? = nil,
+        attributes: [String] = [], pageSize: Int = 1000, rangeStep: Int? = nil, controls: [LDAPServerControl] = [],
         forEachPage body: (LDAPSearchPage) throws -> Void
     ) throws {
+        for control in controls { try check(control) }
         var cookie: [UInt8] = []
         var number = 0
         repeat {
             let page = try searchOnce(
                 base: base, scope: scope, filter: filter, attributes: attributes,
-                paging: pageSize > 0 ? (Int32(clamping: pageSize), cookie) : nil)
+                paging: pageSize > 0 ? (Int32(clamping: pageSize), cookie) : nil, controls: controls)
             number += 1
             var entries = page.entries
             for index in entries.indices where entries[index].attributes.contains(where: { isRanged($0.name) }) {
-                entries[index] = try completeRanges(of: entries[index], step: rangeStep)
+                entries[index] = try completeRanges(of: entries[index], step: rangeStep, controls: controls)
             }
             cookie = page.cookie ?? []
             do {
                 try body(LDAPSearchPage(number: number, entries: entries, skippedReferences: page.references))
             } catch {
-                if !cookie.isEmpty { abandonPagedSearch(base: base, scope: scope, filter: filter, cookie: cookie) }
+                if !cookie.isEmpty {
+                    abandonPagedSearch(base: base, scope: scope, filter: filter, cookie: cookie, controls: controls)
+                }
                 throw error
             }
         } while !cookie.isEmpty
@@ -159,12 +164,12 @@ public final class LDAPConnection {
     /// Searches and hands over one entry at a time (pages are still fetched one by one).
     public func search(
         base: String, scope: LDAPSearchScope = .subtree, filter: String = "(objectClass=*)",
-        attributes: [String] = [], pageSize: Int = 1000, rangeStep: Int? = nil,
+        attributes: [String] = [], pageSize: Int = 1000, rangeStep: Int? = nil, controls: [LDAPServerControl] = [],
         forEachEntry body: (LDAPEntry) throws -> Void
     ) throws {
         try search(
             base: base, scope: scope, filter: filter, attributes: attributes, pageSize: pageSize,
-            rangeStep: rangeStep
+            rangeStep: rangeStep, controls: controls
         ) { (page: LDAPSearchPage) in
             for entry in page.entries { try body(entry) }
         }
@@ -173,12 +178,12 @@ public final class LDAPConnection {
     /// Searches and returns every entry; for small results (the stream suits whole domains).
     public func searchAll(
         base: String, scope: LDAPSearchScope = .subtree, filter: String = "(objectClass=*)",
-        attributes: [String] = [], pageSize: Int = 1000, rangeStep: Int? = nil
+        attributes: [String] = [], pageSize: Int = 1000, rangeStep: Int? = nil, controls: [LDAPServerControl] = []
     ) throws -> [LDAPEntry] {
         var all: [LDAPEntry] = []
         try search(
             base: base, scope: scope, filter: filter, attributes: attributes, pageSize: pageSize,
-            rangeStep: rangeStep
+            rangeStep: rangeStep, controls: controls
         ) { (page: LDAPSearchPage) in
             all += page.entries
         }
@@ -197,7 +202,7 @@ public final class LDAPConnection {
     /// One ldap_search_ext_s round trip: one page, or the whole result when `paging` is nil.
     private func searchOnce(
         base: String, scope: LDAPSearchScope, filter: String, attributes: [String],
-        paging: (size: Int32, cookie: [UInt8])?
+        paging: (size: Int32, cookie: [UInt8])?, controls: [LDAPServerControl]
     ) throws -> RawPage {
         var control: UnsafeMutablePointer<LDAPControl>?
         // The control is ours: ldap_control_free below, whatever happens.
@@ -218,12 +223,10 @@ public final class LDAPConnection {
         // The message chain is ours: ldap_msgfree below, even when the search failed.
         defer { if let result { ldap_msgfree(result) } }
         var timeout = Self.timeval(seconds: options.operationTimeout)
-        var serverControls: [UnsafeMutablePointer<LDAPControl>?] = [control, nil]
         let rc = Self.withCStringArray(attributes) { attrs in
-            serverControls.withUnsafeMutableBufferPointer { controls in
+            Self.withServerControls(controls, paging: control) { serverControls in
                 ldap_search_ext_s(
-                    handle, base, scope.rawValue, filter, attrs, 0, control == nil ? nil : controls.baseAddress,
-                    nil, &timeout, 0, &result)
+                    handle, base, scope.rawValue, filter, attrs, 0, serverControls, nil, &timeout, 0, &result)
             }
         }
         guard let result else { throw error(rc, .search) }
@@ -316,7 +319,9 @@ public final class LDAPConnection {
 
     /// Fetches the remaining chunks of every ranged attribute of `entry` with base-scope reads and
     /// merges each under its plain name, in place.
-    private func completeRanges(of entry: LDAPEntry, step: Int?) throws -> LDAPEntry {
+    private func completeRanges(
+        of entry: LDAPEntry, step: Int?, controls: [LDAPServerControl]
+    ) throws -> LDAPEntry {
         var completed = LDAPEntry(dn: entry.dn)
         for (name, values) in entry.attributes {
             guard var range = LDAPAttributeRange(attributeDescription: name) else {
@@ -326,7 +331,8 @@ public final class LDAPConnection {
             var collected = values
             while let request = range.nextRequest(step: step), let high = range.high {
                 let chunk = try searchOnce(
-                    base: entry.dn, scope: .base, filter: "(objectClass=*)", attributes: [request], paging: nil
+                    base: entry.dn, scope: .base, filter: "(objectClass=*)", attributes: [request], paging: nil,
+                    controls: controls
                 ).entries.first
                 let wanted = range.attribute.lowercased()
                 guard
@@ -346,8 +352,22 @@ public final class LDAPConnection {
     }
 
     /// Tells the server to drop a paged search's state (page size 0 with the cookie); best effort.
-    private func abandonPagedSearch(base: String, scope: LDAPSearchScope, filter: String, cookie: [UInt8]) {
-        _ = try? searchOnce(base: base, scope: scope, filter: filter, attributes: ["1.1"], paging: (0, cookie))
+    private func abandonPagedSearch(
+        base: String, scope: LDAPSearchScope, filter: String, cookie: [UInt8], controls: [LDAPServerControl]
+    ) {
+        _ = try? searchOnce(
+            base: base, scope: scope, filter: filter, attributes: ["1.1"], paging: (0, cookie), controls: controls)
+    }
+
+    /// Refuses a control whose OID is not in numeric form before anything is sent: libldap would
+    /// send any text, and the server's "unavailable critical extension" would not say which.
+    private func check(_ control: LDAPServerControl) throws {
+        guard !LDAPServerControl.isNumericOID(control.oid) else { return }
+        throw LDAPError(
+            .other, resultCode: LDAPError.ResultCode.paramError, operation: .search, serverURI: serverURI,
+            diagnosticMessage:
+                "the server control \"\(TerminalText.escaped(control.oid))\" has no numeric OID (such as 1.2.840.113556.1.4.417)",
+            advice: "Name each server control by its numeric OID.")
     }
 
     private func error(_ rc: Int32, _ operation: LDAPError.Operation) -> LDAPError {
@@ -415,7 +435,7 @@ public final class LDAPConnection {
                 ldap_unbind_ext(ld, nil, nil)
                 throw fail(
                     LDAPError.ResultCode.connectError,
-                    "could not set up TLS (is --ca-file a PEM file of CA certificates?)", .tlsFailure)
+                    "could not set up TLS (is the CA file a PEM file of CA certificates?)", .tlsFailure)
             }
         }
         return (ld, handshakeGuard)
@@ -510,6 +530,46 @@ public final class LDAPConnection {
     static func bytes(of value: berval) -> [UInt8] {
         guard let start = value.bv_val, value.bv_len > 0 else { return [] }
         return Array(UnsafeRawBufferPointer(start: start, count: Int(value.bv_len)))
+    }
+
+    /// The NULL-terminated `LDAPControl **` for a search: the paging control (if any) first, then
+    /// `controls` in order; nil when there are none. Everything is freed when `body` returns, so
+    /// the pointer must not escape; libldap encodes the controls during the call.
+    ///
+    /// A control without a value gets a null `bv_val`, which libldap encodes as no controlValue
+    /// at all (Show Deleted takes none); an empty value is sent as an empty OCTET STRING.
+    static func withServerControls<R>(
+        _ controls: [LDAPServerControl], paging: UnsafeMutablePointer<LDAPControl>?,
+        _ body: (UnsafeMutablePointer<UnsafeMutablePointer<LDAPControl>?>?) throws -> R
+    ) rethrows -> R {
+        if controls.isEmpty && paging == nil { return try body(nil) }
+        let built = UnsafeMutablePointer<LDAPControl>.allocate(capacity: max(controls.count, 1))
+        var owned: [UnsafeMutableRawPointer] = []
+        defer {
+            for pointer in owned { free(pointer) }
+            built.deallocate()
+        }
+        for (index, control) in controls.enumerated() {
+            let oid = strdup(control.oid)!
+            owned.append(UnsafeMutableRawPointer(oid))
+            var value = berval(bv_len: 0, bv_val: nil)
+            if let bytes = control.value {
+                let copy = malloc(max(bytes.count, 1))!
+                owned.append(copy)
+                bytes.withUnsafeBytes {
+                    if let base = $0.baseAddress { copy.copyMemory(from: base, byteCount: $0.count) }
+                }
+                value = berval(bv_len: ber_len_t(bytes.count), bv_val: copy.assumingMemoryBound(to: CChar.self))
+            }
+            (built + index).initialize(
+                to: LDAPControl(ldctl_oid: oid, ldctl_value: value, ldctl_iscritical: control.isCritical ? 1 : 0))
+        }
+        var pointers: [UnsafeMutablePointer<LDAPControl>?] = []
+        pointers.reserveCapacity(controls.count + 2)
+        if let paging { pointers.append(paging) }
+        for index in controls.indices { pointers.append(built + index) }
+        pointers.append(nil)
+        return try pointers.withUnsafeMutableBufferPointer { try body($0.baseAddress) }
     }
 
     /// A NULL-terminated `char **` for libldap; nil for an empty list. Do not escape the pointer.

@@ -42,6 +42,30 @@ public enum LDAPSearchScope: Int32, Sendable {
     case subtree = 2
 }
 
+/// A server control (RFC 4511 4.1.11) to send with a search, besides the paging control that
+/// `LDAPConnection.search` adds itself.
+public struct LDAPServerControl: Sendable, Equatable {
+    /// The numeric OID, e.g. "1.2.840.113556.1.4.417" (Show Deleted).
+    public var oid: String
+    /// The BER-encoded controlValue; nil sends none.
+    public var value: [UInt8]?
+    /// True: a server that does not support the control must refuse the request, not ignore it.
+    public var isCritical: Bool
+
+    public init(oid: String, value: [UInt8]? = nil, isCritical: Bool) {
+        self.oid = oid
+        self.value = value
+        self.isCritical = isCritical
+    }
+
+    /// "1.2.840.113556.1.4.417": digits separated by single dots, at least two arcs.
+    static func isNumericOID(_ text: String) -> Bool {
+        let arcs = text.split(separator: ".", omittingEmptySubsequences: false)
+        return arcs.count >= 2 && !text.hasSuffix(".")
+            && arcs.allSatisfy { !$0.isEmpty && $0.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 } }
+    }
+}
+
 /// One page of a paged search, handed over as soon as it arrives.
 public struct LDAPSearchPage: Sendable {
     /// 1-based.

@@ -35,8 +35,28 @@ public final class LDAPDirectorySource: DirectorySource, CustomStringConvertible
         return info!
     }
 
-    /// Streams the matching entries, one page at a time, to `body`.
+    /// Connects (unless connected) and says what this source reads: the DC, its naming context,
+    /// domain and clock, and whether it is a Global Catalog.
+    public func readMetadata() throws -> SourceMetadata {
+        let info = try info ?? connect()
+        let base = settings.base ?? (settings.searchesGlobalCatalog ? "" : info.defaultNamingContext)
+        return SourceMetadata(
+            kind: settings.searchesGlobalCatalog ? .globalCatalog : .domainController, name: description,
+            domainControllerHostName: info.dnsHostName, namingContext: base, domain: info.domain,
+            currentTime: info.currentTime)
+    }
+
+    /// Streams the computers and other SPN holders (`filter`) with the audited attributes.
     public func forEachEntry(_ body: (DirectoryEntry) throws -> Void) throws {
+        try forEachEntry(.audit, body)
+    }
+
+    /// Streams the entries matching `request` (its filter, or `filter`), one page at a time, to
+    /// `body`, sending the request's controls with every page.
+    public func forEachEntry(_ request: SourceRequest, _ body: (DirectoryEntry) throws -> Void) throws {
+        let filter = request.filter ?? Self.filter
+        let attributes = requestedAttributes(request.attributes)
+        let controls = Self.connectionControls(request.controls)
         var delivered = 0
         var pages = 0
         var attempt = 0
@@ -45,8 +65,8 @@ public final class LDAPDirectorySource: DirectorySource, CustomStringConvertible
                 if connection == nil { try openConnection() }
                 let (connection, base) = (self.connection!, try searchBase())
                 try connection.search(
-                    base: base, scope: .subtree, filter: Self.filter, attributes: requestedAttributes,
-                    pageSize: settings.pageSize, rangeStep: settings.rangeStepForTesting
+                    base: base, scope: .subtree, filter: filter, attributes: attributes,
+                    pageSize: settings.pageSize, rangeStep: settings.rangeStepForTesting, controls: controls
                 ) { (page: LDAPSearchPage) in
                     for entry in page.entries {
                         do {
@@ -86,9 +106,9 @@ public final class LDAPDirectorySource: DirectorySource, CustomStringConvertible
     }
 
     /// The attributes asked for; with `rangeStepForTesting`, servicePrincipalName is asked as a range.
-    private var requestedAttributes: [String] {
-        guard let step = settings.rangeStepForTesting, step > 0 else { return AuditedAttributes.all }
-        return AuditedAttributes.all.map {
+    private func requestedAttributes(_ attributes: [String]) -> [String] {
+        guard let step = settings.rangeStepForTesting, step > 0 else { return attributes }
+        return attributes.map {
             $0 == "servicePrincipalName" ? "servicePrincipalName;range=0-\(step - 1)" : $0
         }
     }
@@ -100,7 +120,8 @@ public final class LDAPDirectorySource: DirectorySource, CustomStringConvertible
             throw LDAPError(
                 .noSuchObject, resultCode: 32, operation: .search, serverURI: description,
                 diagnosticMessage: "the rootDSE names no defaultNamingContext",
-                advice: "Give the search base with --base DC=corp,DC=example.")
+                advice:
+                    "Set the search base (the base setting) to the domain's naming context, e.g. DC=corp,DC=example.")
         }
         return base
     }
@@ -155,6 +176,11 @@ public final class LDAPDirectorySource: DirectorySource, CustomStringConvertible
             domain: domain,
             isGlobalCatalogReady: rootDSE.string("isGlobalCatalogReady").map { $0.uppercased() == "TRUE" },
             supportsPagedResults: supportedControls.isEmpty || supportedControls.contains("1.2.840.113556.1.4.319"))
+    }
+
+    /// The request's controls as the connection sends them.
+    static func connectionControls(_ controls: [ServerControl]) -> [LDAPServerControl] {
+        controls.map { LDAPServerControl(oid: $0.oid, value: $0.value, isCritical: $0.isCritical) }
     }
 
     static func directoryEntry(_ entry: LDAPEntry) throws(DirectoryError) -> DirectoryEntry {
