@@ -1,3 +1,4 @@
+import Codecs
 import Directory
 import Foundation
 import UntrustedInput
