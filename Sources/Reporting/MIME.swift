@@ -31,13 +31,14 @@ enum MIME {
         var index = 0
         while index < bytes.count {
             let byte = bytes[index]
-            if byte == 13 || byte == 10 {
+            let lineEnd = ASCII.lineEndLength(bytes, at: index)
+            if lineEnd > 0 {
                 out += [13, 10]
                 lineLength = 0
-                index += (byte == 13 && index + 1 < bytes.count && bytes[index + 1] == 10) ? 2 : 1
+                index += lineEnd
                 continue
             }
-            let nextIsLineEnd = index + 1 == bytes.count || bytes[index + 1] == 13 || bytes[index + 1] == 10
+            let nextIsLineEnd = index + 1 == bytes.count || ASCII.isLineEnd(bytes[index + 1])
             let literal = (byte >= 33 && byte <= 126 && byte != 61) || ((byte == 32 || byte == 9) && !nextIsLineEnd)
             emit(literal ? [byte] : [61, hex[Int(byte >> 4)], hex[Int(byte & 15)]])
             index += 1
@@ -45,23 +46,11 @@ enum MIME {
         return out
     }
 
-    /// Base64 in lines of 76 characters, each ending in CRLF.
+    /// Base64 in lines of 76 characters, each ending in CRLF, encoded straight into the part's buffer.
     static func base64Lines(_ bytes: [UInt8]) -> [UInt8] {
-        let encoded = base64(bytes)
         var out: [UInt8] = []
-        out.reserveCapacity(encoded.count + encoded.count / 38 + 2)
-        var start = 0
-        while start < encoded.count {
-            let end = min(start + 76, encoded.count)
-            out += encoded[start..<end]
-            out += [13, 10]
-            start = end
-        }
+        Base64.encode(bytes, into: &out, lineLength: Base64.mimeLineLength)
         return out
-    }
-
-    static func base64(_ bytes: [UInt8]) -> [UInt8] {
-        Array(Base64.encode(bytes).utf8)
     }
 
     static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
@@ -110,7 +99,11 @@ enum MIME {
     }
 
     private static func encodedWord(_ bytes: [UInt8]) -> String {
-        "=?UTF-8?B?" + String(decoding: base64(bytes), as: UTF8.self) + "?="
+        var word = Array("=?UTF-8?B?".utf8)
+        word.reserveCapacity(word.count + Base64.encodedCount(bytes.count) + 2)
+        Base64.encode(bytes, into: &word)
+        word += "?=".utf8
+        return String(decoding: word, as: UTF8.self)
     }
 
     /// The words of an unstructured header (the subject): as typed when it is plain ASCII that

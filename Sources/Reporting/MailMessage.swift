@@ -179,16 +179,7 @@ public struct MailMessage: Sendable {
 
     /// `Wed, 25 Nov 2026 06:00:00 +0000` (RFC 5322 section 3.3), in the given zone.
     public static func rfc5322Date(_ date: Date, timeZone: TimeZone = TimeZone(identifier: "UTC")!) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = timeZone
-        let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second, .weekday], from: date)
-        let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
-        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        let offset = timeZone.secondsFromGMT(for: date) / 60
-        return String(
-            format: "%@, %02d %@ %04d %02d:%02d:%02d %@%02d%02d", days[parts.weekday! - 1], parts.day!,
-            months[parts.month! - 1], parts.year!, parts.hour!, parts.minute!, parts.second!, offset < 0 ? "-" : "+",
-            abs(offset) / 60, abs(offset) % 60)
+        UTCTime.rfc5322(date, offsetSeconds: timeZone.secondsFromGMT(for: date))
     }
 
     private static func isValidContentType(_ value: String) -> Bool {
