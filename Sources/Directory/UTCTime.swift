@@ -180,6 +180,46 @@ public enum UTCTime {
         return unixSeconds(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
     }
 
+    /// Parses the RFC 3339 forms a user types for `--now`: `2026-11-24` (midnight UTC),
+    /// `2026-11-24T00:00:00Z`, `2026-11-24T01:00:00+01:00` and either with a fraction of a second
+    /// (`2026-11-24T00:00:00.250Z`); nil for anything else, including a date that does not exist.
+    public static func date(iso8601 text: String) -> Date? {
+        var reader = DigitReader(bytes: Array(text.utf8))
+        guard let year = reader.digits(4), reader.skip(UInt8(ascii: "-")), let month = reader.digits(2),
+            reader.skip(UInt8(ascii: "-")), let day = reader.digits(2)
+        else { return nil }
+        if reader.index == reader.bytes.count {
+            return unixSeconds(year: year, month: month, day: day).map(date(unixSeconds:))
+        }
+        guard reader.skip(UInt8(ascii: "T")), let hour = reader.digits(2), reader.skip(UInt8(ascii: ":")),
+            let minute = reader.digits(2), reader.skip(UInt8(ascii: ":")), let second = reader.digits(2)
+        else { return nil }
+        var fraction = 0.0
+        if reader.skip(UInt8(ascii: ".")) {
+            guard reader.peekDigit() else { return nil }
+            var scale = 0.1
+            while let digit = reader.digits(1) {
+                fraction += Double(digit) * scale
+                scale /= 10
+            }
+        }
+        var offsetSeconds = 0
+        if reader.skip(UInt8(ascii: "Z")) {
+        } else if reader.skip(UInt8(ascii: "+")) || reader.skip(UInt8(ascii: "-")) {
+            let sign = reader.bytes[reader.index - 1] == UInt8(ascii: "-") ? -1 : 1
+            guard let offsetHours = reader.digits(2), offsetHours < 24, reader.skip(UInt8(ascii: ":")),
+                let offsetMinutes = reader.digits(2), offsetMinutes < 60
+            else { return nil }
+            offsetSeconds = sign * (offsetHours * 3600 + offsetMinutes * 60)
+        } else {
+            return nil
+        }
+        guard reader.index == reader.bytes.count,
+            let seconds = unixSeconds(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
+        else { return nil }
+        return Date(timeIntervalSince1970: Double(seconds - Int64(offsetSeconds)) + fraction)
+    }
+
     // MARK: GeneralizedTime in
 
     /// Parses LDAP's GeneralizedTime (RFC 4517 3.3.13), as AD's rootDSE `currentTime` and

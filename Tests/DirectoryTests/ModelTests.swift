@@ -237,6 +237,35 @@ final class ModelTests: XCTestCase {
         }
     }
 
+    /// `--now` as users type it; the same dates `ISO8601DateFormatter` reads (what the CLI uses today).
+    func testRFC3339DatesIn() throws {
+        let full = ISO8601DateFormatter()
+        full.formatOptions = [.withInternetDateTime]
+        let fractional = ISO8601DateFormatter()
+        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let day = ISO8601DateFormatter()
+        day.formatOptions = [.withFullDate]
+        day.timeZone = try XCTUnwrap(TimeZone(identifier: "UTC"))
+        let cases: [(String, ISO8601DateFormatter)] = [
+            ("2026-11-24T00:00:00Z", full), ("2026-11-24T01:00:00+01:00", full), ("2026-11-23T18:30:00-05:30", full),
+            ("2028-02-29T23:59:59Z", full), ("1970-01-01T00:00:00Z", full), ("1601-01-01T00:00:00Z", full),
+            ("2026-11-24T00:00:00.250Z", fractional), ("2026-11-24T00:00:00.5+01:00", fractional),
+            ("2026-11-24", day), ("2028-02-29", day),
+        ]
+        for (text, formatter) in cases {
+            let expected = try XCTUnwrap(formatter.date(from: text), text)
+            let parsed = try XCTUnwrap(UTCTime.date(iso8601: text), text)
+            XCTAssertEqual(parsed.timeIntervalSince1970, expected.timeIntervalSince1970, accuracy: 0.001, text)
+        }
+        for invalid in [
+            "", "2026-11-24T", "2026-11-24T00:00:00", "2026-02-30", "2026-02-30T00:00:00Z", "2026-11-24T24:00:00Z",
+            "2026-11-24T00:00:60Z", "2026-11-24T00:00:00.Z", "2026-11-24T00:00:00+24:00", "2026-11-24T00:00:00+01:60",
+            "2026-11-24T00:00:00Zjunk", "26-11-24", "2026-11-24 00:00:00Z", "2026/11/24",
+        ] {
+            XCTAssertNil(UTCTime.date(iso8601: invalid), invalid)
+        }
+    }
+
     /// rootDSE `currentTime` and `whenCreated` as AD and Samba send them.
     func testGeneralizedTimeIn() {
         XCTAssertEqual(UTCTime.date(generalizedTime: "20261124120000.0Z"), Date(timeIntervalSince1970: 1_795_521_600))
