@@ -9,7 +9,7 @@ public enum Base64 {
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
     /// Each byte's 6-bit value, 0xFF for a byte outside the alphabet (`=` included).
-    private static let table: [UInt8] = {
+    @usableFromInline static let table: [UInt8] = {
         var table = [UInt8](repeating: 0xFF, count: 256)
         for (index, byte) in alphabet.enumerated() { table[Int(byte)] = UInt8(index) }
         return table
@@ -31,6 +31,10 @@ public enum Base64 {
     }
 
     /// Decodes `input` onto the end of `output`; false (with `output` as it was) when it is not valid base64.
+    ///
+    /// Inlinable so the LDIF reader's loop holds it as it did when the codec lived in Directory:
+    /// it runs for every objectSid and objectGUID of a million-entry export.
+    @inlinable
     public static func decode(_ input: UnsafeBufferPointer<UInt8>, appendingTo output: inout [UInt8]) -> Bool {
         var count = input.count
         if count == 0 { return true }
@@ -62,6 +66,7 @@ public enum Base64 {
     }
 
     /// Whether `input` would decode, without decoding it (for values the reader does not keep).
+    @inlinable
     public static func isValid(_ input: UnsafeBufferPointer<UInt8>) -> Bool {
         var count = input.count
         if count == 0 { return true }
