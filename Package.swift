@@ -27,25 +27,29 @@ let package = Package(
         // Text and files from outside: one escaping policy for terminals, logs and headers, and
         // size-capped reads of regular files. No dependencies, so every target can use it.
         .target(name: "UntrustedInput"),
+        // Base64 and bytewise ASCII, written once for LDIF, MIME, SMTP AUTH and the generator. No
+        // dependencies, so every target can use it.
+        .target(name: "Codecs"),
         // The Active Directory model and the sources it is read from; Foundation only.
-        .target(name: "Directory", dependencies: ["UntrustedInput"]),
+        .target(name: "Directory", dependencies: ["Codecs", "UntrustedInput"]),
         // The audit rules and the runner that streams directory objects through them.
         .target(name: "Audit", dependencies: ["Directory", "UntrustedInput"]),
         // CSV, JSON and HTML renderers; never sees the source, only findings.
-        .target(name: "Reporting", dependencies: ["Audit", "Directory", "UntrustedInput"]),
+        .target(name: "Reporting", dependencies: ["Audit", "Codecs", "Directory", "UntrustedInput"]),
         // The live source: feeds directory entries from a domain controller through LDAPClient.
         .target(name: "LDAPSource", dependencies: ["Directory", "LDAPClient", "UntrustedInput"]),
         // Hands a finished mail message to sendmail or an SMTP server (STARTTLS, AUTH).
-        .target(name: "Delivery", dependencies: ["COpenSSL", "UntrustedInput"]),
+        .target(name: "Delivery", dependencies: ["COpenSSL", "Codecs", "UntrustedInput"]),
         .executableTarget(
             name: "trustaudit",
             dependencies: [
                 "Directory", "Audit", "Reporting", "LDAPClient", "LDAPSource", "Delivery", "UntrustedInput",
             ]),
         // Writes deterministic, realistic AD exports for the demo, the tests and the benchmark.
-        .executableTarget(name: "trustaudit-sample", dependencies: ["Directory"]),
+        .executableTarget(name: "trustaudit-sample", dependencies: ["Codecs", "Directory"]),
         .testTarget(name: "UntrustedInputTests", dependencies: ["UntrustedInput"]),
-        .testTarget(name: "DirectoryTests", dependencies: ["Directory"]),
+        .testTarget(name: "CodecsTests", dependencies: ["Codecs"]),
+        .testTarget(name: "DirectoryTests", dependencies: ["Codecs", "Directory"]),
         .testTarget(name: "AuditTests", dependencies: ["Audit", "Directory"]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Audit", "Directory"], exclude: ["Golden"]),
         // Needs no server: options, errors, and in-process TCP servers that misbehave.

@@ -1,3 +1,4 @@
+import Codecs
 import Foundation
 import UntrustedInput
 
@@ -205,7 +206,7 @@ public struct SMTPTransport: MailTransport, Sendable {
             reply = try command(connection, "AUTH LOGIN")
             if reply.code == 334 {
                 trace?("C: <user name>")
-                try connection.write(Base64.encode(Array(username.utf8)) + [13, 10], what: "the AUTH LOGIN user name")
+                try connection.write(Base64.line(Array(username.utf8)), what: "the AUTH LOGIN user name")
                 reply = try connection.readReply(to: "the AUTH LOGIN user name")
                 record(reply)
             }
@@ -249,7 +250,7 @@ public struct SMTPTransport: MailTransport, Sendable {
         var line: [UInt8] = []
         line.reserveCapacity(prefix.count + Base64.encodedCount(secret.count) + 2)
         line += prefix
-        Base64.append(secret, to: &line)
+        Base64.encode(secret, into: &line)
         line += [13, 10]
         return line
     }
@@ -294,10 +295,11 @@ public struct SMTPTransport: MailTransport, Sendable {
         var index = 0
         while index < message.count {
             let byte = message[index]
-            if byte == 13 || byte == 10 {
+            let lineEnd = ASCII.lineEndLength(message, at: index)
+            if lineEnd > 0 {
                 out += [13, 10]
                 atLineStart = true
-                index += (byte == 13 && index + 1 < message.count && message[index + 1] == 10) ? 2 : 1
+                index += lineEnd
                 continue
             }
             if atLineStart && byte == 46 { out.append(46) }
@@ -319,42 +321,18 @@ public struct SMTPTransport: MailTransport, Sendable {
     }
 }
 
-/// Base64 into byte arrays that can be wiped, for credentials.
-enum Base64 {
-    static func encode(_ bytes: [UInt8]) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(encodedCount(bytes.count))
-        append(bytes, to: &out)
-        return out
-    }
+/// Delivery's name for the shared codec, so the transport and its tests write `Base64.line`.
+typealias Base64 = Codecs.Base64
 
+/// The AUTH exchange's base64: lines sized up front and wiped afterwards, for credentials.
+extension Codecs.Base64 {
     /// The base64 of `bytes` and CRLF, in one buffer sized up front (a line of an AUTH exchange).
     static func line(_ bytes: [UInt8]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(encodedCount(bytes.count) + 2)
-        append(bytes, to: &out)
+        encode(bytes, into: &out)
         out += [13, 10]
         return out
-    }
-
-    static func encodedCount(_ count: Int) -> Int { (count + 2) / 3 * 4 }
-
-    /// Appends the base64 of `bytes` to `out`, which should have the capacity reserved: growing
-    /// would leave the old storage, secret included, to the allocator unwiped.
-    static func append(_ bytes: [UInt8], to out: inout [UInt8]) {
-        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-        var index = 0
-        while index < bytes.count {
-            let b0 = UInt32(bytes[index])
-            let b1 = index + 1 < bytes.count ? UInt32(bytes[index + 1]) : 0
-            let b2 = index + 2 < bytes.count ? UInt32(bytes[index + 2]) : 0
-            let triple = b0 << 16 | b1 << 8 | b2
-            out.append(alphabet[Int(triple >> 18 & 63)])
-            out.append(alphabet[Int(triple >> 12 & 63)])
-            out.append(index + 1 < bytes.count ? alphabet[Int(triple >> 6 & 63)] : 61)
-            out.append(index + 2 < bytes.count ? alphabet[Int(triple & 63)] : 61)
-            index += 3
-        }
     }
 
     /// Overwrites a buffer that held a secret.

@@ -9,9 +9,13 @@ public struct FileTime: Sendable, Hashable, Comparable {
 
     public init(ticks: Int64) { self.ticks = ticks }
 
-    /// Seconds between 1601-01-01 and 1970-01-01.
-    static let epochOffsetSeconds: Int64 = 11_644_473_600
-    static let ticksPerSecond: Int64 = 10_000_000
+    /// Seconds between 1601-01-01 and 1970-01-01: the one copy of the epoch offset (`UTCTime` and
+    /// the audit's day arithmetic use it, not their own).
+    public static let epochOffsetSeconds: Int64 = 11_644_473_600
+    /// FILETIME counts 100 ns ticks.
+    public static let ticksPerSecond: Int64 = 10_000_000
+    /// One day of ticks.
+    public static let ticksPerDay: Int64 = 864_000_000_000
 
     /// `date` as a FILETIME, clamped to `validTicks`: a date before 1601 becomes 0 (which reads as
     /// "never"), one after 30828-09-14 (or NaN) the top. Use `init?(validDate:)` where a date

@@ -2,6 +2,12 @@ import Foundation
 
 /// LDAP's GeneralizedTime syntax (RFC 4517 3.3.13), as AD's rootDSE `currentTime` and
 /// `whenCreated` carry it: `20261124120000.0Z`.
+///
+/// Superseded by Directory's `UTCTime.date(generalizedTime:)`, which parses the same syntax the
+/// same way (DirectoryTests' `testGeneralizedTimeIn` holds every case tested here, and more). It
+/// stays only until LDAPSource parses the raw string with UTCTime: LDAPClient does not depend on
+/// Directory, so it cannot delegate. Delete this file, and move `LDAPSearchSyntaxTests.
+/// testGeneralizedTime`, once nothing calls it.
 public enum GeneralizedTime {
     /// Parses `YYYYMMDDHH[MM[SS]][(.|,)fraction](Z|+hhmm|-hhmm)`; nil for anything else.
     public static func date(from text: String) -> Date? {

@@ -1,3 +1,4 @@
+import Directory
 import Foundation
 
 #if canImport(Glibc)
@@ -19,13 +20,7 @@ public enum ReportHistory {
 
     /// `findings-2026-11-24T000000Z.json` for a run generated at that UTC second.
     public static func fileName(for date: Date) -> String {
-        let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
-        func pad(_ value: Int?, _ width: Int) -> String {
-            let text = String(value ?? 0)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
-        }
-        return "findings-\(pad(parts.year, 4))-\(pad(parts.month, 2))-\(pad(parts.day, 2))T"
-            + "\(pad(parts.hour, 2))\(pad(parts.minute, 2))\(pad(parts.second, 2))Z.json"
+        "findings-" + UTCTime.timestamp(UTCTime.unixSeconds(date), colons: false) + ".json"
     }
 
     /// The time in a history file name; nil for any other name (including impossible dates).
@@ -44,23 +39,11 @@ public enum ReportHistory {
             }
         }
         func number(_ range: Range<Int>) -> Int { digits[range].reduce(0) { $0 * 10 + $1 } }
-        let components = DateComponents(
+        // Refuses 2026-02-30 and 25:00 rather than rolling them over into another date.
+        let seconds = UTCTime.unixSeconds(
             year: number(0..<4), month: number(4..<6), day: number(6..<8), hour: number(8..<10),
-            minute: number(10..<12),
-            second: number(12..<14))
-        // Rejects 2026-02-30 and 25:00, which Calendar would otherwise roll over into another date.
-        guard let date = calendar.date(from: components) else { return nil }
-        let back = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
-        guard back.year == components.year, back.month == components.month, back.day == components.day,
-            back.hour == components.hour, back.minute == components.minute, back.second == components.second
-        else { return nil }
-        return date
-    }
-
-    private static var calendar: Calendar {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        return calendar
+            minute: number(10..<12), second: number(12..<14))
+        return seconds.map(UTCTime.date(unixSeconds:))
     }
 
     /// Copies `findingsJSON` into `directory/history/` under its dated name, then deletes dated copies

@@ -1,3 +1,5 @@
+import Codecs
+
 /// The output flavours: what `ldapsearch -LLL '*'` prints, and what Windows' `ldifde -f` writes.
 enum ExportFormat: String, Sendable {
     case ldapsearch, ldifde
@@ -156,7 +158,7 @@ struct SampleDomain {
 
     private func setDNSHostName(_ plan: inout ComputerPlan) {
         plan.dnsHostName.removeAll(keepingCapacity: true)
-        for byte in plan.name { plan.dnsHostName.append(byte >= 65 && byte <= 90 ? byte + 32 : byte) }
+        for byte in plan.name { plan.dnsHostName.append(ASCII.lowercased(byte)) }
         plan.dnsHostName.append(UInt8(ascii: "."))
         plan.dnsHostName.append(contentsOf: dnsName)
     }
@@ -476,7 +478,7 @@ struct SampleDomain {
             if !hostSPNs.isEmpty {
                 var text = original.text(of: hostSPNs[random.below(hostSPNs.count)])
                 if random.chance(perMille: 500) {
-                    text = text.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }
+                    text = ASCII.lowercased(text)
                     plan.traits.append(.caseDifferingDuplicateSPN)
                 }
                 plan.addLiteralSPN(text)

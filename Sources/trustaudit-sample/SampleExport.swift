@@ -1,3 +1,5 @@
+import Directory
+
 /// Writes the sample domain as LDIF: the domain head, users and groups that must be ignored, the
 /// OUs, every computer, the service accounts, and the referrals ldapsearch prints at the end.
 extension SampleDomain {
@@ -142,9 +144,9 @@ extension SampleDomain {
 
         let passwordSeconds =
             plan.passwordLastSet == 0
-            ? plan.created : plan.passwordLastSet / Clock.ticksPerSecond - Clock.fileTimeEpochOffset
+            ? plan.created : plan.passwordLastSet / FileTime.ticksPerSecond - FileTime.epochOffsetSeconds
         let logonSeconds =
-            plan.lastLogonTimestamp.map { $0 / Clock.ticksPerSecond - Clock.fileTimeEpochOffset } ?? plan.created
+            plan.lastLogonTimestamp.map { $0 / FileTime.ticksPerSecond - FileTime.epochOffsetSeconds } ?? plan.created
         let changed = max(plan.created, min(now, max(passwordSeconds, logonSeconds)))
         writeCommonHead(
             writer, &scratch, classes: ["top", "person", "organizationalPerson", "user", "computer"],
@@ -160,10 +162,10 @@ extension SampleDomain {
         // replicated lastLogonTimestamp, or none.
         if let logon = plan.lastLogonTimestamp, logon <= Clock.fileTime(unixSeconds: now) {
             let nowTicks = Clock.fileTime(unixSeconds: now)
-            let seen = logon + Int64(random.below(10 * 86_400)) * Clock.ticksPerSecond
+            let seen = logon + Int64(random.below(10 * 86_400)) * FileTime.ticksPerSecond
             writer.attribute(
                 "lastLogon",
-                decimal: seen < nowTicks ? seen : nowTicks - Int64(random.below(3600)) * Clock.ticksPerSecond)
+                decimal: seen < nowTicks ? seen : nowTicks - Int64(random.below(3600)) * FileTime.ticksPerSecond)
         } else {
             writer.attribute("lastLogon", decimal: 0)
         }

@@ -1,3 +1,5 @@
+import Codecs
+
 /// Writes an inventory as a CMDB export looks: most machines, written every which way (short name,
 /// FQDN, other case, stray spaces), a few names that have no account, comments and blank lines.
 extension SampleDomain {
@@ -13,21 +15,19 @@ extension SampleDomain {
         writer.endUnfoldedLine()
         writer.endUnfoldedLine()
 
-        func lower(_ bytes: [UInt8]) -> [UInt8] { bytes.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 } }
-        func upper(_ bytes: [UInt8]) -> [UInt8] { bytes.map { $0 >= 97 && $0 <= 122 ? $0 - 32 : $0 } }
         func emit(_ name: [UInt8], _ random: inout SplitMix64) {
             let form = random.below(100)
             switch form {
             case ..<55: writer.put(name)
-            case ..<67: writer.put(lower(name))
+            case ..<67: writer.put(ASCII.lowercased(name))
             case ..<82:
-                writer.put(lower(name))
+                writer.put(ASCII.lowercased(name))
                 writer.put(UInt8(ascii: "."))
                 writer.put(dnsName)
             case ..<87:
                 writer.put(name)
                 writer.put(UInt8(ascii: "."))
-                writer.put(upper(dnsName))
+                writer.put(ASCII.uppercased(dnsName))
             case ..<94:
                 writer.put(name)
                 writer.put("   ")

@@ -1,3 +1,4 @@
+import Codecs
 import XCTest
 
 @testable import Directory

@@ -1,3 +1,4 @@
+import Codecs
 import Foundation
 import XCTest
 
@@ -183,5 +184,182 @@ final class ModelTests: XCTestCase {
             let bytes = (0..<length).map { UInt8($0 * 37 & 0xFF) }
             XCTAssertEqual(Base64.decode(Base64.encode(bytes)), bytes)
         }
+    }
+
+    // MARK: UTCTime
+
+    /// Hinnant's algorithm against Foundation's calendar, every day from 1601 (FILETIME's epoch)
+    /// to 2400 plus the edges: leap days, century years, 1970 and the days before it.
+    func testCivilDatesRoundTripAndMatchFoundation() throws {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = try XCTUnwrap(TimeZone(identifier: "UTC"))
+        XCTAssertEqual(UTCTime.days(year: 1970, month: 1, day: 1), 0)
+        XCTAssertEqual(UTCTime.days(year: 1601, month: 1, day: 1), -FileTime.epochOffsetSeconds / 86_400)
+        XCTAssertEqual(UTCTime.days(year: 2026, month: 11, day: 24), 20_781)
+        XCTAssertTrue(UTCTime.civil(days: UTCTime.days(year: 2000, month: 2, day: 29)) == (2000, 2, 29))
+        XCTAssertTrue(UTCTime.civil(days: -1) == (1969, 12, 31))
+        for days in stride(from: Int64(-134_774), through: 157_000, by: 1) {
+            let (year, month, day) = UTCTime.civil(days: days)
+            XCTAssertEqual(UTCTime.days(year: year, month: month, day: day), days)
+            if days % 97 == 0 {
+                let parts = calendar.dateComponents(
+                    [.year, .month, .day], from: Date(timeIntervalSince1970: Double(days) * 86_400))
+                XCTAssertEqual([parts.year, parts.month, parts.day], [year, month, day], "day \(days)")
+            }
+        }
+    }
+
+    func testImpossibleDatesAreRefusedNotRolledOver() {
+        XCTAssertEqual(
+            UTCTime.unixSeconds(year: 2026, month: 11, day: 24, hour: 13, minute: 30, second: 5), 1_795_527_005)
+        XCTAssertNil(UTCTime.unixSeconds(year: 2026, month: 2, day: 29))
+        XCTAssertNotNil(UTCTime.unixSeconds(year: 2028, month: 2, day: 29))
+        XCTAssertNil(UTCTime.unixSeconds(year: 1900, month: 2, day: 29), "1900 is not a leap year")
+        XCTAssertNil(UTCTime.unixSeconds(year: 2026, month: 13, day: 1))
+        XCTAssertNil(UTCTime.unixSeconds(year: 2026, month: 4, day: 31))
+        XCTAssertNil(UTCTime.unixSeconds(year: 2026, month: 1, day: 1, hour: 24))
+        XCTAssertNil(UTCTime.unixSeconds(year: 2026, month: 1, day: 1, second: 60))
+    }
+
+    /// The report forms, written into a caller's buffer; the year of FILETIME's "never" takes five digits.
+    func testISO8601Out() throws {
+        let pwdLastSet = try XCTUnwrap(FileTime(ldapValue: Array("134244369020000000".utf8)))
+        XCTAssertEqual(UTCTime.day(pwdLastSet), "2026-05-28")
+        XCTAssertEqual(UTCTime.timestamp(pwdLastSet), "2026-05-28T10:15:02Z")
+        XCTAssertEqual(UTCTime.timestamp(pwdLastSet.date), "2026-05-28T10:15:02Z")
+        XCTAssertEqual(UTCTime.timestamp(UTCTime.unixSeconds(pwdLastSet), colons: false), "2026-05-28T101502Z")
+        var buffer = Array("pwdLastSet ".utf8)
+        let capacity = buffer.capacity
+        buffer.reserveCapacity(buffer.count + 20)
+        UTCTime.appendTimestamp(UTCTime.unixSeconds(pwdLastSet), to: &buffer)
+        XCTAssertEqual(String(decoding: buffer, as: UTF8.self), "pwdLastSet 2026-05-28T10:15:02Z")
+        XCTAssertGreaterThanOrEqual(buffer.capacity, capacity)
+        XCTAssertEqual(UTCTime.timestamp(FileTime(ticks: Int64.max)), "30828-09-14T02:48:05Z")
+        XCTAssertEqual(UTCTime.timestamp(FileTime(ticks: 0)), "1601-01-01T00:00:00Z")
+        XCTAssertEqual(UTCTime.timestamp(Date(timeIntervalSince1970: -0.5)), "1969-12-31T23:59:59Z", "rounds down")
+    }
+
+    /// `FindingsJSON.timestamp` may use `UTCTime.timestamp(_: Date)` in place of a formatter: the same
+    /// text, except within half a millisecond of the next second, which the formatter rounds up to
+    /// (it rounds to milliseconds first) and UTCTime, like `Calendar`, does not.
+    func testTimestampMatchesISO8601DateFormatter() throws {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        formatter.timeZone = try XCTUnwrap(TimeZone(identifier: "UTC"))
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = try XCTUnwrap(TimeZone(identifier: "UTC"))
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2000 {
+            let seconds = Double(Int64.random(in: -11_644_473_600...32_503_680_000, using: &generator))
+            let date = Date(timeIntervalSince1970: seconds + Double.random(in: 0..<0.999, using: &generator))
+            XCTAssertEqual(UTCTime.timestamp(date), formatter.string(from: date), "\(date.timeIntervalSince1970)")
+            let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
+            let expected = UTCTime.unixSeconds(
+                year: parts.year!, month: parts.month!, day: parts.day!, hour: parts.hour!, minute: parts.minute!,
+                second: parts.second!)
+            XCTAssertEqual(UTCTime.unixSeconds(date), expected, "as Calendar rounds: \(date.timeIntervalSince1970)")
+        }
+        let nearlyNext = Date(timeIntervalSince1970: 1_795_478_400.9998)
+        XCTAssertEqual(UTCTime.timestamp(nearlyNext), "2026-11-24T00:00:00Z")
+        XCTAssertEqual(formatter.string(from: nearlyNext), "2026-11-24T00:00:01Z")
+    }
+
+    func testISO8601In() {
+        XCTAssertEqual(UTCTime.unixSeconds(iso8601: "2026-11-24T00:00:00Z"), 1_795_478_400)
+        XCTAssertEqual(UTCTime.unixSeconds(iso8601: "1969-12-31T23:59:59Z"), -1)
+        for invalid in [
+            "2026-02-30T00:00:00Z", "2026-11-24T24:00:00Z", "2026-11-24 00:00:00Z", "2026-11-24T00:00:00",
+            "2026-11-24T00:00:00+01:00", "2026-11-24", "2026-1a-24T00:00:00Z", "",
+        ] {
+            XCTAssertNil(UTCTime.unixSeconds(iso8601: invalid), invalid)
+        }
+    }
+
+    /// `--now` as users type it; the same dates `ISO8601DateFormatter` reads (what the CLI uses today).
+    func testRFC3339DatesIn() throws {
+        let full = ISO8601DateFormatter()
+        full.formatOptions = [.withInternetDateTime]
+        let fractional = ISO8601DateFormatter()
+        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let day = ISO8601DateFormatter()
+        day.formatOptions = [.withFullDate]
+        day.timeZone = try XCTUnwrap(TimeZone(identifier: "UTC"))
+        let cases: [(String, ISO8601DateFormatter)] = [
+            ("2026-11-24T00:00:00Z", full), ("2026-11-24T01:00:00+01:00", full), ("2026-11-23T18:30:00-05:30", full),
+            ("2028-02-29T23:59:59Z", full), ("1970-01-01T00:00:00Z", full), ("1601-01-01T00:00:00Z", full),
+            ("2026-11-24T00:00:00.250Z", fractional), ("2026-11-24T00:00:00.5+01:00", fractional),
+            ("2026-11-24", day), ("2028-02-29", day),
+        ]
+        for (text, formatter) in cases {
+            let expected = try XCTUnwrap(formatter.date(from: text), text)
+            let parsed = try XCTUnwrap(UTCTime.date(iso8601: text), text)
+            XCTAssertEqual(parsed.timeIntervalSince1970, expected.timeIntervalSince1970, accuracy: 0.001, text)
+        }
+        for invalid in [
+            "", "2026-11-24T", "2026-11-24T00:00:00", "2026-02-30", "2026-02-30T00:00:00Z", "2026-11-24T24:00:00Z",
+            "2026-11-24T00:00:60Z", "2026-11-24T00:00:00.Z", "2026-11-24T00:00:00+24:00", "2026-11-24T00:00:00+01:60",
+            "2026-11-24T00:00:00Zjunk", "26-11-24", "2026-11-24 00:00:00Z", "2026/11/24",
+        ] {
+            XCTAssertNil(UTCTime.date(iso8601: invalid), invalid)
+        }
+    }
+
+    /// rootDSE `currentTime` and `whenCreated` as AD and Samba send them.
+    func testGeneralizedTimeIn() {
+        XCTAssertEqual(UTCTime.date(generalizedTime: "20261124120000.0Z"), Date(timeIntervalSince1970: 1_795_521_600))
+        XCTAssertEqual(UTCTime.date(generalizedTime: "20261124120000Z"), Date(timeIntervalSince1970: 1_795_521_600))
+        XCTAssertEqual(UTCTime.date(generalizedTime: "20261124130000+0100"), Date(timeIntervalSince1970: 1_795_521_600))
+        XCTAssertEqual(UTCTime.date(generalizedTime: "20261124063000-0530"), Date(timeIntervalSince1970: 1_795_521_600))
+        XCTAssertEqual(UTCTime.date(generalizedTime: "202611241200Z"), Date(timeIntervalSince1970: 1_795_521_600))
+        XCTAssertEqual(UTCTime.date(generalizedTime: "2026112412Z"), Date(timeIntervalSince1970: 1_795_521_600))
+        XCTAssertEqual(UTCTime.date(generalizedTime: "19700101000000.5Z"), Date(timeIntervalSince1970: 0.5))
+        XCTAssertEqual(UTCTime.date(generalizedTime: "19700101000000,25Z"), Date(timeIntervalSince1970: 0.25))
+        XCTAssertEqual(UTCTime.date(generalizedTime: "20240229000000Z"), Date(timeIntervalSince1970: 1_709_164_800))
+        XCTAssertEqual(UTCTime.date(generalizedTime: "20261231235960Z"), Date(timeIntervalSince1970: 1_798_761_600))
+        for invalid in [
+            "", "2026", "2026112412", "20261324120000Z", "20230229000000Z", "20261124120000", "20261124120000.Z",
+            "20260230120000Z", "20261124240000Z",
+            "20261124126000Z", "20261124120061Z", "20261124120000+2400", "20261124120000+0160", "20261124120000Zx",
+            "2026112412000Z", "20261124120000 Z",
+        ] {
+            XCTAssertNil(UTCTime.date(generalizedTime: invalid), invalid)
+        }
+    }
+
+    /// Mail's Date header, against what Foundation's calendar gives in the same zone.
+    func testRFC5322DateMatchesFoundation() throws {
+        let date = Date(timeIntervalSince1970: 1_795_586_400)
+        XCTAssertEqual(UTCTime.rfc5322(date), "Wed, 25 Nov 2026 06:00:00 +0000")
+        XCTAssertEqual(UTCTime.rfc5322(date, offsetSeconds: 3600), "Wed, 25 Nov 2026 07:00:00 +0100")
+        XCTAssertEqual(UTCTime.rfc5322(date, offsetSeconds: -(3 * 3600 + 1800)), "Wed, 25 Nov 2026 02:30:00 -0330")
+        XCTAssertEqual(UTCTime.rfc5322(Date(timeIntervalSince1970: 0)), "Thu, 01 Jan 1970 00:00:00 +0000")
+        XCTAssertEqual(UTCTime.rfc5322(Date(timeIntervalSince1970: -86_400)), "Wed, 31 Dec 1969 00:00:00 +0000")
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = try XCTUnwrap(TimeZone(identifier: "UTC"))
+        let weekdays = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<1000 {
+            let date = Date(timeIntervalSince1970: Double.random(in: -5_000_000_000...5_000_000_000, using: &generator))
+            let parts = calendar.dateComponents([.weekday, .day, .year, .hour, .second], from: date)
+            let text = UTCTime.rfc5322(date)
+            XCTAssertTrue(text.hasPrefix(weekdays[parts.weekday! - 1] + ", "), text)
+            XCTAssertTrue(text.contains(" \(parts.year!) "), text)
+        }
+    }
+
+    func testConversionsWithFileTimeAndDate() throws {
+        let time = try XCTUnwrap(FileTime(ldapValue: Array("134399520000000000".utf8)))
+        XCTAssertEqual(UTCTime.unixSeconds(time), 1_795_478_400)
+        XCTAssertEqual(UTCTime.fileTime(unixSeconds: 1_795_478_400), time)
+        XCTAssertEqual(UTCTime.fileTime(unixSeconds: 1_795_478_400, subTicks: 42).ticks, time.ticks + 42)
+        XCTAssertEqual(UTCTime.unixSeconds(FileTime(ticks: -1)), -FileTime.epochOffsetSeconds - 1, "rounds down")
+        XCTAssertEqual(
+            UTCTime.fileTime(unixSeconds: -FileTime.epochOffsetSeconds - 1).ticks, 0, "clamped like FileTime(date:)")
+        XCTAssertEqual(UTCTime.fileTime(unixSeconds: Int64.max).ticks, Int64.max)
+        XCTAssertEqual(UTCTime.unixSeconds(Date(timeIntervalSince1970: 1_795_478_400.999)), 1_795_478_400)
+        XCTAssertEqual(UTCTime.unixSeconds(Date(timeIntervalSince1970: .nan)), 0)
+        XCTAssertEqual(UTCTime.unixSeconds(Date(timeIntervalSince1970: 1e300)), Int64.max)
+        XCTAssertEqual(UTCTime.date(unixSeconds: 1_795_478_400), time.date)
+        XCTAssertEqual(FileTime.ticksPerDay, 86_400 * FileTime.ticksPerSecond)
     }
 }

@@ -184,6 +184,47 @@ final class MailMessageTests: XCTestCase {
             "Wed, 25 Nov 2026 02:30:00 -0330")
     }
 
+    /// The Date header as the Calendar-and-`String(format:)` code wrote it before UTCTime, in zones
+    /// with half-hour and 45-minute offsets and across daylight saving changes.
+    func testDateFormatMatchesTheCalendarInEveryZone() throws {
+        func calendarDate(_ date: Date, _ timeZone: TimeZone) -> String {
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = timeZone
+            let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second, .weekday], from: date)
+            let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+            let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+            let offset = timeZone.secondsFromGMT(for: date) / 60
+            return String(
+                format: "%@, %02d %@ %04d %02d:%02d:%02d %@%02d%02d", days[parts.weekday! - 1], parts.day!,
+                months[parts.month! - 1], parts.year!, parts.hour!, parts.minute!, parts.second!,
+                offset < 0 ? "-" : "+", abs(offset) / 60, abs(offset) % 60)
+        }
+        let zones = ["UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Pacific/Chatham", "America/St_Johns"]
+        var generator = SystemRandomNumberGenerator()
+        for name in zones {
+            let zone = try XCTUnwrap(TimeZone(identifier: name))
+            for _ in 0..<300 {
+                let date = Date(timeIntervalSince1970: Double.random(in: 0...4_102_444_800, using: &generator))
+                XCTAssertEqual(MailMessage.rfc5322Date(date, timeZone: zone), calendarDate(date, zone), name)
+            }
+        }
+    }
+
+    /// Attachments are base64 in 76-character CRLF lines, as Foundation's encoder wraps them.
+    func testAttachmentBase64Lines() {
+        var generator = SystemRandomNumberGenerator()
+        for length in [0, 1, 56, 57, 58, 1000, 4096] {
+            let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let expected = Data(bytes).base64EncodedString(options: [
+                .lineLength76Characters, .endLineWithCarriageReturn, .endLineWithLineFeed,
+            ])
+            XCTAssertEqual(
+                String(decoding: MIME.base64Lines(bytes), as: UTF8.self), expected.isEmpty ? "" : expected + "\r\n",
+                "length \(length)")
+        }
+        XCTAssertEqual(MIME.encodedWords("Prüfbericht"), ["=?UTF-8?B?UHLDvGZiZXJpY2h0?="])
+    }
+
     func testBodiesThatLookLikeBoundariesStayBodies() throws {
         let tricky = "--=_TrustAudit_mixed_0\r\n--=_TrustAudit_alt_0--\r\n=?UTF-8?B?eA==?=\r\n\r\n.\r\n"
         let message = try MailMessage(
