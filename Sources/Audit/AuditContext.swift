@@ -32,7 +32,7 @@ public struct AuditContext: Sendable {
     /// Clocks in a domain may drift apart by up to Kerberos' 5 minutes; a timestamp that little
     /// ahead of the audit host is "now", not a clock problem.
     public static let clockToleranceTicks: Int64 = 5 * 60 * 10_000_000
-    static let dayTicks: Int64 = 864_000_000_000
+    static let dayTicks: Int64 = FileTime.ticksPerDay
 
     /// Whether `time` lies beyond the clock tolerance in the future: a clock problem, not an age.
     /// False for a value that is not a valid time.
@@ -91,90 +91,12 @@ public struct AuditContext: Sendable {
     /// `2026-05-28` in UTC: dates in messages are days, the precision an admin acts on; a value that is
     /// not a valid time is shown as `notATime` gives it.
     public static func day(_ time: FileTime) -> String {
-        guard time.isValid else { return notATime(time) }
-        let (year, month, day, _) = civil(time)
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(10)
-        appendPadded(year, 4, to: &bytes)
-        bytes.append(UInt8(ascii: "-"))
-        appendPadded(month, 2, to: &bytes)
-        bytes.append(UInt8(ascii: "-"))
-        appendPadded(day, 2, to: &bytes)
-        return String(decoding: bytes, as: UTF8.self)
+        time.isValid ? UTCTime.day(time) : notATime(time)
     }
 
     /// `2026-05-28T10:15:02Z`, for details an admin may correlate with event logs (`notATime` for a
     /// value that is not a valid time).
     public static func timestamp(_ time: FileTime) -> String {
-        guard time.isValid else { return notATime(time) }
-        let (year, month, day, seconds) = civil(time)
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(20)
-        appendPadded(year, 4, to: &bytes)
-        bytes.append(UInt8(ascii: "-"))
-        appendPadded(month, 2, to: &bytes)
-        bytes.append(UInt8(ascii: "-"))
-        appendPadded(day, 2, to: &bytes)
-        bytes.append(UInt8(ascii: "T"))
-        appendPadded(seconds / 3600, 2, to: &bytes)
-        bytes.append(UInt8(ascii: ":"))
-        appendPadded(seconds / 60 % 60, 2, to: &bytes)
-        bytes.append(UInt8(ascii: ":"))
-        appendPadded(seconds % 60, 2, to: &bytes)
-        bytes.append(UInt8(ascii: "Z"))
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
-    /// Appends `value` in decimal, zero-padded on the left to `width` digits, as `pad` did with Strings.
-    private static func appendPadded(_ value: Int, _ width: Int, to bytes: inout [UInt8]) {
-        guard value >= 0 else {
-            // Negative years are out of any real range; keep the String path's exact output.
-            bytes.append(contentsOf: pad(value, width).utf8)
-            return
-        }
-        var digits:
-            (
-                UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                UInt8, UInt8, UInt8, UInt8, UInt8
-            ) =
-                (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var count = 0
-        var rest = value
-        withUnsafeMutableBytes(of: &digits) { buffer in
-            repeat {
-                buffer[count] = UInt8(ascii: "0") + UInt8(rest % 10)
-                rest /= 10
-                count += 1
-            } while rest > 0
-            if count < width { for _ in count..<width { bytes.append(UInt8(ascii: "0")) } }
-            for index in stride(from: count - 1, through: 0, by: -1) { bytes.append(buffer[index]) }
-        }
-    }
-
-    /// Calendar date and second of day in UTC, without a formatter: this runs once per account
-    /// with findings, up to hundreds of thousands of times. (Howard Hinnant's days-to-civil.)
-    static func civil(_ time: FileTime) -> (year: Int, month: Int, day: Int, secondOfDay: Int) {
-        let unixSeconds = time.ticks / 10_000_000 - 11_644_473_600
-        var days = unixSeconds / 86_400
-        var secondOfDay = unixSeconds % 86_400
-        if secondOfDay < 0 {
-            secondOfDay += 86_400
-            days -= 1
-        }
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthIndex = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
-        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        return (Int(year), Int(month), Int(day), Int(secondOfDay))
-    }
-
-    private static func pad(_ value: Int, _ width: Int) -> String {
-        let text = String(value)
-        return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text
+        time.isValid ? UTCTime.timestamp(time) : notATime(time)
     }
 }

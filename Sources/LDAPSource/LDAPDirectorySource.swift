@@ -172,7 +172,7 @@ public final class LDAPDirectorySource: DirectorySource, CustomStringConvertible
             defaultNamingContext: defaultNamingContext,
             rootDomainNamingContext: rootDomainNamingContext,
             dnsHostName: rootDSE.string("dnsHostName"),
-            currentTime: rootDSE.string("currentTime").flatMap(GeneralizedTime.date(from:)),
+            currentTime: rootDSE.string("currentTime").flatMap(UTCTime.date(generalizedTime:)),
             domain: domain,
             isGlobalCatalogReady: rootDSE.string("isGlobalCatalogReady").map { $0.uppercased() == "TRUE" },
             supportsPagedResults: supportedControls.isEmpty || supportedControls.contains("1.2.840.113556.1.4.319"))

@@ -1,4 +1,5 @@
 import Audit
+import Directory
 import Foundation
 
 /// `findings.json`: the machine-readable report, for scripts, SIEMs and comparing two runs.
@@ -198,10 +199,6 @@ public enum FindingsJSON {
     }
 
     /// `2026-11-24T00:00:00Z`: UTC to the second, the form `--now` accepts back.
-    static func timestamp(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        return formatter.string(from: date)
-    }
+    /// Whole seconds, rounded down, as the history file names are.
+    static func timestamp(_ date: Date) -> String { UTCTime.timestamp(date) }
 }

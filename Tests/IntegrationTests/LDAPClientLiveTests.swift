@@ -1,3 +1,4 @@
+import Directory
 import Foundation
 import TestSupport
 import XCTest
@@ -39,7 +40,7 @@ final class LDAPClientLiveTests: XCTestCase {
         let rootDSE = try configuration.boundConnection().rootDSE()
         XCTAssertEqual(rootDSE.dn, "")
         XCTAssertNotNil(rootDSE.string("defaultNamingContext"))
-        XCTAssertNotNil(rootDSE.string("currentTime").flatMap(GeneralizedTime.date(from:)))
+        XCTAssertNotNil(rootDSE.string("currentTime").flatMap(UTCTime.date(generalizedTime:)))
         XCTAssertTrue(rootDSE.strings("supportedControl").contains(LDAPConnection.pagedResultsOID))
     }
 

@@ -42,22 +42,6 @@ final class LDAPSearchSyntaxTests: XCTestCase {
         XCTAssertNotEqual(entry, LDAPEntry(dn: entry.dn))
     }
 
-    func testGeneralizedTime() throws {
-        // 2026-11-24T12:00:00Z
-        XCTAssertEqual(GeneralizedTime.date(from: "20261124120000.0Z"), Date(timeIntervalSince1970: 1_795_521_600))
-        XCTAssertEqual(GeneralizedTime.date(from: "20261124120000Z"), Date(timeIntervalSince1970: 1_795_521_600))
-        XCTAssertEqual(GeneralizedTime.date(from: "20261124130000+0100"), Date(timeIntervalSince1970: 1_795_521_600))
-        XCTAssertEqual(GeneralizedTime.date(from: "202611241200Z"), Date(timeIntervalSince1970: 1_795_521_600))
-        XCTAssertEqual(GeneralizedTime.date(from: "19700101000000.5Z"), Date(timeIntervalSince1970: 0.5))
-        XCTAssertEqual(GeneralizedTime.date(from: "20240229000000Z"), Date(timeIntervalSince1970: 1_709_164_800))
-        for invalid in [
-            "", "2026", "20261124120000", "20261324120000Z", "20230229000000Z", "20261124120000.Z",
-            "20261124126000Z", "20261124120000Zjunk",
-        ] {
-            XCTAssertNil(GeneralizedTime.date(from: invalid), invalid)
-        }
-    }
-
     func testTimevalSplitsSeconds() {
         let value = LDAPConnection.timeval(seconds: 2.5)
         XCTAssertEqual(value.tv_sec, 2)
