@@ -33,7 +33,7 @@ let package = Package(
         // The Active Directory model and the sources it is read from; Foundation only.
         .target(name: "Directory", dependencies: ["Codecs", "UntrustedInput"]),
         // The audit rules and the runner that streams directory objects through them.
-        .target(name: "Audit", dependencies: ["Directory", "UntrustedInput"]),
+        .target(name: "Audit", dependencies: ["Codecs", "Directory", "UntrustedInput"]),
         // CSV, JSON and HTML renderers; never sees the source, only findings.
         .target(name: "Reporting", dependencies: ["Audit", "Codecs", "Directory", "UntrustedInput"]),
         // The live source: feeds directory entries from a domain controller through LDAPClient.

@@ -1,3 +1,5 @@
+import Codecs
+
 /// The attributes TrustAudit reads; a live search asks for these and nothing else.
 ///
 /// This is the table `DirectoryObject` decodes from: an attribute's number is its position here, so
@@ -43,7 +45,7 @@ public enum AuditedAttributes {
         for id in idsByLength[count] {
             let candidate = lowercasedUTF8[id]
             var equal = true
-            for index in 0..<count where asciiLower(name[index]) != candidate[index] {
+            for index in 0..<count where ASCII.lowercased(name[index]) != candidate[index] {
                 equal = false
                 break
             }
@@ -58,8 +60,4 @@ public enum AuditedAttributes {
         for (id, name) in lowercasedUTF8.enumerated() { table[name.count].append(id) }
         return table
     }()
-
-    @inline(__always) static func asciiLower(_ byte: UInt8) -> UInt8 {
-        byte >= 65 && byte <= 90 ? byte + 32 : byte
-    }
 }

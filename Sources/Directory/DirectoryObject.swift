@@ -1,3 +1,4 @@
+import Codecs
 import Foundation
 
 /// An object that matters to the audit, decoded from a `DirectoryEntry`.
@@ -88,7 +89,7 @@ public struct DirectoryObject: Sendable, Equatable {
             let length = lowercasedNeedle.utf8CodeUnitCount
             guard bytes.count >= length else { return false }
             outer: for start in 0...(bytes.count - length) {
-                for index in 0..<length where asciiLower(bytes[start + index]) != needle[index] { continue outer }
+                for index in 0..<length where ASCII.lowercased(bytes[start + index]) != needle[index] { continue outer }
                 return true
             }
             return false
@@ -190,10 +191,7 @@ public struct DirectoryObject: Sendable, Equatable {
 
     private static func equalsIgnoringCase(_ value: UnsafeBufferPointer<UInt8>, _ lowercasedName: StaticString) -> Bool
     {
-        guard value.count == lowercasedName.utf8CodeUnitCount else { return false }
-        let target = lowercasedName.utf8Start
-        for index in 0..<value.count where asciiLower(value[index]) != target[index] { return false }
-        return true
+        ASCII.equalsIgnoringCase(value, lowercased: lowercasedName)
     }
 
     /// objectCategory is a DN (`CN=ms-DS-Group-Managed-Service-Account,CN=Schema,...`); compare its first RDN.
@@ -202,12 +200,8 @@ public struct DirectoryObject: Sendable, Equatable {
         let count = lowercasedRDN.utf8CodeUnitCount
         let target = lowercasedRDN.utf8Start
         guard value.count >= count else { return false }
-        for index in 0..<count where asciiLower(value[index]) != target[index] { return false }
+        for index in 0..<count where ASCII.lowercased(value[index]) != target[index] { return false }
         return value.count == count || value[count] == UInt8(ascii: ",")
-    }
-
-    @inline(__always) private static func asciiLower(_ byte: UInt8) -> UInt8 {
-        byte >= 65 && byte <= 90 ? byte + 32 : byte
     }
 }
 

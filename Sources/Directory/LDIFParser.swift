@@ -269,10 +269,7 @@ struct LDIFParser {
     /// Whether an attribute name equals `lowercasedName`, ignoring case.
     @inline(__always)
     private static func nameIs(_ name: UnsafeBufferPointer<UInt8>, _ lowercasedName: StaticString) -> Bool {
-        guard name.count == lowercasedName.utf8CodeUnitCount else { return false }
-        let target = lowercasedName.utf8Start
-        for index in 0..<name.count where AuditedAttributes.asciiLower(name[index]) != target[index] { return false }
-        return true
+        ASCII.equalsIgnoringCase(name, lowercased: lowercasedName)
     }
 
     private mutating func endRecord(_ body: (DirectoryEntry) throws -> Void) throws {

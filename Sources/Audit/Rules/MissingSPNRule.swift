@@ -1,3 +1,4 @@
+import Codecs
 import Directory
 
 /// An enabled computer lacks an SPN that a healthy join registers.
@@ -111,16 +112,15 @@ extension MissingSPNRule {
         let hostBytes = host.utf8
         if classBytes.contains(where: { $0 >= 0x80 }) || hostBytes.contains(where: { $0 >= 0x80 }) { return nil }
         let length = classBytes.count + 1 + hostBytes.count
-        @inline(__always) func lower(_ byte: UInt8) -> UInt8 { byte >= 65 && byte <= 90 ? byte + 32 : byte }
         for spn in computer.servicePrincipalNames where spn.normalized.utf8.count == length {
             var normalized = spn.normalized.utf8.makeIterator()
             var equal = true
-            for byte in classBytes where normalized.next() != lower(byte) {
+            for byte in classBytes where normalized.next() != ASCII.lowercased(byte) {
                 equal = false
                 break
             }
             if !equal || normalized.next() != UInt8(ascii: "/") { continue }
-            for byte in hostBytes where normalized.next() != lower(byte) {
+            for byte in hostBytes where normalized.next() != ASCII.lowercased(byte) {
                 equal = false
                 break
             }
