@@ -59,7 +59,8 @@ let package = Package(
         // Delivers to a real SMTP receiver on loopback (aiosmtpd) and to a sendmail stand-in.
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "Reporting", "Audit", "TestSupport"]),
         // Runs the audit job in-process on the CLI's fixtures: its outcomes, and that it prints nothing.
-        .testTarget(name: "AuditJobTests", dependencies: ["AuditJob", "Audit", "Directory", "Reporting"]),
+        .testTarget(
+            name: "AuditJobTests", dependencies: ["AuditJob", "Audit", "Directory", "LDAPClient", "Reporting"]),
         // Runs the built `trustaudit` executable end to end on LDIF fixtures; needs no server.
         .testTarget(name: "CLITests", dependencies: ["Directory", "TestSupport"], exclude: ["Fixtures"]),
         // Runs the executable and the LDAP client against a throwaway Samba AD DC (scripts/testdc),
