@@ -40,10 +40,14 @@ let package = Package(
         .target(name: "LDAPSource", dependencies: ["Directory", "LDAPClient", "UntrustedInput"]),
         // Hands a finished mail message to sendmail or an SMTP server (STARTTLS, AUTH).
         .target(name: "Delivery", dependencies: ["COpenSSL", "Codecs", "UntrustedInput"]),
+        // One audit run in order, for any frontend: the lock, the read, the reports, the history, the mail.
+        .target(
+            name: "AuditJob",
+            dependencies: ["Directory", "Audit", "Reporting", "LDAPSource", "Delivery", "UntrustedInput"]),
         .executableTarget(
             name: "trustaudit",
             dependencies: [
-                "Directory", "Audit", "Reporting", "LDAPClient", "LDAPSource", "Delivery", "UntrustedInput",
+                "AuditJob", "Directory", "Audit", "Reporting", "LDAPClient", "LDAPSource", "Delivery", "UntrustedInput",
             ]),
         // Writes deterministic, realistic AD exports for the demo, the tests and the benchmark.
         .executableTarget(name: "trustaudit-sample", dependencies: ["Codecs", "Directory"]),
@@ -58,6 +62,9 @@ let package = Package(
         .testTarget(name: "LDAPSourceTests", dependencies: ["LDAPSource", "LDAPClient"]),
         // Delivers to a real SMTP receiver on loopback (aiosmtpd) and to a sendmail stand-in.
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "Reporting", "Audit", "TestSupport"]),
+        // Runs the audit job in-process on the CLI's fixtures: its outcomes, and that it prints nothing.
+        .testTarget(
+            name: "AuditJobTests", dependencies: ["AuditJob", "Audit", "Directory", "LDAPClient", "Reporting"]),
         // Runs the built `trustaudit` executable end to end on LDIF fixtures; needs no server.
         .testTarget(name: "CLITests", dependencies: ["Directory", "TestSupport"], exclude: ["Fixtures"]),
         // Runs the executable and the LDAP client against a throwaway Samba AD DC (scripts/testdc),

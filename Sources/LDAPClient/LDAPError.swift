@@ -60,8 +60,11 @@ public struct LDAPError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The URI (or space-separated URIs) of the server the operation was sent to.
     public let serverURI: String
     public let operation: Operation
-    /// What to do about it, in one or two sentences.
-    public let advice: String
+    /// What to do about it, in one or two sentences, with the settings it points to typed, so a
+    /// frontend can name them its own way (`trustaudit` says `--ca-file`).
+    public let remedy: LDAPAdvice
+    /// What to do about it, in one or two sentences, each setting in words ("the CA file").
+    public var advice: String { remedy.description }
 
     public init(
         _ code: Code, resultCode: Int32, operation: Operation, serverURI: String,
@@ -73,8 +76,8 @@ public struct LDAPError: Error, Sendable, Equatable, CustomStringConvertible {
         self.serverURI = serverURI
         self.matchedDN = matchedDN.flatMap { $0.isEmpty ? nil : $0 }
         self.diagnosticMessage = diagnosticMessage.flatMap { $0.isEmpty ? nil : $0 }
-        self.advice =
-            advice
+        remedy =
+            advice.map { LDAPAdvice(stringLiteral: $0) }
             ?? Self.advice(for: code, operation: operation, serverURI: serverURI, diagnostic: self.diagnosticMessage)
     }
 
@@ -90,7 +93,11 @@ public struct LDAPError: Error, Sendable, Equatable, CustomStringConvertible {
     /// whatever the server sent (and the URI whatever the user typed), so each passes through
     /// `TerminalText.escaped`: an ESC, CR or U+202E from a hostile server shows as `\e`, `\r`,
     /// `\u{202E}` instead of acting on the admin's terminal.
-    public var description: String {
+    public var description: String { description(naming: { _ in nil }) }
+
+    /// `description` with each setting in the advice named by `name` (nil keeps the words):
+    /// for a frontend that spells its settings as options.
+    public func description(naming name: (LDAPSetting) -> String?) -> String {
         var text = "\(TerminalText.escaped(serverURI)): \(operation.rawValue) failed: \(resultText) (\(resultCode))"
         if let diagnosticMessage {
             let trimmed = diagnosticMessage.hasSuffix(".") ? String(diagnosticMessage.dropLast()) : diagnosticMessage
@@ -100,7 +107,7 @@ public struct LDAPError: Error, Sendable, Equatable, CustomStringConvertible {
         if let matchedDN, code == .noSuchObject {
             text += " (nearest existing entry: \(TerminalText.escaped(matchedDN)))"
         }
-        return text + ". " + advice
+        return text + ". " + remedy.text(naming: name)
     }
 
     public static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
@@ -170,7 +177,7 @@ extension LDAPError {
         }
     }
 
-    static func advice(for code: Code, operation: Operation, serverURI: String, diagnostic: String?) -> String {
+    static func advice(for code: Code, operation: Operation, serverURI: String, diagnostic: String?) -> LDAPAdvice {
         let diagnostic = diagnostic ?? ""
         let lowered = diagnostic.lowercased()
         let usesLDAPS = serverURI.lowercased().contains("ldaps://")
@@ -190,48 +197,49 @@ extension LDAPError {
                 return "Nothing listens on that port; check the port (389/636, or 3268/3269 for the Global Catalog)."
             }
             if usesLDAPS || operation == .startTLS {
-                return "Could not connect or TLS handshake failed; check host, port, --ca-file."
+                return "Could not connect or TLS handshake failed; check host, port, \(.caFile, "the CA file")."
             }
             return
-                "Could not connect; check the host name and port in the URI, firewalls and VPN, and --network-timeout."
+                "Could not connect; check the host name and port in the URI, firewalls and VPN, and \(.networkTimeout, "the connect timeout")."
         case .timeout:
             if lowered.contains("tls handshake") {
+                let serves =
+                    operation == .startTLS || !usesLDAPS
+                    ? "plain LDAP with StartTLS (389)" : "LDAPS (636, or 3269 for the Global Catalog)"
                 return
-                    "Something took the TCP connection but never finished TLS: check that the port serves "
-                    + (operation == .startTLS || !usesLDAPS
-                        ? "plain LDAP with StartTLS (389)"
-                        : "LDAPS (636, or 3269 for the Global Catalog)")
-                    + ", that the domain controller is healthy and no proxy or firewall holds the connection;"
-                    + " raise --network-timeout for a slow link."
+                    "Something took the TCP connection but never finished TLS: check that the port serves \(serves), that the domain controller is healthy and no proxy or firewall holds the connection; raise \(.networkTimeout, "the connect timeout") for a slow link."
             }
             return
-                "The domain controller did not answer in time; raise --timeout or --network-timeout, or search a smaller --base."
+                "The domain controller did not answer in time; raise \(.operationTimeout, "the operation timeout") or \(.networkTimeout, "the connect timeout"), or search a smaller \(.base, "search base")."
         case .tlsFailure:
             if lowered.contains("does not match") || lowered.contains("hostname") {
                 return
                     "Hostname mismatch: the certificate does not name the host in the URI; connect by the name the certificate carries (usually the DC's FQDN)."
             }
             if lowered.contains("ca certificate file") {
-                return "The CA file cannot be used; check the --ca-file path and that it holds PEM certificates."
+                return
+                    "The CA file cannot be used; check the \(.caFile, "CA file") path and that it holds PEM certificates."
             }
             if lowered.contains("untrusted") || lowered.contains("verify") || lowered.contains("issuer") {
                 return
-                    "Certificate verify failed: pass the CA that issued the DC's certificate with --ca-file (or LDAPTLS_CACERT)."
+                    "Certificate verify failed: pass the CA that issued the DC's certificate with \(.caFile, "the CA file") (or LDAPTLS_CACERT)."
             }
-            return "Could not connect or TLS handshake failed; check host, port, --ca-file."
+            return "Could not connect or TLS handshake failed; check host, port, \(.caFile, "the CA file")."
         case .invalidCredentials:
-            if let reason = ActiveDirectoryBindFailure(diagnosticMessage: diagnostic) { return reason.advice }
+            if let reason = ActiveDirectoryBindFailure(diagnosticMessage: diagnostic) {
+                return LDAPAdvice(stringLiteral: reason.advice)
+            }
             return "Check the bind DN (or user@domain) and the password."
         case .strongerAuthRequired:
             return
-                "The server refuses simple binds without encryption or signing: use ldaps://, --starttls or --sasl gssapi."
+                "The server refuses simple binds without encryption or signing: use ldaps://, \(.startTLS, "StartTLS") or \(.gssapiBind, "a Kerberos (GSSAPI) bind")."
         case .insufficientAccess:
             return
                 "The bind identity may not read these objects; bind as an account with read access to computer objects."
         case .saslFailure:
             if lowered.contains("tls is used") {
                 return
-                    "Kerberos (GSSAPI) is refused over TLS: use a plain ldap:// URI without --starttls; SASL seals the connection."
+                    "Kerberos (GSSAPI) is refused over TLS: use a plain ldap:// URI without \(.startTLS, "StartTLS"); SASL seals the connection."
             }
             if lowered.contains("no worthy mechs") || lowered.contains("no mechanism") {
                 return "The GSSAPI SASL plugin is missing: install libsasl2-modules-gssapi-mit."
@@ -243,7 +251,7 @@ extension LDAPError {
             return
                 "Run kinit (or point KRB5CCNAME at a valid ticket cache), use the DC's FQDN rather than an IP in a plain ldap:// URI, and install libsasl2-modules-gssapi-mit."
         case .noSuchObject:
-            return "The search base does not exist on this server; check --base."
+            return "The search base does not exist on this server; check \(.base, "the search base")."
         case .connectionLost:
             return "The connection dropped after the bind; nothing was written. Run the audit again."
         case .notLDAP:
@@ -257,6 +265,77 @@ extension LDAPError {
             return "See the server's message above."
         }
     }
+}
+
+/// A setting of the connection that advice points to. The library says it in words; a frontend
+/// names it as it spells it (an option, a key in a file), so LDAPClient never names a flag.
+public enum LDAPSetting: String, Sendable, CaseIterable {
+    /// `LDAPConnectionOptions.caFile`: the PEM bundle that verifies the DC's certificate.
+    case caFile
+    /// `networkTimeout`: how long connecting (and the TLS handshake) may take.
+    case networkTimeout
+    /// `operationTimeout`: how long one LDAP operation may take.
+    case operationTimeout
+    /// The search base (the DC's defaultNamingContext when not set).
+    case base
+    /// `startTLS`: upgrade ldap:// to TLS before binding.
+    case startTLS
+    /// A SASL GSSAPI (Kerberos) bind instead of a simple bind.
+    case gssapiBind
+}
+
+/// Advice with the settings it points to kept apart from the words, so a frontend can render it
+/// in its own terms. Written as a string literal, with `\(.caFile, "the CA file")` where a
+/// setting goes.
+public struct LDAPAdvice: Sendable, Equatable, CustomStringConvertible, ExpressibleByStringInterpolation {
+    public enum Part: Sendable, Equatable {
+        case text(String)
+        /// A setting, and how the library says it in a sentence ("the CA file").
+        case setting(LDAPSetting, words: String)
+    }
+
+    public struct StringInterpolation: StringInterpolationProtocol {
+        var parts: [Part] = []
+
+        public init(literalCapacity: Int, interpolationCount: Int) {}
+
+        public mutating func appendLiteral(_ literal: String) {
+            if !literal.isEmpty { parts.append(.text(literal)) }
+        }
+
+        public mutating func appendInterpolation(_ text: String) { appendLiteral(text) }
+
+        public mutating func appendInterpolation(_ setting: LDAPSetting, _ words: String) {
+            parts.append(.setting(setting, words: words))
+        }
+    }
+
+    public let parts: [Part]
+
+    public init(stringLiteral value: String) { parts = value.isEmpty ? [] : [.text(value)] }
+
+    public init(stringInterpolation: StringInterpolation) { parts = stringInterpolation.parts }
+
+    /// The settings the advice points to, in order.
+    public var settings: [LDAPSetting] {
+        parts.compactMap {
+            if case .setting(let setting, _) = $0 { return setting }
+            return nil
+        }
+    }
+
+    /// The advice with each setting named by `name`, or in the library's words where it gives nil.
+    public func text(naming name: (LDAPSetting) -> String?) -> String {
+        parts.map { part in
+            switch part {
+            case .text(let text): return text
+            case .setting(let setting, let words): return name(setting) ?? words
+            }
+        }.joined()
+    }
+
+    /// In the library's words.
+    public var description: String { text(naming: { _ in nil }) }
 }
 
 /// The account states AD reports inside an LDAP bind failure (`data 52e` in

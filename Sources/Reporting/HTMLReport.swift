@@ -27,15 +27,18 @@ public enum HTMLReport {
     /// problem must still open in a browser and a mail client; the full list is in the CSV and JSON.
     public static let maximumFindingsPerRule = 500
 
-    /// The filled-in report. `formats` says which other files exist, so "N more in ..." names one that does.
+    /// The filled-in report. `formats` says which other files exist, so "N more in ..." names one that
+    /// does; `hints` words how to get a file this run did not write.
     public static func render(
-        _ result: AuditResult, template: Template, formats: Set<ReportFormat>, changes: FindingChanges? = nil
+        _ result: AuditResult, template: Template, formats: Set<ReportFormat>, changes: FindingChanges? = nil,
+        hints: ReportHints = ReportHints()
     ) throws -> String {
-        try template.render(context(for: result, formats: formats, changes: changes))
+        try template.render(context(for: result, formats: formats, changes: changes, hints: hints))
     }
 
     public static func context(
-        for result: AuditResult, formats: Set<ReportFormat>, changes: FindingChanges? = nil
+        for result: AuditResult, formats: Set<ReportFormat>, changes: FindingChanges? = nil,
+        hints: ReportHints = ReportHints()
     ) -> TemplateValue {
         let summary = result.summary
         let fullListFile: String
@@ -44,7 +47,7 @@ public enum HTMLReport {
         } else if formats.contains(.json) {
             fullListFile = ReportFormat.json.fileName
         } else {
-            fullListFile = "findings.csv (run again with --format csv,html)"
+            fullListFile = hints.findingsCSVNotWritten
         }
 
         var context: [String: TemplateValue] = [
@@ -144,12 +147,13 @@ public enum HTMLReport {
                 if changes != nil { section["newCount"] = .number(newCounts[rule.id] ?? 0) }
                 return .object(section)
             })
-        if let changes { addChanges(changes, formats: formats, to: &context) }
+        if let changes { addChanges(changes, formats: formats, hints: hints, to: &context) }
         return .object(context)
     }
 
     private static func addChanges(
-        _ changes: FindingChanges, formats: Set<ReportFormat>, to context: inout [String: TemplateValue]
+        _ changes: FindingChanges, formats: Set<ReportFormat>, hints: ReportHints,
+        to context: inout [String: TemplateValue]
     ) {
         context["changes"] = [
             "since": .string(changes.baselineGeneratedAt),
@@ -173,8 +177,7 @@ public enum HTMLReport {
         context["resolvedFindings"] = .list(rows)
         context["hasResolved"] = .bool(!rows.isEmpty)
         if changes.resolved.count > rows.count {
-            let file =
-                formats.contains(.json) ? ReportFormat.json.fileName : "findings.json (run again with json in --format)"
+            let file = formats.contains(.json) ? ReportFormat.json.fileName : hints.findingsJSONNotWritten
             context["resolvedMore"] = ["count": .number(changes.resolved.count - rows.count), "file": .string(file)]
         }
     }

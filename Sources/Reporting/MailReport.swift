@@ -50,19 +50,22 @@ public struct MailReport: Sendable {
     ///     of the text body.
     ///   - formats: the reports that were written, so the HTML's "N more in ..." names one that exists.
     ///   - subject: replaces `defaultSubject(for:changes:)`.
+    ///   - hints: the frontend's wording for the signature and for files this run did not write.
     public init(
         result: AuditResult, changes: FindingChanges?, files: [File], outputDirectory: String, template: Template?,
-        formats: Set<ReportFormat>, subject: String? = nil
+        formats: Set<ReportFormat>, subject: String? = nil, hints: ReportHints = ReportHints()
     ) throws {
         let (attached, notAttached) = Self.selectAttachments(files)
         self.attached = attached
         self.notAttached = notAttached
         self.subject = subject ?? Self.defaultSubject(for: result, changes: changes)
         let text = Self.text(
-            result, changes: changes, attached: attached, notAttached: notAttached, outputDirectory: outputDirectory)
+            result, changes: changes, attached: attached, notAttached: notAttached, outputDirectory: outputDirectory,
+            signature: hints.mailSignature)
         textBody = text
         if let template {
-            htmlBody = try HTMLReport.render(result, template: template, formats: formats, changes: changes)
+            htmlBody = try HTMLReport.render(
+                result, template: template, formats: formats, changes: changes, hints: hints)
         } else {
             htmlBody =
                 "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>\(HTML.escape(self.subject))</title></head>"
@@ -130,7 +133,8 @@ public struct MailReport: Sendable {
     // MARK: The text body
 
     static func text(
-        _ result: AuditResult, changes: FindingChanges?, attached: [File], notAttached: [File], outputDirectory: String
+        _ result: AuditResult, changes: FindingChanges?, attached: [File], notAttached: [File], outputDirectory: String,
+        signature: String = ReportHints().mailSignature
     ) -> String {
         let summary = result.summary
         var lines: [String] = []
@@ -232,7 +236,7 @@ public struct MailReport: Sendable {
         lines.append("The reports are in \(outputDirectory).")
         lines.append("")
         lines.append("-- ")
-        lines.append("Sent by TrustAudit (trustaudit audit --mail-to). The HTML part of this mail is report.html.")
+        lines.append(signature)
         return lines.joined(separator: "\n") + "\n"
     }
 

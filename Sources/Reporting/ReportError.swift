@@ -18,16 +18,58 @@ public struct ReportError: Error, Sendable, Equatable, CustomStringConvertible {
         case outputLocked = "output-locked"
     }
 
+    /// What to do next, in terms of a setting. Reporting does not know how a frontend spells its
+    /// settings (a flag, a key in a file), so it names the setting and a frontend may say the same
+    /// in its own words (`trustaudit` names its options).
+    public enum Advice: String, Sendable {
+        /// Name the folder that holds report.html as the templates directory.
+        case nameTemplatesDirectory = "name-templates-directory"
+        /// Give a templates directory, or leave HTML out of the formats.
+        case giveTemplatesOrLeaveOutHTML = "give-templates-or-leave-out-html"
+        /// The output directory setting names a file; name a directory.
+        case nameOutputDirectory = "name-output-directory"
+        /// The output directory cannot be created; check its parent, or choose another one.
+        case checkOutputDirectoryParent = "check-output-directory-parent"
+
+        /// The advice in the settings' own words, for a frontend that has no wording of its own.
+        public var text: String {
+            switch self {
+            case .nameTemplatesDirectory:
+                "set the templates directory to the folder that holds \(ReportWriter.templateFileName) (the Templates folder of TrustAudit)"
+            case .giveTemplatesOrLeaveOutHTML:
+                "give a templates directory, or leave html out of the report formats"
+            case .nameOutputDirectory: "set the output directory to a directory"
+            case .checkOutputDirectoryParent:
+                "check that its parent exists and is writable, or choose another output directory"
+            }
+        }
+    }
+
     public let code: Code
     /// The file or directory the failure concerns.
     public let path: String
     /// What went wrong and what to do next, in one sentence an admin can act on.
     public let reason: String
+    /// What went wrong, without the advice; `reason` when the advice is part of it.
+    public let problem: String
+    /// What to do, when it is a setting to change; then `reason` is `problem; advice.text`.
+    public let advice: Advice?
 
     public init(code: Code, path: String, reason: String) {
         self.code = code
         self.path = path
         self.reason = reason
+        problem = reason
+        advice = nil
+    }
+
+    /// A failure whose remedy is a setting: the frontend may word `advice` as its own option.
+    public init(code: Code, path: String, problem: String, advice: Advice) {
+        self.code = code
+        self.path = path
+        self.problem = problem
+        self.advice = advice
+        reason = "\(problem); \(advice.text)"
     }
 
     public var description: String { "\(path): \(reason)" }

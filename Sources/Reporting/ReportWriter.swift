@@ -29,6 +29,8 @@ public struct ReportWriter: Sendable {
     public let template: Template?
     /// Adds a UTF-8 byte order mark to the CSV, for Excel users who open it by double-click.
     public var csvByteOrderMark = false
+    /// How the HTML words a file this run did not write; a frontend passes its own.
+    public var hints = ReportHints()
     /// Where the temporaries are registered; tests give a writer its own registry.
     var temporaries = TemporaryFiles.shared
 
@@ -42,10 +44,8 @@ public struct ReportWriter: Sendable {
         let url = templatesDirectory.appendingPathComponent(Self.templateFileName)
         guard FileManager.default.isReadableFile(atPath: url.path) else {
             throw ReportError(
-                code: .templateUnreadable, path: url.path,
-                reason:
-                    "cannot read the HTML template; pass --templates DIR naming the folder that holds \(Self.templateFileName) (the Templates folder of TrustAudit)"
-            )
+                code: .templateUnreadable, path: url.path, problem: "cannot read the HTML template",
+                advice: .nameTemplatesDirectory)
         }
         template = try Template(contentsOf: url)
     }
@@ -63,6 +63,7 @@ public struct ReportWriter: Sendable {
     ) throws -> [URL] {
         let pid = ProcessInfo.processInfo.processIdentifier
         let temporaries = self.temporaries
+        let hints = self.hints
         var staged: [(temporary: URL, final: URL)] = []
         func discardAll() {
             for file in staged { temporaries.remove(file.temporary.path) }
@@ -72,7 +73,7 @@ public struct ReportWriter: Sendable {
             discardAll()
             throw ReportError(
                 code: .templatesRequired, path: directory.appendingPathComponent(ReportFormat.html.fileName).path,
-                reason: "the HTML report needs templates; pass --templates DIR, or leave html out of --format")
+                problem: "the HTML report needs templates", advice: .giveTemplatesOrLeaveOutHTML)
         }
 
         var files: [(name: String, body: (ReportOutput) throws -> Void)] = []
@@ -111,7 +112,8 @@ public struct ReportWriter: Sendable {
         let renderHTMLFirst = formats.contains(.html) && !FileManager.default.fileExists(atPath: directory.path)
         if renderHTMLFirst, let template {
             do {
-                work.html = try HTMLReport.render(result, template: template, formats: formats, changes: changes)
+                work.html = try HTMLReport.render(
+                    result, template: template, formats: formats, changes: changes, hints: hints)
             } catch {
                 discardAll()
                 throw error
@@ -136,7 +138,8 @@ public struct ReportWriter: Sendable {
             case 0:
                 guard renderHTML, let template else { return }
                 do {
-                    work.html = try HTMLReport.render(result, template: template, formats: formats, changes: changes)
+                    work.html = try HTMLReport.render(
+                        result, template: template, formats: formats, changes: changes, hints: hints)
                 } catch {
                     work.htmlError = error
                 }
@@ -226,7 +229,7 @@ public struct ReportWriter: Sendable {
             guard isDirectory.boolValue else {
                 throw ReportError(
                     code: .outputDirectoryUnusable, path: directory.path,
-                    reason: "is a file, not a directory; pass --output DIR naming a directory")
+                    problem: "is a file, not a directory", advice: .nameOutputDirectory)
             }
             return
         }
@@ -235,9 +238,8 @@ public struct ReportWriter: Sendable {
         } catch {
             throw ReportError(
                 code: .outputDirectoryUnusable, path: directory.path,
-                reason:
-                    "cannot create the output directory (\(error.localizedDescription)); check that its parent exists and is writable, or pass --output DIR"
-            )
+                problem: "cannot create the output directory (\(error.localizedDescription))",
+                advice: .checkOutputDirectoryParent)
         }
     }
 

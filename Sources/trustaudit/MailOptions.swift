@@ -1,4 +1,4 @@
-import Audit
+import AuditJob
 import Delivery
 import Foundation
 import Reporting
@@ -49,39 +49,8 @@ enum MailOptions {
 
     static let defaultSendmail = "/usr/sbin/sendmail"
 
-    /// How the message leaves this host.
-    enum Route {
-        case sendmail(SendmailTransport)
-        case smtp(SMTPTransport)
-
-        var transport: any MailTransport {
-            switch self {
-            case .sendmail(let transport): return transport
-            case .smtp(let transport): return transport
-            }
-        }
-
-        var description: String {
-            switch self {
-            case .sendmail(let transport): return "\(transport.path) -t"
-            case .smtp(let transport):
-                let host = transport.host.contains(":") ? "[\(transport.host)]" : transport.host
-                return "SMTP \(host):\(transport.port)"
-            }
-        }
-    }
-
-    /// The checked mail settings of one run.
-    struct Settings {
-        var recipients: [MailAddress]
-        var sender: MailAddress
-        var subject: String?
-        var onlyOnFindings: Bool
-        var route: Route
-    }
-
     /// Builds the mail settings, or nil when no `--mail-to` was given.
-    static func settings(_ parsed: ParsedArguments) throws -> Settings? {
+    static func settings(_ parsed: ParsedArguments) throws -> MailJob.Settings? {
         let command = AuditCommand.name
         guard let list = parsed.value("--mail-to") else {
             for name in options.map(\.name) where parsed.has(name) {
@@ -120,7 +89,7 @@ enum MailOptions {
         }
 
         let deadline = try mailTimeout(parsed)
-        let route: Route
+        let route: MailJob.Route
         if let server = parsed.value("--smtp") {
             if parsed.has("--sendmail") {
                 throw UsageError(message: "\(command): give either --sendmail PATH or --smtp HOST:PORT, not both.")
@@ -145,7 +114,7 @@ enum MailOptions {
             if let deadline { transport.timeout = deadline }
             route = .sendmail(transport)
         }
-        return Settings(
+        return MailJob.Settings(
             recipients: recipients, sender: sender, subject: subject,
             onlyOnFindings: parsed.has("--mail-only-on-findings"),
             route: route)
@@ -284,55 +253,6 @@ enum MailOptions {
                 message:
                     "\(AuditCommand.name): this host's name '\(name)' makes no valid sender address; pass --mail-from ADDRESS."
             )
-        }
-    }
-
-    // MARK: Sending
-
-    /// Mails the written reports; returns false (after saying why on stderr) when the mail was not delivered.
-    static func deliver(
-        _ settings: Settings, result: AuditResult, changes: FindingChanges?, written: [URL], outputDirectory: URL,
-        template: Template?, formats: Set<ReportFormat>, quiet: Bool
-    ) -> Bool {
-        let command = AuditCommand.name
-        if settings.onlyOnFindings && result.findings.isEmpty {
-            if !quiet { print("trustaudit: no findings, so no mail was sent (--mail-only-on-findings).") }
-            return true
-        }
-        do {
-            // findings.csv, the per-rule CSVs, then computers.csv: written already lists them so.
-            var candidates = written.filter { $0.pathExtension == "csv" }
-            if candidates.isEmpty { candidates = written.filter { $0.lastPathComponent == ReportFormat.json.fileName } }
-            let files = try candidates.map { url in
-                let attributes = try FileManager.default.attributesOfItem(atPath: url.path)
-                return MailReport.File(
-                    name: url.lastPathComponent, path: url.path, byteCount: (attributes[.size] as? Int) ?? 0)
-            }
-            let report = try MailReport(
-                result: result, changes: changes, files: files, outputDirectory: outputDirectory.path + "/",
-                template: template, formats: formats, subject: settings.subject)
-            let attachments: [MailMessage.Attachment] = try report.attached.map { file in
-                let data = try Data(contentsOf: URL(fileURLWithPath: file.path))
-                let type = file.name.hasSuffix(".csv") ? "text/csv; charset=utf-8" : "application/json"
-                return (fileName: file.name, contentType: type, data: Array(data))
-            }
-            let message = try MailMessage(
-                from: settings.sender, to: settings.recipients, subject: report.subject, textBody: report.textBody,
-                htmlBody: report.htmlBody, attachments: attachments)
-            try settings.route.transport.send(
-                message.rendered(), from: settings.sender.address, to: settings.recipients.map(\.address))
-            if !quiet {
-                print(
-                    "trustaudit: mailed \"\(report.subject)\" to \(settings.recipients.map(\.address).joined(separator: ", ")) through \(settings.route.description)."
-                )
-            }
-            return true
-        } catch {
-            printError("\(command): the reports were written, but the mail was not delivered: \(error)")
-            printError(
-                "The reports are in \(outputDirectory.path); nothing was mailed to \(settings.recipients.map(\.address).joined(separator: ", "))."
-            )
-            return false
         }
     }
 }

@@ -2,6 +2,10 @@ import Foundation
 import TestSupport
 import XCTest
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The live-audit options as the executable reads them: what is refused before any network
 /// traffic is exit 2 with a message naming the option, the URI or the file. Needs no DC (every
 /// URI here is refused first, or points at a closed port on loopback); it sits with the
@@ -115,5 +119,47 @@ final class LiveSourceUsageTests: XCTestCase {
             XCTAssertTrue(result.stderr.contains("--ca-file: CA file \(path): it is \(expected)"), result.stderr)
             XCTAssertLessThan(Date().timeIntervalSince(started), 10, "\(path) hung")
         }
+    }
+}
+
+/// The LDAP client's advice names settings ("the connect timeout"); the executable says the option
+/// that sets it, so an admin at a shell reads what to type.
+final class LiveSourceAdviceTests: XCTestCase {
+    func testAdviceOnAStalledHandshakeNamesTheOption() throws {
+        // A port that takes the TCP connection (the kernel's backlog) and never speaks TLS.
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        XCTAssertGreaterThanOrEqual(listener, 0)
+        defer { close(listener) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                bind(listener, pointer, length) == 0 && listen(listener, 8) == 0
+                    && getsockname(listener, pointer, &length) == 0
+            }
+        }
+        XCTAssertTrue(bound)
+        let port = UInt16(bigEndian: address.sin_port)
+
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("trustaudit-advice-\(UUID())")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: work) }
+        let password = work.appendingPathComponent("bind.pass")
+        try Data("Tr0ub4dor&3\n".utf8).write(to: password)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: password.path)
+        let result = try ExecutableRunner.run(
+            ExecutableRunner.trustaudit,
+            [
+                "audit", "--uri", "ldaps://127.0.0.1:\(port)", "--bind-dn", "svc-audit@corp.example",
+                "--password-file", password.path, "--network-timeout", "1", "--output",
+                work.appendingPathComponent("Reports").path,
+            ],
+            environment: ["TRUSTAUDIT_PASSWORD": nil])
+        XCTAssertEqual(result.status, 3, result.stderr)
+        XCTAssertTrue(result.stderr.contains("raise --network-timeout for a slow link."), result.stderr)
+        XCTAssertFalse(result.stderr.contains("the connect timeout"), result.stderr)
+        XCTAssertFalse(result.stderr.contains("Tr0ub4dor"))
     }
 }

@@ -139,6 +139,11 @@ final class MailDeliveryTests: XCTestCase {
         XCTAssertTrue(text.contains("setspn -S HOST/PRE-01 PRE-01"), text)
         XCTAssertTrue(text.contains("Attached: findings.csv (every finding), disabled-account.csv,"), text)
         XCTAssertTrue(text.contains("The reports are in \(output.path)/."), text)
+        // The signature is the command line's wording, passed to the library (which names no command).
+        XCTAssertTrue(
+            text.contains(
+                "Sent by TrustAudit (trustaudit audit --mail-to). The HTML part of this mail is report.html."),
+            text)
     }
 
     func testSecondNightSaysWhatIsNewAndQuietPrintsNothing() throws {

@@ -74,28 +74,37 @@ final class LDAPErrorTests: XCTestCase {
     }
 
     func testAdviceSaysWhatToDo() {
+        func error(
+            _ code: LDAPError.Code, _ operation: LDAPError.Operation = .simpleBind,
+            uri: String = "ldap://dc01", _ diagnostic: String? = nil
+        ) -> LDAPError {
+            LDAPError(code, resultCode: 0, operation: operation, serverURI: uri, diagnosticMessage: diagnostic)
+        }
         func advice(
             _ code: LDAPError.Code, _ operation: LDAPError.Operation = .simpleBind,
             uri: String = "ldap://dc01", _ diagnostic: String? = nil
         ) -> String {
-            LDAPError(code, resultCode: 0, operation: operation, serverURI: uri, diagnosticMessage: diagnostic).advice
+            error(code, operation, uri: uri, diagnostic).advice
         }
-        XCTAssertTrue(advice(.strongerAuthRequired).contains("ldaps://, --starttls or --sasl gssapi"))
+        XCTAssertTrue(advice(.strongerAuthRequired).contains("ldaps://, StartTLS or a Kerberos (GSSAPI) bind"))
+        XCTAssertEqual(error(.strongerAuthRequired).remedy.settings, [.startTLS, .gssapiBind])
         XCTAssertEqual(
             advice(.serverDown, uri: "ldaps://dc01"),
-            "Could not connect or TLS handshake failed; check host, port, --ca-file.")
+            "Could not connect or TLS handshake failed; check host, port, the CA file.")
+        XCTAssertEqual(error(.serverDown, uri: "ldaps://dc01").remedy.settings, [.caFile])
         XCTAssertTrue(
             advice(.tlsFailure, uri: "ldaps://dc01", "hostname mismatch: hostname (dc01) does not match common name")
                 .contains("Hostname mismatch"))
-        XCTAssertTrue(
-            advice(.tlsFailure, uri: "ldaps://dc01", "certificate verify failed: ... untrusted").contains("--ca-file"))
+        XCTAssertEqual(
+            error(.tlsFailure, uri: "ldaps://dc01", "certificate verify failed: ... untrusted").remedy.settings,
+            [.caFile])
         XCTAssertTrue(
             advice(.saslFailure, .saslBind, "Sign or Seal are not allowed if TLS is used").contains("plain ldap://"))
         XCTAssertTrue(
             advice(.saslFailure, .saslBind, "SASL(-4): no mechanism available: No worthy mechs found").contains(
                 "libsasl2-modules-gssapi-mit"))
         XCTAssertTrue(advice(.saslFailure, .saslBind, "No Kerberos credentials available").contains("kinit"))
-        XCTAssertTrue(advice(.noSuchObject, .search).contains("--base"))
+        XCTAssertEqual(error(.noSuchObject, .search).remedy.settings, [.base])
     }
 
     func testServerTextIsEscapedForTheTerminal() {

@@ -4,7 +4,7 @@ import XCTest
 @testable import LDAPClient
 
 /// A port where something other than an LDAP server answers (a web server, a proxy's error page,
-/// another service) is named as such, not as "check host, port, --ca-file".
+/// another service) is named as such, not as "check host, port, the CA file".
 final class LDAPNotLDAPServerTests: XCTestCase {
     /// What a web server says to a request it cannot read.
     static let httpReply = Array(
@@ -49,7 +49,7 @@ final class LDAPNotLDAPServerTests: XCTestCase {
         XCTAssertEqual(error.operation, .simpleBind)
         XCTAssertTrue("\(error)".contains("answered with something that is not LDAP"), "\(error)")
         XCTAssertTrue("\(error)".contains("0x48 ('H', as in HTTP)"), "\(error)")
-        XCTAssertFalse("\(error)".contains("--ca-file"), "\(error)")
+        XCTAssertFalse(error.remedy.settings.contains(.caFile), "\(error)")
         XCTAssertTrue(error.advice.contains("does not speak LDAP"), error.advice)
     }
 
@@ -57,7 +57,7 @@ final class LDAPNotLDAPServerTests: XCTestCase {
         let error = try bindError(Self.randomReply, scheme: "ldap")
         XCTAssertEqual(error.code, .notLDAP, "\(error)")
         XCTAssertTrue("\(error)".contains("not LDAP"), "\(error)")
-        XCTAssertFalse("\(error)".contains("--ca-file"), "\(error)")
+        XCTAssertFalse(error.remedy.settings.contains(.caFile), "\(error)")
     }
 
     func testHTTPOnAnLDAPSPortIsNotLDAP() throws {
@@ -65,7 +65,7 @@ final class LDAPNotLDAPServerTests: XCTestCase {
         XCTAssertEqual(error.code, .notLDAP, "\(error)")
         XCTAssertTrue("\(error)".contains("answered the TLS handshake with something that is not TLS"), "\(error)")
         XCTAssertTrue(error.advice.contains("does not speak LDAPS"), error.advice)
-        XCTAssertFalse(error.advice.contains("--ca-file"), error.advice)
+        XCTAssertFalse(error.remedy.settings.contains(.caFile), error.advice)
     }
 
     func testRandomBytesOnAnLDAPSPortAreNotLDAP() throws {

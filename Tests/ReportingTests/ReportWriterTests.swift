@@ -54,7 +54,7 @@ final class ReportWriterTests: XCTestCase {
         let writer = try ReportWriter(templatesDirectory: nil)
         XCTAssertThrowsError(try writer.write(Fixtures.result(), formats: [.json, .html], to: directory)) { error in
             XCTAssertEqual(error as? ReportError, ReportError(code: .templatesRequired, path: "", reason: ""))
-            XCTAssertTrue("\(error)".contains("--templates"))
+            XCTAssertEqual((error as? ReportError)?.advice, .giveTemplatesOrLeaveOutHTML, "\(error)")
         }
         XCTAssertEqual(try listing(directory), [])
     }

@@ -1,0 +1,183 @@
+import Audit
+import Directory
+import Foundation
+import LDAPSource
+import Reporting
+
+/// One audit run from start to finish: the order of its steps and the invariants they keep, for
+/// any frontend (the command line, a service, a test).
+///
+/// The order is the point. One run at a time per output directory, before anything in it is read
+/// or written; what dead runs left there is removed. Everything that can be checked before the
+/// source is read is checked first (templates, the baseline, the output directory), so a typo does
+/// not surface after a ten-minute domain read. The baseline is read before it is replaced.
+/// computers.csv is streamed while the audit runs and committed with the other reports, or
+/// discarded. A read with no computer account replaces nothing. The history comes after the
+/// reports, the mail last, from the files just written; a mail that does not go out leaves them.
+///
+/// The job never prints: it reports `AuditJobEvent`s as they happen and returns an
+/// `AuditJobOutcome`. Stopping by a signal is the process's business (a handler is process-wide):
+/// the frontend installs it before `run` and removes `temporaries` from it.
+public struct AuditJob {
+    /// A domain controller whose clock is further off than this (seconds) is warned about:
+    /// Kerberos refuses tickets beyond five minutes of skew.
+    public static let kerberosClockSkewTolerance: Double = 300
+
+    /// Every temporary a run creates is registered here before it exists, so a signal handler can
+    /// remove them (`TemporaryFiles.removeAllForExit()`).
+    public static var temporaries: TemporaryFiles { TemporaryFiles.shared }
+
+    public var settings: AuditJobSettings
+
+    public init(_ settings: AuditJobSettings) {
+        self.settings = settings
+    }
+
+    /// Runs the audit; `report` hears every event in order, on the calling thread.
+    public func run(_ report: (AuditJobEvent) -> Void = { _ in }) -> AuditJobOutcome {
+        var warnings: [AuditJobWarning] = []
+        func warn(_ warning: AuditJobWarning) {
+            warnings.append(warning)
+            report(.warning(warning))
+        }
+        let output = settings.outputDirectory
+
+        let outputLock: OutputLock
+        do {
+            outputLock = try OutputLock.acquire(output, waitingUpTo: settings.waitLockSeconds)
+        } catch {
+            return .outputLocked(error)
+        }
+        defer { outputLock.release() }
+        ReportWriter.removeStaleTemporaries(in: output)
+
+        var writer: ReportWriter
+        do {
+            writer = try ReportWriter(templatesDirectory: settings.templatesDirectory)
+        } catch {
+            return .usage(error)
+        }
+        writer.hints = settings.hints
+
+        let baseline: Baseline?
+        do {
+            baseline = try loadBaseline(warn)
+        } catch {
+            return .usage(error)
+        }
+
+        var computers: StreamedReport?
+        if settings.formats.contains(.csv) {
+            do {
+                computers = try writer.beginStreamedReport(named: ComputersCSV.fileName, in: output)
+            } catch {
+                return .reportNotWritten(error)
+            }
+        }
+        let computerSink = computers.map { ComputersCSV.sink(writingTo: $0, byteOrderMark: writer.csvByteOrderMark) }
+
+        let result: AuditResult
+        do {
+            result = try read(computerSink: computerSink, warn)
+            report(.sourceRead)
+        } catch {
+            computers?.discard()
+            return .sourceUnreadable(.unreadable(source: settings.source.description, error))
+        }
+        guard result.summary.computers > 0 else {
+            computers?.discard()
+            return .sourceUnreadable(
+                .noComputerAccount(source: settings.source.description, objectsRead: result.summary.objectsRead))
+        }
+        if result.summary.repeatedObjects > 0 {
+            warn(.repeatedObjects(count: result.summary.repeatedObjects, source: settings.source.description))
+        }
+        let changes = baseline.map { FindingChanges(result: result, baseline: $0) }
+
+        let written: [URL]
+        do {
+            written = try writer.write(
+                result, formats: settings.formats, to: output, changes: changes,
+                streamed: computers.map { [$0] } ?? [])
+        } catch {
+            return .reportNotWritten(error)
+        }
+
+        // A history that cannot be kept is a warning: the reports are written, the mail still goes.
+        if let keepDays = settings.keepDays {
+            do {
+                try ReportHistory.keep(
+                    output.appendingPathComponent(ReportFormat.json.fileName),
+                    generatedAt: result.summary.generatedAt, in: output, keepDays: keepDays)
+            } catch {
+                warn(.historyNotKept(error))
+            }
+        }
+        report(.reportsWritten(result, written: written, changes: changes))
+
+        var completion = AuditJobCompletion(
+            result: result, written: written, changes: changes, warnings: warnings, mail: nil)
+        if let mail = settings.mail {
+            do {
+                completion.mail = try MailJob.deliver(
+                    mail, result: result, changes: changes, written: written, outputDirectory: output,
+                    template: writer.template, formats: settings.formats, hints: settings.hints)
+            } catch {
+                return .mailNotDelivered(completion, error)
+            }
+        }
+        return .completed(completion)
+    }
+
+    /// The run to compare with (see `AuditJobSettings.Baseline`).
+    func loadBaseline(_ warn: (AuditJobWarning) -> Void) throws -> Baseline? {
+        switch settings.baseline {
+        case .none:
+            return nil
+        case .file(let path):
+            return try Baseline.load(from: path)
+        case .previousRun:
+            guard settings.formats.contains(.json) else { return nil }
+            let previous = settings.outputDirectory.appendingPathComponent(ReportFormat.json.fileName).path
+            do {
+                return try Baseline.load(from: previous)
+            } catch let error as BaselineError where error.code == .missing {
+                return nil
+            } catch {
+                warn(.baselineUnusable(error))
+                return nil
+            }
+        }
+    }
+
+    /// Streams the whole source through the rules. A live source is connected and bound first,
+    /// so a wrong password or an untrusted certificate is reported at once and names the DC.
+    func read(computerSink: ComputerFactsSink?, _ warn: (AuditJobWarning) -> Void) throws -> AuditResult {
+        let source: any DirectorySource
+        var runner: AuditRunner
+        switch settings.source {
+        case .ldif(let reader):
+            source = reader
+            runner = AuditRunner(
+                configuration: settings.configuration, now: settings.now, source: reader.description,
+                inventory: settings.inventory, computerSink: computerSink)
+        case .ldap(let ldapSettings):
+            let live = LDAPDirectorySource(settings: ldapSettings)
+            let domainController = try live.connect()
+            source = live
+            runner = AuditRunner(
+                configuration: settings.configuration, now: settings.now, source: live.description,
+                inventory: settings.inventory, domain: domainController.domain,
+                domainController: domainController.dnsHostName, computerSink: computerSink)
+            if let time = domainController.currentTime {
+                let skew = time.timeIntervalSince(Date())
+                runner.recordClockSkew(seconds: skew)
+                if abs(skew) > Self.kerberosClockSkewTolerance {
+                    warn(.clockSkew(source: live.description, seconds: skew))
+                }
+            }
+        }
+        try source.forEachEntry { entry in runner.add(entry) }
+        return runner.finish()
+    }
+}
