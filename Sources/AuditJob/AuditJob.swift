@@ -153,28 +153,22 @@ public struct AuditJob {
     /// Streams the whole source through the rules. A live source is connected and bound first,
     /// so a wrong password or an untrusted certificate is reported at once and names the DC.
     func read(computerSink: ComputerFactsSink?, _ warn: (AuditJobWarning) -> Void) throws -> AuditResult {
-        let source: any DirectorySource
-        var runner: AuditRunner
-        switch settings.source {
-        case .ldif(let reader):
-            source = reader
-            runner = AuditRunner(
-                configuration: settings.configuration, now: settings.now, source: reader.description,
-                inventory: settings.inventory, computerSink: computerSink)
-        case .ldap(let ldapSettings):
-            let live = LDAPDirectorySource(settings: ldapSettings)
-            let domainController = try live.connect()
-            source = live
-            runner = AuditRunner(
-                configuration: settings.configuration, now: settings.now, source: live.description,
-                inventory: settings.inventory, domain: domainController.domain,
-                domainController: domainController.dnsHostName, computerSink: computerSink)
-            if let time = domainController.currentTime {
-                let skew = time.timeIntervalSince(Date())
-                runner.recordClockSkew(seconds: skew)
-                if abs(skew) > Self.kerberosClockSkewTolerance {
-                    warn(.clockSkew(source: live.description, seconds: skew))
-                }
+        let source: any DirectorySource =
+            switch settings.source {
+            case .ldif(let reader): reader
+            case .ldap(let ldapSettings): LDAPDirectorySource(settings: ldapSettings)
+            }
+        // What the source says about itself (a live one connects and binds here), not a switch on its kind.
+        let metadata = try source.readMetadata()
+        var runner = AuditRunner(
+            configuration: settings.configuration, now: settings.now, source: metadata.name,
+            inventory: settings.inventory, domain: metadata.domain,
+            domainController: metadata.domainControllerHostName, computerSink: computerSink)
+        if let time = metadata.currentTime {
+            let skew = time.timeIntervalSince(Date())
+            runner.recordClockSkew(seconds: skew)
+            if abs(skew) > Self.kerberosClockSkewTolerance {
+                warn(.clockSkew(source: metadata.name, seconds: skew))
             }
         }
         try source.forEachEntry { entry in runner.add(entry) }

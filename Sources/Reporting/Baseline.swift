@@ -111,7 +111,7 @@ public struct Baseline: Sendable {
         guard FileManager.default.fileExists(atPath: path) else {
             throw BaselineError(
                 code: .missing, path: path,
-                reason: "no such file; pass --baseline naming a findings.json written by TrustAudit")
+                reason: "no such file; name a findings.json written by TrustAudit as the baseline")
         }
         // Only a regular file: a FIFO or a device named as the baseline would block or never end.
         do {

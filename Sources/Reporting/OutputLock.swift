@@ -20,7 +20,7 @@ import Foundation
 /// and tries again on a new one. Not `Sendable`: owned by the run that took it.
 public final class OutputLock {
     public static let fileName = ".trustaudit.lock"
-    /// `--wait-lock` is bounded, so a stuck run cannot make every later cron job wait forever.
+    /// The wait is bounded, so a stuck run cannot make every later cron job wait forever.
     public static let maximumWait: TimeInterval = 86_400
 
     /// The run that holds (or held) a lock, as its lock file says.
@@ -90,9 +90,8 @@ public final class OutputLock {
             guard descriptor >= 0 else {
                 throw ReportError(
                     code: .outputDirectoryUnusable, path: path.path,
-                    reason:
-                        "cannot create the lock file (\(String(cString: strerror(errno)))); check that \(directory.path) is writable, or pass --output DIR"
-                )
+                    problem: "cannot create the lock file (\(String(cString: strerror(errno))))",
+                    advice: .makeOutputDirectoryWritable)
             }
             if flock(descriptor, LOCK_EX | LOCK_NB) == 0 {
                 guard isStillThePath(descriptor, path) else {
@@ -109,9 +108,9 @@ public final class OutputLock {
                 close(descriptor)
                 throw ReportError(
                     code: .outputDirectoryUnusable, path: path.path,
-                    reason:
-                        "cannot lock the output directory (\(String(cString: strerror(reason)))); it may be on a file system without flock, so pass --output DIR on a local disk"
-                )
+                    problem:
+                        "cannot lock the output directory (\(String(cString: strerror(reason)))); it may be on a file system without flock",
+                    advice: .outputDirectoryOnLocalDisk)
             }
             let holder = readHolder(descriptor)
             close(descriptor)
@@ -120,9 +119,9 @@ public final class OutputLock {
                 let waited = wait > 0 ? "waited \(Int(min(wait, maximumWait))) s, but " : ""
                 throw ReportError(
                     code: .outputLocked, path: path.path,
-                    reason:
-                        "\(waited)another trustaudit run (\(holder.description)) is writing reports to \(directory.path); let it finish, or pass --wait-lock SECONDS to wait for it, or another --output DIR"
-                )
+                    problem:
+                        "\(waited)another trustaudit run (\(holder.description)) is writing reports to \(directory.path)",
+                    advice: .waitForTheOtherRun)
             }
             usleep(useconds_t(min(remaining, 0.1) * 1_000_000))
         }

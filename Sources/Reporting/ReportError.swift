@@ -30,6 +30,12 @@ public struct ReportError: Error, Sendable, Equatable, CustomStringConvertible {
         case nameOutputDirectory = "name-output-directory"
         /// The output directory cannot be created; check its parent, or choose another one.
         case checkOutputDirectoryParent = "check-output-directory-parent"
+        /// The lock file cannot be made: the output directory is not writable.
+        case makeOutputDirectoryWritable = "make-output-directory-writable"
+        /// The file system cannot lock (some network shares): use an output directory on a local disk.
+        case outputDirectoryOnLocalDisk = "output-directory-on-local-disk"
+        /// Another run holds the output directory: wait for it (the lock wait setting) or write elsewhere.
+        case waitForTheOtherRun = "wait-for-the-other-run"
 
         /// The advice in the settings' own words, for a frontend that has no wording of its own.
         public var text: String {
@@ -41,6 +47,10 @@ public struct ReportError: Error, Sendable, Equatable, CustomStringConvertible {
             case .nameOutputDirectory: "set the output directory to a directory"
             case .checkOutputDirectoryParent:
                 "check that its parent exists and is writable, or choose another output directory"
+            case .makeOutputDirectoryWritable: "check that the output directory is writable, or choose another one"
+            case .outputDirectoryOnLocalDisk: "choose an output directory on a local disk"
+            case .waitForTheOtherRun:
+                "let it finish, or set a lock wait (seconds) to wait for it, or choose another output directory"
             }
         }
     }

@@ -98,7 +98,7 @@ public struct ReportWriter: Sendable {
                         { output in
                             try RuleCSV.write(
                                 rule: rule.id, findings: result.findings, changes: changes, to: output,
-                                byteOrderMark: bom)
+                                byteOrderMark: bom, rules: result.registry)
                         }
                     ))
             }

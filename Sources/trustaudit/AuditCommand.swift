@@ -152,7 +152,7 @@ enum AuditCommand {
             printError("trustaudit: warning: not comparing with the previous run: \(OptionWording.describe(error))")
         case .warning(.repeatedObjects(let count, let source)):
             printError(
-                "trustaudit: warning: \(count) object\(count == 1 ? "" : "s") appeared more than once in \(TerminalText.escaped(source)) (the same DN twice: exports concatenated, or a query repeated); each was audited once, as first read."
+                "trustaudit: warning: \(count) object\(count == 1 ? "" : "s") appeared more than once in \(TerminalText.escaped(source)) (the same account, by objectGUID or else DN: exports concatenated, or a query repeated); each was audited once, as first read."
             )
         case .warning(.historyNotKept(let error)):
             printError(

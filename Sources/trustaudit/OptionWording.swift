@@ -35,6 +35,9 @@ enum OptionWording {
         case .giveTemplatesOrLeaveOutHTML: "pass --templates DIR, or leave html out of --format"
         case .nameOutputDirectory: "pass --output DIR naming a directory"
         case .checkOutputDirectoryParent: "check that its parent exists and is writable, or pass --output DIR"
+        case .makeOutputDirectoryWritable: "check that the directory is writable, or pass --output DIR"
+        case .outputDirectoryOnLocalDisk: "pass --output DIR on a local disk"
+        case .waitForTheOtherRun: "let it finish, or pass --wait-lock SECONDS to wait for it, or another --output DIR"
         }
     }
 }

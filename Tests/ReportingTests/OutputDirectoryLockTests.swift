@@ -31,7 +31,7 @@ final class OutputDirectoryLockTests: XCTestCase {
             let text = "\(error)"
             XCTAssertTrue(text.contains("PID \(getpid()), since 2026-11-24T00:00:00Z"), text)
             XCTAssertTrue(text.contains(output.appendingPathComponent(".trustaudit.lock").path), text)
-            XCTAssertTrue(text.contains("--wait-lock"), text)
+            XCTAssertEqual((error as? ReportError)?.advice, .waitForTheOtherRun, text)
         }
         XCTAssertLessThan(Date().timeIntervalSince(began), 1, "no wait was asked for")
         first.release()
