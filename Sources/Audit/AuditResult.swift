@@ -78,6 +78,15 @@ public struct AuditSummary: Sendable, Equatable {
     }
 
     public var totalFindings: Int { findingsBySeverity.values.reduce(0, +) }
+
+    /// `["3 high", "5 medium"]`: the counts by severity, most severe first, none for a severity
+    /// without findings. The one wording the summary line, the HTML verdict and the mail share.
+    public var severityCounts: [String] {
+        Severity.allCases.reversed().compactMap { severity -> String? in
+            let count = findingsBySeverity[severity] ?? 0
+            return count > 0 ? "\(count) \(severity.rawValue)" : nil
+        }
+    }
 }
 
 /// Everything an audit produced: the summary, the findings in a stable order, and the rules that ran.

@@ -312,10 +312,15 @@ public struct SMTPTransport: MailTransport, Sendable {
         return out
     }
 
-    private static func localHostName() -> String {
+    /// This host's name as the system gives it (`gethostname`), nil when it cannot; the one place that asks.
+    public static func systemHostName() -> String? {
         var name = [CChar](repeating: 0, count: 256)
-        guard gethostname(&name, name.count - 1) == 0 else { return "localhost" }
-        let hostName = cString(name)
+        guard gethostname(&name, name.count - 1) == 0 else { return nil }
+        return cString(name)
+    }
+
+    private static func localHostName() -> String {
+        guard let hostName = systemHostName() else { return "localhost" }
         let usable = !hostName.isEmpty && hostName.unicodeScalars.allSatisfy { $0.value > 0x20 && $0.value < 0x7F }
         return usable ? hostName : "localhost"
     }

@@ -212,10 +212,7 @@ public enum HTMLReport {
         let computers = "\(summary.computers) computer account\(summary.computers == 1 ? "" : "s")"
         let total = summary.totalFindings
         guard total > 0 else { return "No findings in \(computers)." }
-        let parts = Severity.allCases.reversed().compactMap { severity -> String? in
-            let count = summary.findingsBySeverity[severity] ?? 0
-            return count > 0 ? "\(count) \(severity.rawValue)" : nil
-        }
+        let parts = summary.severityCounts
         return "\(total) finding\(total == 1 ? "" : "s") in \(computers): \(parts.joined(separator: ", "))."
     }
 

@@ -116,12 +116,7 @@ public struct MailReport: Sendable {
         return (attached, notAttached)
     }
 
-    static func severityCounts(_ summary: AuditSummary) -> [String] {
-        Severity.allCases.reversed().compactMap { severity -> String? in
-            let count = summary.findingsBySeverity[severity] ?? 0
-            return count > 0 ? "\(count) \(severity.rawValue)" : nil
-        }
-    }
+    static func severityCounts(_ summary: AuditSummary) -> [String] { summary.severityCounts }
 
     /// `1.2 MB`, `840 KB`, `312 bytes`.
     static func size(_ bytes: Int) -> String {

@@ -176,10 +176,7 @@ enum AuditCommand {
     /// One line an admin (or a cron mail) can read at a glance.
     static func summaryLine(_ result: AuditResult, written: [URL], changes: FindingChanges? = nil) -> String {
         let summary = result.summary
-        let severities = Severity.allCases.reversed().compactMap { severity -> String? in
-            let count = summary.findingsBySeverity[severity] ?? 0
-            return count > 0 ? "\(count) \(severity.rawValue)" : nil
-        }
+        let severities = summary.severityCounts
         var line = "trustaudit: \(summary.computers) computer accounts audited"
         if let domain = summary.domain { line += " in \(TerminalText.escaped(domain))" }
         line +=

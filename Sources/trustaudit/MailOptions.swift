@@ -230,10 +230,7 @@ enum MailOptions {
 
     /// `trustaudit@<this host's name>`, qualified through the resolver when the name is short.
     static func defaultSender() throws -> MailAddress {
-        var buffer = [CChar](repeating: 0, count: 256)
-        var name =
-            gethostname(&buffer, buffer.count - 1) == 0
-            ? String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
+        var name = SMTPTransport.systemHostName() ?? ""
         if !name.contains(".") && !name.isEmpty {
             var hints = addrinfo()
             hints.ai_flags = AI_CANONNAME
