@@ -1,3 +1,4 @@
+import Directory
 import Foundation
 
 #if canImport(Glibc)
@@ -148,9 +149,7 @@ public final class OutputLock {
     private func record(startedAt start: Date) {
         // Registered so a run stopped by a signal deletes it too (it still holds the lock then).
         registry.create(path.path) { (true, ()) }
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        let line = Array("\(getpid()) \(formatter.string(from: start))\n".utf8)
+        let line = Array("\(getpid()) \(UTCTime.timestamp(start))\n".utf8)
         _ = ftruncate(descriptor, 0)
         _ = line.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
     }

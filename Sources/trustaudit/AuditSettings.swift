@@ -129,15 +129,6 @@ struct AuditSettings {
         return formats
     }
 
-    static func parseTime(_ text: String) -> Date? {
-        let full = ISO8601DateFormatter()
-        full.formatOptions = [.withInternetDateTime]
-        if let date = full.date(from: text) { return date }
-        full.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let date = full.date(from: text) { return date }
-        let day = ISO8601DateFormatter()
-        day.formatOptions = [.withFullDate]
-        day.timeZone = TimeZone(identifier: "UTC")
-        return day.date(from: text)
-    }
+    /// `--now`: the RFC 3339 forms (`2026-11-24`, `2026-11-24T00:00:00Z`, with an offset or a fraction).
+    static func parseTime(_ text: String) -> Date? { UTCTime.date(iso8601: text) }
 }
