@@ -31,7 +31,10 @@ public struct AuditContext: Sendable {
 
     /// Clocks in a domain may drift apart by up to Kerberos' 5 minutes; a timestamp that little
     /// ahead of the audit host is "now", not a clock problem.
-    public static let clockToleranceTicks: Int64 = 5 * 60 * 10_000_000
+    public static let clockToleranceTicks: Int64 = Int64(clockToleranceSeconds) * FileTime.ticksPerSecond
+    /// Kerberos' default maximum clock skew: a DC further off than this from the audit host is warned
+    /// about (AuditJob) and flagged in the report (HTMLReport).
+    public static let clockToleranceSeconds: Double = 300
     static let dayTicks: Int64 = FileTime.ticksPerDay
 
     /// Whether `time` lies beyond the clock tolerance in the future: a clock problem, not an age.

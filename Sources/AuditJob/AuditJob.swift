@@ -21,7 +21,7 @@ import Reporting
 public struct AuditJob {
     /// A domain controller whose clock is further off than this (seconds) is warned about:
     /// Kerberos refuses tickets beyond five minutes of skew.
-    public static let kerberosClockSkewTolerance: Double = 300
+    public static let kerberosClockSkewTolerance: Double = AuditContext.clockToleranceSeconds
 
     /// Every temporary a run creates is registered here before it exists, so a signal handler can
     /// remove them (`TemporaryFiles.removeAllForExit()`).

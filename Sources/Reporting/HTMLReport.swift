@@ -220,7 +220,7 @@ public enum HTMLReport {
         let magnitude = String(format: "%.1f", abs(seconds))
         if abs(seconds) < 0.05 { return "none measured (0.0 s)" }
         let direction = seconds > 0 ? "the domain controller is ahead" : "the domain controller is behind"
-        let warning = abs(seconds) >= 300 ? "; Kerberos fails beyond 5 minutes" : ""
+        let warning = abs(seconds) > AuditContext.clockToleranceSeconds ? "; Kerberos fails beyond 5 minutes" : ""
         return "\(magnitude) s: \(direction)\(warning)"
     }
 

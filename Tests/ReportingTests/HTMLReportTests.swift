@@ -122,4 +122,13 @@ final class HTMLReportTests: XCTestCase {
         guard let x1 = before.range(of: "<line x1=\"", options: .backwards) else { return nil }
         return Int(before[x1.upperBound...].prefix { $0.isNumber })
     }
+
+    /// The report flags a skew exactly where the job warns about it: beyond Kerberos' 5 minutes.
+    func testClockSkewIsFlaggedBeyondTheSameToleranceTheJobWarnsAt() {
+        XCTAssertEqual(HTMLReport.describeSkew(300), "300.0 s: the domain controller is ahead")
+        XCTAssertEqual(
+            HTMLReport.describeSkew(-300.5), "300.5 s: the domain controller is behind; Kerberos fails beyond 5 minutes"
+        )
+        XCTAssertEqual(AuditContext.clockToleranceSeconds, 300)
+    }
 }
