@@ -21,6 +21,14 @@ public struct AuditRunner {
     private let computerSink: ComputerFactsSink?
     private var accounts = AccountKeys()
     private let origin: String
+    /// Several sources' names, by origin index; empty for a single-source (streaming) run.
+    private var origins: [String]
+    /// Merge mode only: the accounts seen so far, first seen first, and where each is in `held`.
+    private var held: [AccountView] = []
+    private var heldIndex: [AccountKey: Int] = [:]
+    /// Merge mode only: per origin, the accounts that source already gave (a repeat within one
+    /// source is dropped and counted, as in a single-source run).
+    private var seenByOrigin: [AccountKeys] = []
 
     /// - Parameters:
     ///   - domain: the domain's DNS name when known up front (a live audit reads it from the rootDSE);
@@ -37,6 +45,7 @@ public struct AuditRunner {
     ) {
         self.computerSink = computerSink
         origin = source
+        origins = []
         context = AuditContext(
             now: now, configuration: configuration, domain: domain, domainController: domainController)
         let inputs = AuditInputs(inventory: inventory)
@@ -64,6 +73,69 @@ public struct AuditRunner {
         summary.inventoryNames = inventory?.items.count ?? 0
     }
 
+    /// A run over several sources (`Directory.MergedSource`), each named in `sources` and told
+    /// apart by its index there (`MergedSource.Batch.origin`); feed it with `add(_:origin:)`.
+    ///
+    /// With more than one source the runner merges each account's views (by `AccountKey`) before any
+    /// rule sees it, so per-account rules, counts, the collecting rules and the computer sink see
+    /// each account once, in `finish()`, in the order accounts were first seen. The cost: every
+    /// account (each source's decoded view of it) is held until `finish()`, where a single source
+    /// streams and keeps only fingerprints. Only multi-source runs pay it: with one source this is
+    /// the streaming runner of `init(configuration:now:source:...)`, named by that source.
+    public init(
+        configuration: AuditConfiguration, now: Date, sources: [String], inventory: Inventory? = nil,
+        domain: String? = nil, domainController: String? = nil, computerSink: ComputerFactsSink? = nil,
+        rules: [any Rule.Type] = AuditRules.all
+    ) {
+        self.init(
+            configuration: configuration, now: now, source: sources.joined(separator: " + "), inventory: inventory,
+            domain: domain, domainController: domainController, computerSink: computerSink, rules: rules)
+        guard sources.count > 1 else { return }
+        origins = sources
+        seenByOrigin = Array(repeating: AccountKeys(), count: sources.count)
+    }
+
+    /// True when several sources' views are merged (and held) before the rules run.
+    public var mergesSources: Bool { !origins.isEmpty }
+
+    /// The merged accounts held until `finish()`, first seen first; empty for a single source.
+    var heldAccounts: [AccountView] { held }
+
+    /// Decodes one raw entry from source `origin` (its index in `sources`) and audits it, or in a
+    /// several-source run keeps it for `finish()`; a single-source run ignores `origin`.
+    public mutating func add(_ entry: DirectoryEntry, origin: Int) {
+        guard let object = DirectoryObject(entry: entry) else {
+            summary.objectsRead += 1
+            return
+        }
+        add(object, origin: origin)
+    }
+
+    /// `add(_:origin:)` for an already decoded object.
+    ///
+    /// In a several-source run another source's view of an account already seen is merged into its
+    /// `AccountView`; the same source giving the account again is only counted in
+    /// `summary.repeatedObjects`, as in a single-source run. `origin` must index `sources`.
+    public mutating func add(_ object: DirectoryObject, origin: Int) {
+        guard mergesSources else {
+            add(object)
+            return
+        }
+        precondition(origins.indices.contains(origin), "origin \(origin) is not an index of the runner's sources")
+        guard seenByOrigin[origin].insert(object) else {
+            summary.repeatedObjects += 1
+            return
+        }
+        let key = AccountKey(object)
+        if let index = heldIndex[key] {
+            _ = held[index].merge(AccountView.View(origin: origins[origin], object: object))
+            return
+        }
+        summary.objectsRead += 1
+        heldIndex[key] = held.count
+        held.append(AccountView(object, origin: origins[origin]))
+    }
+
     /// Decodes and audits one raw entry; entries that are neither computers nor SPN holders are only counted.
     public mutating func add(_ entry: DirectoryEntry) {
         guard let object = DirectoryObject(entry: entry) else {
@@ -79,6 +151,10 @@ public struct AuditRunner {
     /// only counted in `summary.repeatedObjects`: its first view is the one audited, counted, handed
     /// to the computer sink and to the collecting rules, so no rule sees one account twice.
     public mutating func add(_ object: DirectoryObject) {
+        if mergesSources {
+            add(object, origin: 0)
+            return
+        }
         guard accounts.insert(object) else {
             summary.repeatedObjects += 1
             return
@@ -146,7 +222,15 @@ public struct AuditRunner {
     }
 
     /// Runs the collecting rules and returns everything in report order.
+    ///
+    /// A several-source run audits its merged accounts here first, in the order they were first seen.
     public mutating func finish() -> AuditResult {
+        if mergesSources {
+            let accounts = held
+            held = []
+            heldIndex = [:]
+            for account in accounts { audit(account) }
+        }
         for rule in collectingRules {
             findings += rule.findings(in: context)
         }
