@@ -104,11 +104,10 @@ enum Remediation {
         case "$", "`", "'", "\"", "&", "|", "<", ">", "^", "(", ")", ";", "%", "!", "{", "}", "@", "\\", "#", "*",
             "?", "[", "]", "~", "=", ",":
             return true
-        case "\u{2018}", "\u{2019}", "\u{201A}", "\u{201B}", "\u{201C}", "\u{201D}", "\u{201E}", "\u{FF02}",
-            "\u{FF05}", "\u{FF01}", "\u{2033}", "\u{02BA}", "\u{02DD}", "\u{02EE}", "\u{3003}":
-            return true
         default:
-            return false
+            // The quotes PowerShell ends a string at, and what Windows' best fit turns into `"`, `%` or `!`.
+            return PowerShell.singleQuotes.contains(Character(scalar))
+                || CommandPrompt.bestFitLookalikes.contains(scalar)
         }
     }
 

@@ -155,7 +155,7 @@ enum CommandPrompt {
     }
 
     /// Scalars that best-fit to `"`, `%` or `!` in Windows' ANSI code pages.
-    private static let bestFitLookalikes: Set<Unicode.Scalar> = [
+    static let bestFitLookalikes: Set<Unicode.Scalar> = [
         "\u{FF02}", "\u{FF05}", "\u{FF01}", "\u{201C}", "\u{201D}", "\u{201E}", "\u{2033}", "\u{02BA}",
         "\u{02DD}", "\u{02EE}", "\u{3003}",
     ]

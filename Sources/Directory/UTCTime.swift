@@ -196,12 +196,8 @@ public enum UTCTime {
         else { return nil }
         var fraction = 0.0
         if reader.skip(UInt8(ascii: ".")) {
-            guard reader.peekDigit() else { return nil }
-            var scale = 0.1
-            while let digit = reader.digits(1) {
-                fraction += Double(digit) * scale
-                scale /= 10
-            }
+            guard let value = reader.fraction() else { return nil }
+            fraction = value
         }
         var offsetSeconds = 0
         if reader.skip(UInt8(ascii: "Z")) {
@@ -243,12 +239,8 @@ public enum UTCTime {
         }
         var fraction = 0.0
         if reader.skip(UInt8(ascii: ".")) || reader.skip(UInt8(ascii: ",")) {
-            var scale = 0.1
-            guard reader.peekDigit() else { return nil }
-            while let digit = reader.digits(1) {
-                fraction += Double(digit) * scale
-                scale /= 10
-            }
+            guard let value = reader.fraction() else { return nil }
+            fraction = value
         }
         var offsetSeconds = 0
         if reader.skip(UInt8(ascii: "Z")) {
@@ -330,6 +322,19 @@ private struct DigitReader {
     }
 
     func peekDigit() -> Bool { index < bytes.count && bytes[index] &- UInt8(ascii: "0") < 10 }
+
+    /// The digits after a decimal separator as a fraction of a second; nil (not advancing) when no
+    /// digit follows, as both ISO 8601 and GeneralizedTime require one.
+    mutating func fraction() -> Double? {
+        guard peekDigit() else { return nil }
+        var fraction = 0.0
+        var scale = 0.1
+        while let digit = digits(1) {
+            fraction += Double(digit) * scale
+            scale /= 10
+        }
+        return fraction
+    }
 
     /// Advances past `byte` when it is next.
     mutating func skip(_ byte: UInt8) -> Bool {
