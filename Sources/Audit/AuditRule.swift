@@ -105,7 +105,9 @@ enum Remediation {
             "?", "[", "]", "~", "=", ",":
             return true
         default:
-            // The quotes PowerShell ends a string at, and what Windows' best fit turns into `"`, `%` or `!`.
+            // The quotes PowerShell ends a string at, and what Windows' best fit turns into `"`, `%` or `!`;
+            // beyond ASCII only (`'` is above), so the common name is judged without hashing a scalar.
+            guard !scalar.isASCII else { return false }
             return PowerShell.singleQuotes.contains(Character(scalar))
                 || CommandPrompt.bestFitLookalikes.contains(scalar)
         }

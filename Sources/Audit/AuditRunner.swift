@@ -234,8 +234,13 @@ public struct AuditRunner {
         for rule in collectingRules {
             findings += rule.findings(in: context)
         }
+        // Each finding's rule position is looked up once, not at every comparison of the sort.
         let order = ruleOrder
-        findings.sort { Self.reportOrder($0, $1, ruleOrder: order) }
+        var ranked = findings.map { (rule: order[$0.rule] ?? order.count, finding: $0) }
+        findings = []
+        ranked.sort { $0.rule != $1.rule ? $0.rule < $1.rule : Self.orderWithinRule($0.finding, $1.finding) }
+        findings = ranked.map(\.finding)
+        ranked = []
         var bySeverity: [Severity: Int] = [:]
         var byRule: [String: Int] = [:]
         for finding in findings {
@@ -261,6 +266,11 @@ public struct AuditRunner {
         let lhsRule = ruleOrder[lhs.rule] ?? ruleOrder.count
         let rhsRule = ruleOrder[rhs.rule] ?? ruleOrder.count
         if lhsRule != rhsRule { return lhsRule < rhsRule }
+        return orderWithinRule(lhs, rhs)
+    }
+
+    /// `reportOrder` between two findings of one rule.
+    private static func orderWithinRule(_ lhs: Finding, _ rhs: Finding) -> Bool {
         if lhs.severity != rhs.severity { return lhs.severity > rhs.severity }
         let lhsAccount = lhs.account.lowercased()
         let rhsAccount = rhs.account.lowercased()

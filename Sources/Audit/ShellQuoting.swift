@@ -167,7 +167,8 @@ enum CommandPrompt {
             case "%": return "`%` (cmd.exe expands %NAME% even inside quotes)"
             case "!": return "`!` (cmd.exe expands !NAME! inside quotes when delayed expansion is on)"
             case "\"": return "`\"` (cmd.exe has no escape for a quote inside quotes)"
-            case _ where bestFitLookalikes.contains(scalar):
+            // Every lookalike is outside ASCII: the common all-ASCII name never hashes a scalar.
+            case _ where !scalar.isASCII && bestFitLookalikes.contains(scalar):
                 return "`\(Character(scalar))` (Windows maps it to a quote, `%` or `!` for programs reading ANSI)"
             default: continue
             }

@@ -162,4 +162,16 @@ final class ShellQuotingTests: XCTestCase {
         XCTAssertEqual(Shell.posix.problem(with: "a\u{0}b"), "a NUL character")
         XCTAssertNil(Shell.powerShell.problem(with: "HOST/%PATH%"))
     }
+
+    /// The prose and cmd.exe checks skip the lookalike sets for ASCII, which is right only while every
+    /// lookalike (and every quote PowerShell ends a string at, but `'`) lies outside ASCII.
+    func testLookalikesAndQuotesBeyondTheApostropheAreOutsideASCII() {
+        XCTAssertTrue(CommandPrompt.bestFitLookalikes.allSatisfy { !$0.isASCII })
+        XCTAssertEqual(PowerShell.singleQuotes.filter(\.isASCII), ["'"])
+        XCTAssertEqual(
+            Shell.commandPrompt.problem(with: "HOST/pc\u{FF02}"),
+            "`\u{FF02}` (Windows maps it to a quote, `%` or `!` for programs reading ANSI)")
+        XCTAssertEqual(Remediation.prose("pc\u{2019}x"), #"pc\u2019x"#)
+        XCTAssertEqual(Remediation.prose("pc-01.corp.example"), "pc-01.corp.example")
+    }
 }
