@@ -44,13 +44,16 @@ let package = Package(
         .target(
             name: "AuditJob",
             dependencies: ["Directory", "Audit", "Reporting", "LDAPSource", "Delivery", "UntrustedInput"]),
+        // The command-line parser both executables share: options, values, errors a user reads, help.
+        .target(name: "CommandLineOptions"),
         .executableTarget(
             name: "trustaudit",
             dependencies: [
-                "AuditJob", "Directory", "Audit", "Reporting", "LDAPClient", "LDAPSource", "Delivery", "UntrustedInput",
+                "AuditJob", "CommandLineOptions", "Directory", "Audit", "Reporting", "LDAPClient", "LDAPSource",
+                "Delivery", "UntrustedInput",
             ]),
         // Writes deterministic, realistic AD exports for the demo, the tests and the benchmark.
-        .executableTarget(name: "trustaudit-sample", dependencies: ["Codecs", "Directory"]),
+        .executableTarget(name: "trustaudit-sample", dependencies: ["Codecs", "CommandLineOptions", "Directory"]),
         .testTarget(name: "UntrustedInputTests", dependencies: ["UntrustedInput"]),
         .testTarget(name: "CodecsTests", dependencies: ["Codecs"]),
         .testTarget(name: "DirectoryTests", dependencies: ["Codecs", "Directory"]),

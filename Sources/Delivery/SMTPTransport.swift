@@ -71,14 +71,12 @@ public struct SMTPTransport: MailTransport, Sendable {
 
     var target: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 
-    public func send(_ message: [UInt8], from sender: String, to recipients: [String]) throws(DeliveryError) {
+    /// What `send` refuses before it connects: a timeout or deadline out of bounds, a password for a
+    /// connection without TLS (unless allowed), a user name without a password. A frontend calls it
+    /// when the settings are read, before the audit.
+    public func validate() throws(DeliveryError) {
         try DeliveryTimeLimit.check(timeout, "SMTP timeout", target: target)
         try DeliveryTimeLimit.check(deadline, "SMTP deadline", target: target)
-        try Envelope.check(sender, role: "sender", target: target)
-        guard !recipients.isEmpty else {
-            throw DeliveryError(.invalidEnvelope, reason: "the message has no recipient", target: target)
-        }
-        for recipient in recipients { try Envelope.check(recipient, role: "recipient", target: target) }
         if username != nil && security == .none && !allowInsecureAuth {
             throw DeliveryError(
                 .insecureAuthRefused,
@@ -89,6 +87,15 @@ public struct SMTPTransport: MailTransport, Sendable {
         if username != nil && password == nil {
             throw DeliveryError(.authFailed, reason: "a user name was given without a password", target: target)
         }
+    }
+
+    public func send(_ message: [UInt8], from sender: String, to recipients: [String]) throws(DeliveryError) {
+        try validate()
+        try Envelope.check(sender, role: "sender", target: target)
+        guard !recipients.isEmpty else {
+            throw DeliveryError(.invalidEnvelope, reason: "the message has no recipient", target: target)
+        }
+        for recipient in recipients { try Envelope.check(recipient, role: "recipient", target: target) }
         try withSIGPIPEBlocked { () throws(DeliveryError) in
             let budget = IOBudget(timeout: timeout, deadline: deadline, target: target)
             let connection = try SMTPConnection(host: host, port: port, budget: budget)

@@ -28,17 +28,23 @@ public struct SendmailTransport: MailTransport, Sendable {
     }
 
     public func send(_ message: [UInt8], from sender: String, to recipients: [String]) throws(DeliveryError) {
+        try validate()
+        try withSIGPIPEBlocked { () throws(DeliveryError) in try run(message) }
+    }
+
+    /// What `send` refuses before it starts the program: a timeout out of bounds, a program that is
+    /// missing or not executable. A frontend calls it when the settings are read, before the audit.
+    public func validate() throws(DeliveryError) {
         try DeliveryTimeLimit.check(timeout, "sendmail timeout", target: path)
         guard access(path, X_OK) == 0 else {
             let exists = access(path, F_OK) == 0
             throw DeliveryError(
                 .sendmailMissing,
                 reason: exists
-                    ? "\(path) is not executable; point the mail option at the MTA's sendmail program"
+                    ? "\(path) is not executable; name the MTA's sendmail program instead"
                     : "\(path) does not exist; install an MTA (postfix, msmtp-mta, ssmtp) or deliver by SMTP instead",
                 target: path)
         }
-        try withSIGPIPEBlocked { () throws(DeliveryError) in try run(message) }
     }
 
     private func run(_ message: [UInt8]) throws(DeliveryError) {

@@ -171,7 +171,7 @@ public enum UTCTime {
             bytes[10] == UInt8(ascii: "T"), bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"),
             bytes[19] == UInt8(ascii: "Z")
         else { return nil }
-        var reader = DigitReader(bytes: bytes)
+        let reader = DigitReader(bytes: bytes)
         guard let year = reader.number(at: 0, 4), let month = reader.number(at: 5, 2),
             let day = reader.number(at: 8, 2),
             let hour = reader.number(at: 11, 2), let minute = reader.number(at: 14, 2),
@@ -199,18 +199,7 @@ public enum UTCTime {
             guard let value = reader.fraction() else { return nil }
             fraction = value
         }
-        var offsetSeconds = 0
-        if reader.skip(UInt8(ascii: "Z")) {
-        } else if reader.skip(UInt8(ascii: "+")) || reader.skip(UInt8(ascii: "-")) {
-            let sign = reader.bytes[reader.index - 1] == UInt8(ascii: "-") ? -1 : 1
-            guard let offsetHours = reader.digits(2), offsetHours < 24, reader.skip(UInt8(ascii: ":")),
-                let offsetMinutes = reader.digits(2), offsetMinutes < 60
-            else { return nil }
-            offsetSeconds = sign * (offsetHours * 3600 + offsetMinutes * 60)
-        } else {
-            return nil
-        }
-        guard reader.index == reader.bytes.count,
+        guard let offsetSeconds = reader.zoneOffset(iso8601: true), reader.index == reader.bytes.count,
             let seconds = unixSeconds(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
         else { return nil }
         return Date(timeIntervalSince1970: Double(seconds - Int64(offsetSeconds)) + fraction)
@@ -242,18 +231,7 @@ public enum UTCTime {
             guard let value = reader.fraction() else { return nil }
             fraction = value
         }
-        var offsetSeconds = 0
-        if reader.skip(UInt8(ascii: "Z")) {
-        } else if reader.skip(UInt8(ascii: "+")) || reader.skip(UInt8(ascii: "-")) {
-            let sign = reader.bytes[reader.index - 1] == UInt8(ascii: "-") ? -1 : 1
-            guard let offsetHours = reader.digits(2), offsetHours < 24 else { return nil }
-            let offsetMinutes = reader.peekDigit() ? reader.digits(2) : 0
-            guard let offsetMinutes, offsetMinutes < 60 else { return nil }
-            offsetSeconds = sign * (offsetHours * 3600 + offsetMinutes * 60)
-        } else {
-            return nil
-        }
-        guard reader.index == reader.bytes.count, second < 61,
+        guard let offsetSeconds = reader.zoneOffset(iso8601: false), reader.index == reader.bytes.count, second < 61,
             let start = unixSeconds(year: year, month: month, day: day, hour: hour, minute: minute)
         else { return nil }
         return Date(timeIntervalSince1970: Double(start + Int64(second - offsetSeconds)) + fraction)
@@ -334,6 +312,24 @@ private struct DigitReader {
             scale /= 10
         }
         return fraction
+    }
+
+    /// The zone that ends a time, as seconds east of UTC: `Z`, or a sign, two digits of hours and two
+    /// of minutes, which ISO 8601 separates by `:` and requires, and GeneralizedTime joins and may
+    /// leave out (`+01`, `+0100`). Nil for anything else.
+    mutating func zoneOffset(iso8601: Bool) -> Int? {
+        if skip(UInt8(ascii: "Z")) { return 0 }
+        guard skip(UInt8(ascii: "+")) || skip(UInt8(ascii: "-")) else { return nil }
+        let sign = bytes[index - 1] == UInt8(ascii: "-") ? -1 : 1
+        guard let hours = digits(2), hours < 24 else { return nil }
+        let minutes: Int?
+        if iso8601 {
+            minutes = skip(UInt8(ascii: ":")) ? digits(2) : nil
+        } else {
+            minutes = peekDigit() ? digits(2) : 0
+        }
+        guard let minutes, minutes < 60 else { return nil }
+        return sign * (hours * 3600 + minutes * 60)
     }
 
     /// Advances past `byte` when it is next.

@@ -125,11 +125,9 @@ public enum FindingsJSON {
             try json.beginArray()
             for finding in changes.resolved {
                 try json.beginObject(inline: true)
-                try json.field("rule", finding.rule)
-                try json.field("severity", finding.severity.rawValue)
-                try json.field("account", finding.account)
-                try json.field("dn", finding.distinguishedName)
-                try json.field("message", finding.message)
+                try writeWhatAndWho(
+                    finding.rule, finding.severity, finding.account, finding.distinguishedName, finding.message,
+                    to: json)
                 try json.endObject()
             }
             try json.endArray()
@@ -168,13 +166,22 @@ public enum FindingsJSON {
         try json.endObject()
     }
 
+    /// The fields a resolved finding keeps, and every finding starts with.
+    private static func writeWhatAndWho(
+        _ rule: String, _ severity: Severity, _ account: String, _ distinguishedName: String?, _ message: String,
+        to json: JSONWriter
+    ) throws {
+        try json.field("rule", rule)
+        try json.field("severity", severity.rawValue)
+        try json.field("account", account)
+        try json.field("dn", distinguishedName)
+        try json.field("message", message)
+    }
+
     private static func write(_ finding: Finding, change: FindingChange?, to json: JSONWriter) throws {
         try json.beginObject(inline: true)
-        try json.field("rule", finding.rule)
-        try json.field("severity", finding.severity.rawValue)
-        try json.field("account", finding.account)
-        try json.field("dn", finding.distinguishedName)
-        try json.field("message", finding.message)
+        try writeWhatAndWho(
+            finding.rule, finding.severity, finding.account, finding.distinguishedName, finding.message, to: json)
         try json.field("remediation", finding.remediation)
         try json.key("details")
         try json.beginObject()

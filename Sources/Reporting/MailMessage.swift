@@ -65,6 +65,19 @@ public struct MailMessage: Sendable {
     private let mixedBoundary: String
     private let alternativeBoundary: String
 
+    /// Refuses a subject with control characters: CR or LF would start a new header line, and the
+    /// rest (NUL, ESC, DEL) have no business in a header a mail reader shows. A tab is allowed.
+    /// Called by `init`, and by a frontend when it reads the settings, before the audit runs.
+    public static func checkSubject(_ subject: String) throws(MailMessageError) {
+        if subject.unicodeScalars.contains(where: { ($0.value < 0x20 && $0 != "\t") || $0.value == 0x7F }) {
+            throw MailMessageError(
+                code: .invalidHeader, value: subject,
+                reason:
+                    "the subject may not hold line breaks or other control characters (CR or LF would start a new header line)"
+            )
+        }
+    }
+
     /// Checks and keeps the parts; the Message-ID is generated from random bytes unless given.
     public init(
         from: MailAddress, to: [MailAddress], subject: String, date: Date = Date(), messageID: String? = nil,
@@ -74,11 +87,7 @@ public struct MailMessage: Sendable {
             throw MailMessageError(
                 code: .noRecipients, value: "", reason: "a mail message needs at least one recipient")
         }
-        if subject.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" }) {
-            throw MailMessageError(
-                code: .invalidHeader, value: subject,
-                reason: "the subject may not hold CR, LF or NUL (they would start a new header line)")
-        }
+        try Self.checkSubject(subject)
         if let messageID {
             let inner = messageID.hasPrefix("<") && messageID.hasSuffix(">") ? messageID.dropFirst().dropLast() : nil
             guard let inner, inner.contains("@"),

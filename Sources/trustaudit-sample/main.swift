@@ -1,3 +1,5 @@
+import CommandLineOptions
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -6,18 +8,32 @@
 
 /// trustaudit-sample: writes a deterministic, realistic Active Directory export (and optionally an
 /// inventory) for the demo, the tests and the benchmark. Same arguments, same bytes.
+let optionSpecs = [
+    OptionSpec(
+        name: "--computers", valueName: "N",
+        help: "computer accounts to write (domain controllers included), 1 to 100000000"),
+    OptionSpec(
+        name: "--seed", valueName: "S",
+        help: "any unsigned 64-bit number (default 1); the same seed gives the same bytes"),
+    OptionSpec(name: "--domain", valueName: "NAME", help: "the domain's DNS name (default corp.example)"),
+    OptionSpec(
+        name: "--now", valueName: "TIME",
+        help: "the moment every age is relative to, UTC (default 2026-11-24T00:00:00Z)"),
+    OptionSpec(
+        name: "--format", valueName: "F",
+        help: "ldapsearch (ldapsearch -LLL '*', LF) or ldifde (changetype: add, CRLF); default ldapsearch"),
+    OptionSpec(
+        name: "--inventory", valueName: "FILE", help: "also write an inventory (one machine name per line) to FILE"),
+    OptionSpec(name: "--output", valueName: "FILE", help: "write the export to FILE instead of standard output"),
+    OptionSpec(name: "--stats", valueName: nil, help: "print what was generated, per trait, to standard error"),
+    OptionSpec(name: "--help", valueName: nil, help: "show this help"),
+]
+
 let usage = """
     usage: trustaudit-sample --computers N [--seed S] [--domain corp.example] [--now 2026-11-24T00:00:00Z]
                              [--format ldapsearch|ldifde] [--inventory FILE] [--output FILE] [--stats]
 
-      --computers N   computer accounts to write (domain controllers included), 1 to 100000000
-      --seed S        any unsigned 64-bit number (default 1); the same seed gives the same bytes
-      --domain NAME   the domain's DNS name (default corp.example)
-      --now TIME      the moment every age is relative to, UTC (default 2026-11-24T00:00:00Z)
-      --format F      ldapsearch (ldapsearch -LLL '*', LF) or ldifde (changetype: add, CRLF); default ldapsearch
-      --inventory F   also write an inventory (one machine name per line) to F
-      --output F      write the export to F instead of standard output
-      --stats         print what was generated, per trait, to standard error
+    \(helpText(for: optionSpecs))
 
     """
 
@@ -51,63 +67,53 @@ func fail(_ message: String, code: Int32 = 64) -> Never {
 }
 
 func parseOptions(_ arguments: [String]) -> Options {
+    let parsed: ParsedArguments
+    do {
+        parsed = try ParsedArguments.parse(arguments, options: optionSpecs, command: "trustaudit-sample")
+    } catch {
+        printError("\(error)\n")
+        exit(64)
+    }
+    if parsed.has("--help") {
+        print(usage, terminator: "")
+        exit(0)
+    }
+    if let extra = parsed.positionals.first { fail("unexpected argument '\(extra)'\n\n\(usage)") }
     var options = Options()
-    var index = 0
-    func value(_ name: String) -> String {
-        index += 1
-        guard index < arguments.count else { fail("\(name) needs a value\n\n\(usage)") }
-        return arguments[index]
+    guard let text = parsed.value("--computers") else { fail("--computers is required\n\n\(usage)") }
+    guard let count = Int(text), (1...100_000_000).contains(count) else {
+        fail("--computers must be a whole number from 1 to 100000000, not '\(text)'")
     }
-    while index < arguments.count {
-        let argument = arguments[index]
-        switch argument {
-        case "--computers":
-            let text = value(argument)
-            guard let count = Int(text), (1...100_000_000).contains(count) else {
-                fail("--computers must be a whole number from 1 to 100000000, not '\(text)'")
-            }
-            options.computers = count
-        case "--seed":
-            let text = value(argument)
-            guard let seed = UInt64(text) else { fail("--seed must be an unsigned 64-bit number, not '\(text)'") }
-            options.seed = seed
-        case "--domain":
-            let text = value(argument).lowercased()
-            let labels = text.split(separator: ".", omittingEmptySubsequences: false)
-            guard labels.count >= 2,
-                labels.allSatisfy({ label in
-                    !label.isEmpty && label.utf8.count <= 63
-                        && label.utf8.allSatisfy { ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 45 }
-                })
-            else { fail("--domain must be a DNS name such as corp.example, not '\(text)'") }
-            options.domain = text
-        case "--now":
-            let text = value(argument)
-            guard let now = Clock.parseISO8601(text) else {
-                fail("--now must look like 2026-11-24T00:00:00Z, not '\(text)'")
-            }
-            options.now = now
-        case "--format":
-            let text = value(argument)
-            guard let format = ExportFormat(rawValue: text) else {
-                fail("--format must be ldapsearch or ldifde, not '\(text)'")
-            }
-            options.format = format
-        case "--inventory":
-            options.inventoryPath = value(argument)
-        case "--output", "-o":
-            options.outputPath = value(argument)
-        case "--stats":
-            options.stats = true
-        case "--help", "-h":
-            print(usage, terminator: "")
-            exit(0)
-        default:
-            fail("unknown argument '\(argument)'\n\n\(usage)")
+    options.computers = count
+    if let text = parsed.value("--seed") {
+        guard let seed = UInt64(text) else { fail("--seed must be an unsigned 64-bit number, not '\(text)'") }
+        options.seed = seed
+    }
+    if let text = parsed.value("--domain")?.lowercased() {
+        let labels = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard labels.count >= 2,
+            labels.allSatisfy({ label in
+                !label.isEmpty && label.utf8.count <= 63
+                    && label.utf8.allSatisfy { ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 45 }
+            })
+        else { fail("--domain must be a DNS name such as corp.example, not '\(text)'") }
+        options.domain = text
+    }
+    if let text = parsed.value("--now") {
+        guard let now = Clock.parseISO8601(text) else {
+            fail("--now must look like 2026-11-24T00:00:00Z, not '\(text)'")
         }
-        index += 1
+        options.now = now
     }
-    guard options.computers != nil else { fail("--computers is required\n\n\(usage)") }
+    if let text = parsed.value("--format") {
+        guard let format = ExportFormat(rawValue: text) else {
+            fail("--format must be ldapsearch or ldifde, not '\(text)'")
+        }
+        options.format = format
+    }
+    options.inventoryPath = parsed.value("--inventory")
+    options.outputPath = parsed.value("--output")
+    options.stats = parsed.has("--stats")
     return options
 }
 

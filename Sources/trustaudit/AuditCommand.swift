@@ -1,5 +1,6 @@
 import Audit
 import AuditJob
+import CommandLineOptions
 import Foundation
 import Reporting
 import UntrustedInput

@@ -1,5 +1,6 @@
 import Audit
 import AuditJob
+import CommandLineOptions
 import Directory
 import Foundation
 import Reporting

@@ -1,4 +1,5 @@
 import AuditJob
+import CommandLineOptions
 import Delivery
 import Foundation
 import Reporting
@@ -79,9 +80,10 @@ enum MailOptions {
 
         let subject = parsed.value("--mail-subject")
         if let subject {
-            if subject.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
-                throw UsageError(
-                    message: "\(command): --mail-subject may not hold line breaks or other control characters.")
+            do {
+                try MailMessage.checkSubject(subject)
+            } catch {
+                throw UsageError(message: "\(command): --mail-subject: \(error.reason).")
             }
             if subject.trimmingCharacters(in: .whitespaces).isEmpty {
                 throw UsageError(message: "\(command): --mail-subject is empty; leave it out for the default subject.")
@@ -96,22 +98,27 @@ enum MailOptions {
             }
             var transport = try smtpTransport(server, parsed)
             if let deadline { transport.deadline = deadline }
+            do {
+                try transport.validate()
+            } catch {
+                throw UsageError(message: "\(command): --smtp \(server): \(error.reason).")
+            }
             route = .smtp(transport)
         } else {
             for name in ["--smtp-security", "--smtp-user", "--smtp-password-file", "--smtp-ca-file"]
             where parsed.has(name) {
                 throw UsageError(message: "\(command): \(name) only applies to --smtp HOST:PORT.")
             }
-            let path = parsed.value("--sendmail") ?? defaultSendmail
-            guard access(path, X_OK) == 0 else {
-                let reason =
-                    access(path, F_OK) == 0
-                    ? "is not executable"
-                    : "does not exist; install an MTA (postfix, msmtp-mta, ssmtp) or deliver with --smtp HOST:PORT"
-                throw UsageError(message: "\(command): cannot mail the report: sendmail program \(path) \(reason).")
-            }
-            var transport = SendmailTransport(path: path)
+            var transport = SendmailTransport(path: parsed.value("--sendmail") ?? defaultSendmail)
             if let deadline { transport.timeout = deadline }
+            do {
+                try transport.validate()
+            } catch {
+                throw UsageError(
+                    message:
+                        "\(command): cannot mail the report: sendmail program \(error.reason) (--sendmail PATH, or --smtp HOST:PORT)."
+                )
+            }
             route = .sendmail(transport)
         }
         return MailJob.Settings(
@@ -154,6 +161,7 @@ enum MailOptions {
                 throw UsageError(message: "\(command): --smtp-user may not be empty or hold control characters.")
             }
             if security == .none {
+                // Refused here, before the password is read, not only by the transport when it sends.
                 throw UsageError(
                     message:
                         "\(command): refusing to send the SMTP password over an unencrypted connection (--smtp-security none); use starttls (port 587) or tls (port 465)."

@@ -1,3 +1,4 @@
+import CommandLineOptions
 import Foundation
 
 /// Finds the HTML templates: the ones a user edits live beside the checkout or the installed

@@ -1,31 +1,42 @@
 import Foundation
 
-/// A hand-written command-line parser: `--name value`, `--name=value`, flags, and `--` to end options.
+/// A hand-written command-line parser for both executables: `--name value`, `--name=value`, flags,
+/// and `--` to end options.
 ///
 /// Small on purpose (no package dependencies); what it must get right is the error a user sees.
-struct OptionSpec {
-    let name: String
+public struct OptionSpec: Sendable {
+    public let name: String
     /// Nil for a flag; otherwise how the value is shown in help (`PATH`, `URI`).
-    let valueName: String?
-    let help: String
+    public let valueName: String?
+    public let help: String
     /// May be given more than once (values accumulate).
-    var repeatable = false
+    public var repeatable = false
+
+    public init(name: String, valueName: String?, help: String, repeatable: Bool = false) {
+        self.name = name
+        self.valueName = valueName
+        self.help = help
+        self.repeatable = repeatable
+    }
 }
 
-struct UsageError: Error, CustomStringConvertible {
-    let message: String
-    var description: String { message }
+/// A command line that cannot be run as given; the message names the option and what to do.
+public struct UsageError: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+
+    public init(message: String) { self.message = message }
 }
 
-struct ParsedArguments {
-    private(set) var values: [String: [String]] = [:]
-    private(set) var flags: Set<String> = []
-    private(set) var positionals: [String] = []
+public struct ParsedArguments {
+    public private(set) var values: [String: [String]] = [:]
+    public private(set) var flags: Set<String> = []
+    public private(set) var positionals: [String] = []
 
-    func value(_ name: String) -> String? { values[name]?.last }
-    func has(_ name: String) -> Bool { flags.contains(name) || values[name] != nil }
+    public func value(_ name: String) -> String? { values[name]?.last }
+    public func has(_ name: String) -> Bool { flags.contains(name) || values[name] != nil }
 
-    static func parse(_ arguments: [String], options: [OptionSpec], command: String) throws -> ParsedArguments {
+    public static func parse(_ arguments: [String], options: [OptionSpec], command: String) throws -> ParsedArguments {
         var parsed = ParsedArguments()
         var index = 0
         let byName = Dictionary(uniqueKeysWithValues: options.map { ($0.name, $0) })
@@ -97,7 +108,7 @@ struct ParsedArguments {
 }
 
 /// Renders the options table for `--help`.
-func helpText(for options: [OptionSpec]) -> String {
+public func helpText(for options: [OptionSpec]) -> String {
     let labels = options.map { spec in spec.valueName.map { "\(spec.name) \($0)" } ?? spec.name }
     let width = min((labels.map(\.count).max() ?? 0) + 2, 30)
     return zip(labels, options).map { label, spec in
