@@ -58,6 +58,11 @@ public struct AuditSummary: Sendable, Equatable {
     public var otherSPNHolders = 0
     /// Computers skipped by the configuration's exclusions.
     public var excludedComputers = 0
+    /// Deleted computer objects (tombstones, Recycle Bin objects) and replication conflict objects
+    /// read: never counted as computers nor judged by the per-account rules; the deleted-account and
+    /// conflict-object rules report them.
+    public var deletedComputers = 0
+    public var conflictComputers = 0
     public var inventoryNames = 0
     public var stalePasswordDays: Int
     public var passwordAge = AgeHistogram()

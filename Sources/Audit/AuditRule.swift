@@ -18,12 +18,15 @@ public enum AuditRules {
 
     public static let ids: [String] = descriptions.map(\.id)
 
-    /// What every audit reads whatever the rules: what an object is (its classes and category) and
-    /// who it is (its names and objectGUID); `computers.csv` adds the operating system's version,
-    /// and whenCreated is fetched for the record (not decoded yet).
+    /// What every audit reads whatever the rules: what an object is (its classes and category, and
+    /// whether it is deleted: the runner keeps tombstones away from the per-account rules), who it
+    /// is (its names, the additional names a rename or alias left, its objectGUID), and where it
+    /// came from (when it was made and changed, who made it, its last parent); `computers.csv` adds
+    /// the operating system's version.
     public static let accountAttributes = [
         "objectClass", "objectCategory", "sAMAccountName", "cn", "dNSHostName", "operatingSystem",
-        "operatingSystemVersion", "whenCreated", "objectGUID",
+        "operatingSystemVersion", "whenCreated", "objectGUID", "whenChanged", "isDeleted", "isRecycled",
+        "lastKnownParent", "msDS-AdditionalDnsHostName", "msDS-AdditionalSamAccountName", "mS-DS-CreatorSID",
     ]
 
     /// What the sources fetch for `all`: `attributes(for: all)`, equal to `AuditedAttributes.all`.

@@ -182,6 +182,17 @@ public struct AuditRunner {
         case .computer:
             break
         }
+        // A tombstone or a conflict object is not an account a machine uses: the collecting rules
+        // (deleted-account, conflict-object) report it; the per-account rules, the counts and
+        // computers.csv never see it.
+        if object.isDeleted {
+            summary.deletedComputers += 1
+            return
+        }
+        if object.isConflictObject {
+            summary.conflictComputers += 1
+            return
+        }
         if context.domain == nil, let domain = DistinguishedName.domainDNSName(of: object.distinguishedName) {
             context.domain = domain
             summary.domain = domain

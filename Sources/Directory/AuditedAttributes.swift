@@ -10,7 +10,8 @@ public enum AuditedAttributes {
     public static let all: [String] = [
         "objectClass", "objectCategory", "sAMAccountName", "cn", "dNSHostName", "userAccountControl",
         "pwdLastSet", "lastLogonTimestamp", "servicePrincipalName", "operatingSystem",
-        "operatingSystemVersion", "whenCreated", "objectGUID",
+        "operatingSystemVersion", "whenCreated", "objectGUID", "whenChanged", "isDeleted", "isRecycled",
+        "lastKnownParent", "msDS-AdditionalDnsHostName", "msDS-AdditionalSamAccountName", "mS-DS-CreatorSID",
     ]
     /// How many attributes are audited: the size of `DirectoryObject`'s first-value table.
     public static let count = all.count
@@ -37,6 +38,13 @@ public enum AuditedAttributes {
     static let operatingSystemVersion: UInt16 = 10
     static let whenCreated: UInt16 = 11
     static let objectGUID: UInt16 = 12
+    static let whenChanged: UInt16 = 13
+    static let isDeleted: UInt16 = 14
+    static let isRecycled: UInt16 = 15
+    static let lastKnownParent: UInt16 = 16
+    static let additionalDnsHostName: UInt16 = 17
+    static let additionalSamAccountName: UInt16 = 18
+    static let creatorSID: UInt16 = 19
 
     /// The number of the audited attribute spelt (in any case) by `name`, or nil.
     static func id(ofName name: UnsafeBufferPointer<UInt8>) -> Int? {

@@ -33,13 +33,31 @@ public struct DirectoryObject: Sendable, Equatable {
     /// exports, a DN that changed between them) has one objectGUID. Nil when the source did not
     /// export it or the value is not 16 bytes.
     public var objectGUID: ObjectGUID?
+    /// When the object was created and last changed (for a tombstone, when it was deleted); nil when
+    /// absent or not a GeneralizedTime.
+    public var whenCreated: Date?
+    public var whenChanged: Date?
+    /// `isDeleted: TRUE`: a tombstone or a Recycle Bin object, read with the Show Deleted control.
+    public var isDeletedFlag: Bool
+    /// `isRecycled: TRUE`: past the Recycle Bin's lifetime (Samba sets it on every tombstone).
+    public var isRecycled: Bool
+    /// Where a deleted object lived before it moved to Deleted Objects.
+    public var lastKnownParent: String?
+    /// Further host names and NetBIOS names the computer answers to (aliases, a rename's old name).
+    public var additionalDnsHostNames: [String]
+    public var additionalSamAccountNames: [String]
+    /// `mS-DS-CreatorSID`, as `S-1-5-21-...`: set when an account was created by a user through
+    /// ms-DS-MachineAccountQuota rather than by an admin or a join with rights of its own.
+    public var creatorSID: String?
 
     public init(
         kind: Kind, distinguishedName: String, samAccountName: String, commonName: String? = nil,
         dnsHostName: String? = nil, userAccountControl: UserAccountControl? = nil,
         passwordLastSet: FileTime? = nil, lastLogonTimestamp: FileTime? = nil,
         servicePrincipalNames: [ServicePrincipalName] = [], operatingSystem: String? = nil,
-        operatingSystemVersion: String? = nil, objectGUID: ObjectGUID? = nil
+        operatingSystemVersion: String? = nil, objectGUID: ObjectGUID? = nil, whenCreated: Date? = nil,
+        whenChanged: Date? = nil, isDeleted: Bool = false, isRecycled: Bool = false, lastKnownParent: String? = nil,
+        additionalDnsHostNames: [String] = [], additionalSamAccountNames: [String] = [], creatorSID: String? = nil
     ) {
         self.kind = kind
         self.distinguishedName = distinguishedName
@@ -53,6 +71,59 @@ public struct DirectoryObject: Sendable, Equatable {
         self.operatingSystem = operatingSystem
         self.operatingSystemVersion = operatingSystemVersion
         self.objectGUID = objectGUID
+        self.whenCreated = whenCreated
+        self.whenChanged = whenChanged
+        self.isDeletedFlag = isDeleted
+        self.isRecycled = isRecycled
+        self.lastKnownParent = lastKnownParent
+        self.additionalDnsHostNames = additionalDnsHostNames
+        self.additionalSamAccountNames = additionalSamAccountNames
+        self.creatorSID = creatorSID
+    }
+
+    /// A deleted object: `isDeleted: TRUE`, or an RDN AD mangled on deletion (`CN=WS2\0ADEL:<guid>`).
+    /// Never an ordinary account: the runner hands it to the collecting rules only.
+    public var isDeleted: Bool {
+        // A source that decoded the RDN's escape holds the line feed itself.
+        isDeletedFlag || Self.firstRDNContains(distinguishedName, "\\0adel:")
+            || Self.firstRDNContains(distinguishedName, "\ndel:")
+    }
+
+    /// A replication conflict object: two DCs made the same name, AD kept this one as the loser,
+    /// renaming its RDN to `CN=PC7\0ACNF:<guid>` and (Windows) its sAMAccountName to `$DUPLICATE-<hex>`.
+    public var isConflictObject: Bool {
+        Self.firstRDNContains(distinguishedName, "\\0acnf:") || Self.firstRDNContains(distinguishedName, "\ncnf:")
+            || (samAccountName.utf8.count > 11 && samAccountName.utf8.prefix(11).elementsEqual("$DUPLICATE-".utf8))
+    }
+
+    /// The DNS name of the domain the object lives in, from its DN's DC= components (`corp.example`
+    /// for `CN=PC1,OU=Sales,DC=corp,DC=example`); nil when the DN has none.
+    public var domainDNSName: String? { DistinguishedName.domainDNSName(of: distinguishedName) }
+
+    /// Whether the first RDN of `dn` holds `lowercasedNeedle` (ASCII case-insensitively).
+    private static func firstRDNContains(_ dn: String, _ lowercasedNeedle: StaticString) -> Bool {
+        let bytes = Array(dn.utf8)
+        // The first RDN ends at the first comma that is not escaped.
+        var end = 0
+        var escaped = false
+        while end < bytes.count {
+            if escaped {
+                escaped = false
+            } else if bytes[end] == UInt8(ascii: "\\") {
+                escaped = true
+            } else if bytes[end] == UInt8(ascii: ",") {
+                break
+            }
+            end += 1
+        }
+        let length = lowercasedNeedle.utf8CodeUnitCount
+        guard end >= length else { return false }
+        let needle = lowercasedNeedle.utf8Start
+        outer: for start in 0...(end - length) {
+            for index in 0..<length where ASCII.lowercased(bytes[start + index]) != needle[index] { continue outer }
+            return true
+        }
+        return false
     }
 
     /// The NetBIOS-style short name: sAMAccountName without its trailing `$`, else the cn.
@@ -154,6 +225,10 @@ public struct DirectoryObject: Sendable, Equatable {
             func firstString(_ attribute: UInt16) -> String? {
                 firstBytes(attribute).map { String(decoding: $0, as: UTF8.self) }
             }
+            func allStrings(_ attribute: UInt16) -> [String] {
+                guard first[Int(attribute)] >= 0 else { return [] }
+                return slots.filter { $0.attribute == attribute }.map { String(decoding: bytes($0), as: UTF8.self) }
+            }
             let category = firstBytes(A.objectCategory)
             let kind: Kind
             if isGroupManaged || Self.categoryIs(category, "cn=ms-ds-group-managed-service-account") {
@@ -185,7 +260,15 @@ public struct DirectoryObject: Sendable, Equatable {
                 servicePrincipalNames: spns,
                 operatingSystem: firstString(A.operatingSystem),
                 operatingSystemVersion: firstString(A.operatingSystemVersion),
-                objectGUID: firstBytes(A.objectGUID).flatMap(ObjectGUID.init(bytes:)))
+                objectGUID: firstBytes(A.objectGUID).flatMap(ObjectGUID.init(ldapBytes:)),
+                whenCreated: firstString(A.whenCreated).flatMap(UTCTime.date(generalizedTime:)),
+                whenChanged: firstString(A.whenChanged).flatMap(UTCTime.date(generalizedTime:)),
+                isDeleted: firstBytes(A.isDeleted).map { Self.equalsIgnoringCase($0, "true") } ?? false,
+                isRecycled: firstBytes(A.isRecycled).map { Self.equalsIgnoringCase($0, "true") } ?? false,
+                lastKnownParent: firstString(A.lastKnownParent),
+                additionalDnsHostNames: allStrings(A.additionalDnsHostName),
+                additionalSamAccountNames: allStrings(A.additionalSamAccountName),
+                creatorSID: firstBytes(A.creatorSID).flatMap(SecurityIdentifier.text(ldapBytes:)))
         }
     }
 
@@ -237,6 +320,44 @@ public struct ObjectGUID: Hashable, Sendable, CustomStringConvertible {
         self = guid
     }
 
+    /// The value as an LDAP source gives it: the 16 stored bytes, or the text form
+    /// (`3c8411a5-92b6-40b2-acef-a14a2b23420e`) that some dump converters write instead; nil otherwise.
+    public init?(ldapBytes bytes: UnsafeBufferPointer<UInt8>) {
+        if let guid = ObjectGUID(bytes: bytes) {
+            self = guid
+            return
+        }
+        guard bytes.count == 36 else { return nil }
+        // Text order to stored order: the first three fields are little-endian in storage.
+        let storedIndex = [3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15]
+        var stored = [UInt8](repeating: 0, count: 16)
+        var position = 0
+        var offset = 0
+        while offset < 36 {
+            if offset == 8 || offset == 13 || offset == 18 || offset == 23 {
+                guard bytes[offset] == UInt8(ascii: "-") else { return nil }
+                offset += 1
+                continue
+            }
+            guard let high = Self.hexValue(bytes[offset]), let low = Self.hexValue(bytes[offset + 1]) else {
+                return nil
+            }
+            stored[storedIndex[position]] = high << 4 | low
+            position += 1
+            offset += 2
+        }
+        self.init(bytes: stored)
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+
     /// The 16 bytes as stored.
     public var bytes: [UInt8] {
         (0..<8).map { UInt8(truncatingIfNeeded: low >> (8 * UInt64($0))) }
@@ -253,6 +374,36 @@ public struct ObjectGUID: Hashable, Sendable, CustomStringConvertible {
             if position == 4 || position == 6 || position == 8 || position == 10 { text += "-" }
             let hex = String(stored[index], radix: 16)
             text += hex.count == 1 ? "0" + hex : hex
+        }
+        return text
+    }
+}
+
+/// A security identifier (MS-DTYP 2.4.2) in its text form.
+public enum SecurityIdentifier {
+    /// `S-1-5-21-3539700351-1165401899-3544196954-1110` from the binary value (revision, sub-authority
+    /// count, 48-bit big-endian authority, then little-endian 32-bit sub-authorities), or the value
+    /// itself when a converter already wrote the text form; nil for anything else.
+    public static func text(ldapBytes bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        if bytes.count >= 3, bytes[0] == UInt8(ascii: "S"), bytes[1] == UInt8(ascii: "-") {
+            let text = String(decoding: bytes, as: UTF8.self)
+            let parts = text.split(separator: "-", omittingEmptySubsequences: false).dropFirst()
+            guard parts.count >= 3, parts.allSatisfy({ !$0.isEmpty && $0.utf8.allSatisfy { $0 >= 48 && $0 <= 57 } })
+            else { return nil }
+            return text
+        }
+        guard bytes.count >= 8, bytes[0] == 1 else { return nil }
+        let count = Int(bytes[1])
+        guard count <= 15, bytes.count == 8 + 4 * count else { return nil }
+        var authority: UInt64 = 0
+        for index in 2..<8 { authority = authority << 8 | UInt64(bytes[index]) }
+        var text = "S-1-\(authority)"
+        for sub in 0..<count {
+            let base = 8 + 4 * sub
+            let value =
+                UInt32(bytes[base]) | UInt32(bytes[base + 1]) << 8 | UInt32(bytes[base + 2]) << 16
+                | UInt32(bytes[base + 3]) << 24
+            text += "-\(value)"
         }
         return text
     }

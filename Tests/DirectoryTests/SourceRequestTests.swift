@@ -29,7 +29,7 @@ final class SourceRequestTests: XCTestCase {
             try names(reader, SourceRequest(attributes: ["sAMAccountName", "isDeleted"])),
             ["isdeleted", "samaccountname"])
         XCTAssertEqual(
-            try names(reader, .audit), ["objectclass", "objectguid", "pwdlastset", "samaccountname"],
+            try names(reader, .audit), ["isdeleted", "objectclass", "objectguid", "pwdlastset", "samaccountname"],
             "the audit's request keeps the audited attributes")
         // No attributes asked for: all, as in an LDAP search; filter and controls do not apply to a file.
         XCTAssertEqual(
@@ -42,7 +42,7 @@ final class SourceRequestTests: XCTestCase {
         let all: any DirectorySource = LDIFReader(bytes: export, name: "corp.ldif", keptAttributes: nil)
         XCTAssertEqual(try names(all), ["isdeleted", "objectclass", "objectguid", "pwdlastset", "samaccountname"])
         let audited: any DirectorySource = LDIFReader(bytes: export, name: "corp.ldif")
-        XCTAssertEqual(try names(audited), ["objectclass", "objectguid", "pwdlastset", "samaccountname"])
+        XCTAssertEqual(try names(audited), ["isdeleted", "objectclass", "objectguid", "pwdlastset", "samaccountname"])
     }
 
     func testAnExportDescribesItself() throws {
