@@ -29,6 +29,22 @@ public struct AuditContext: Sendable {
         configuration.remediationServer ?? domainController ?? domain
     }
 
+    /// The `-Server` argument for fix commands about `object`: the configured DC; else, for an object
+    /// of the audited domain, the audited DC or the domain; else (a child domain's computer in a
+    /// forest-wide export) the object's own domain, from its DN, so the command reaches a DC that
+    /// holds it; a placeholder when nothing is known.
+    public func server(for object: DirectoryObject) -> String { knownServer(for: object) ?? "<DC>" }
+
+    /// `server(for:)`, nil when nothing is known.
+    public func knownServer(for object: DirectoryObject) -> String? {
+        if let configured = configuration.remediationServer { return configured }
+        if let own = object.domainDNSName, let domain, own != domain.lowercased() { return own }
+        return domainController ?? domain ?? object.domainDNSName
+    }
+
+    /// The DNS name of the domain `object` belongs to: its DN's, else the audited domain.
+    public func domain(of object: DirectoryObject) -> String? { object.domainDNSName ?? domain }
+
     /// Clocks in a domain may drift apart by up to Kerberos' 5 minutes; a timestamp that little
     /// ahead of the audit host is "now", not a clock problem.
     public static let clockToleranceTicks: Int64 = Int64(clockToleranceSeconds) * FileTime.ticksPerSecond

@@ -63,6 +63,9 @@ public struct AuditSummary: Sendable, Equatable {
     /// conflict-object rules report them.
     public var deletedComputers = 0
     public var conflictComputers = 0
+    /// Whether deleted objects were looked for, and whether they could be seen: zero tombstones
+    /// means "none" only when the Deleted Objects container itself was read.
+    public var deletedObjects: DeletedObjectsVisibility = .notRequested
     public var inventoryNames = 0
     public var stalePasswordDays: Int
     public var passwordAge = AgeHistogram()
@@ -115,4 +118,17 @@ public struct AuditResult: Sendable {
         self.rules = rules
         self.registry = registry
     }
+}
+
+/// What an audit could see of deleted objects.
+public enum DeletedObjectsVisibility: Sendable, Equatable {
+    /// Not asked for: a live audit without the deleted-objects setting, or an export made without the
+    /// Show Deleted control that holds no deleted object.
+    case notRequested
+    /// Read: the Deleted Objects container was returned (live), or the export holds tombstones.
+    /// `recycleBin`: whether the Recycle Bin optional feature is enabled; nil when unknown.
+    case visible(recycleBin: Bool?)
+    /// Asked for but not visible with the credentials given (only Administrators see the container by
+    /// default; a plain user gets no entry and no error). The reason says what was tried.
+    case notVisible(reason: String)
 }
