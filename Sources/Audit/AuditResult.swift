@@ -16,8 +16,18 @@ public struct AgeHistogram: Sendable, Equatable {
     /// The attribute holds no valid time (negative ticks): its age is unknown, so it is in no age
     /// bucket, and it is not "never" either, because something was written there.
     public private(set) var notATime = 0
+    /// The export carries the attribute for no computer at all (a Global Catalog has no pwdLastSet):
+    /// its ages are unknown, which is not "never".
+    public private(set) var notInExport = 0
 
     public init() {}
+
+    /// Moves the "never" count to `notInExport`: the attribute was absent from every computer, so
+    /// absent meant "not exported", not "never set".
+    public mutating func markNotInExport() {
+        notInExport += never
+        never = 0
+    }
 
     /// Counts one timestamp that is not a valid time.
     public mutating func addNotATime() { notATime += 1 }
@@ -66,6 +76,16 @@ public struct AuditSummary: Sendable, Equatable {
     /// Whether deleted objects were looked for, and whether they could be seen: zero tombstones
     /// means "none" only when the Deleted Objects container itself was read.
     public var deletedObjects: DeletedObjectsVisibility = .notRequested
+    /// Audited attributes that no judged computer carried (in `AuditedAttributes` order), and the
+    /// rules that could therefore not judge their accounts; empty for a complete export.
+    public var attributesNotInExport: [String] = []
+    public var unjudged: [UnjudgedRule] = []
+    /// Computers and other accounts with at least one finding (told apart by DN), and inventory
+    /// names reported: "94 findings on 71 of 300 computers".
+    public var computersWithFindings = 0
+    public var otherAccountsWithFindings = 0
+    /// Findings about no account at all: inventory names without one.
+    public var findingsWithoutAccount = 0
     public var inventoryNames = 0
     public var stalePasswordDays: Int
     public var passwordAge = AgeHistogram()
@@ -83,6 +103,29 @@ public struct AuditSummary: Sendable, Equatable {
         self.source = source
         self.generatedAt = generatedAt
         self.stalePasswordDays = stalePasswordDays
+    }
+
+    /// Sets `computersWithFindings`, `otherAccountsWithFindings` (distinct DNs; a computer is an
+    /// account whose sAMAccountName ends in `$`, gMSAs and MSAs included, which are computer objects)
+    /// and `findingsWithoutAccount` (inventory names) from `findings`.
+    public mutating func countAccounts(with findings: [Finding]) {
+        var computers = Set<String>()
+        var others = Set<String>()
+        var withoutAccount = 0
+        for finding in findings {
+            guard let dn = finding.distinguishedName else {
+                withoutAccount += 1
+                continue
+            }
+            if finding.account.hasSuffix("$") {
+                computers.insert(dn.lowercased())
+            } else {
+                others.insert(dn.lowercased())
+            }
+        }
+        computersWithFindings = computers.count
+        otherAccountsWithFindings = others.count
+        findingsWithoutAccount = withoutAccount
     }
 
     public var totalFindings: Int { findingsBySeverity.values.reduce(0, +) }
@@ -131,4 +174,19 @@ public enum DeletedObjectsVisibility: Sendable, Equatable {
     /// Asked for but not visible with the credentials given (only Administrators see the container by
     /// default; a plain user gets no entry and no error). The reason says what was tried.
     case notVisible(reason: String)
+}
+
+/// A rule that could not judge the accounts of an export that lacks an attribute it needs.
+public struct UnjudgedRule: Sendable, Equatable {
+    public var rule: String
+    /// The attributes it needs that the export lacks.
+    public var missingAttributes: [String]
+    /// The computers it would have judged.
+    public var accounts: Int
+
+    public init(rule: String, missingAttributes: [String], accounts: Int) {
+        self.rule = rule
+        self.missingAttributes = missingAttributes
+        self.accounts = accounts
+    }
 }

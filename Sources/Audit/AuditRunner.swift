@@ -29,6 +29,11 @@ public struct AuditRunner {
     /// Merge mode only: per origin, the accounts that source already gave (a repeat within one
     /// source is dropped and counted, as in a single-source run).
     private var seenByOrigin: [AccountKeys] = []
+    /// Attributes whose absence from a whole export is told (those the rules need to judge, and the
+    /// ages the report charts), and how many judged computers carried each.
+    private let trackedAttributes: [String]
+    private var carried: [Int]
+    private var judgedComputers = 0
 
     /// - Parameters:
     ///   - domain: the domain's DNS name when known up front (a live audit reads it from the rootDSE);
@@ -64,6 +69,13 @@ public struct AuditRunner {
         }
         self.accountRules = accountRules
         self.collectingRules = collectingRules
+        var tracked: [String] = []
+        for name in Self.chartedAttributes + rules.flatMap({ $0.judgingAttributes })
+        where !tracked.contains(where: { $0.lowercased() == name.lowercased() }) {
+            tracked.append(name)
+        }
+        trackedAttributes = tracked
+        carried = Array(repeating: 0, count: tracked.count)
         self.running = running
         registry = rules
         ruleOrder = Dictionary(
@@ -212,6 +224,10 @@ public struct AuditRunner {
                     findings: []))
             return
         }
+        judgedComputers += 1
+        for (index, attribute) in trackedAttributes.enumerated() where object.holds(attribute) == true {
+            carried[index] += 1
+        }
         if object.passwordLastSet?.isValid == false {
             summary.passwordAge.addNotATime()
         } else {
@@ -245,6 +261,7 @@ public struct AuditRunner {
         for rule in collectingRules {
             findings += rule.findings(in: context)
         }
+        withholdWhatTheExportCannotTell()
         // Each finding's rule position is looked up once, not at every comparison of the sort.
         let order = ruleOrder
         var ranked = findings.map { (rule: order[$0.rule] ?? order.count, finding: $0) }
@@ -260,8 +277,46 @@ public struct AuditRunner {
         }
         summary.findingsBySeverity = bySeverity
         summary.findingsByRule = byRule
+        summary.countAccounts(with: findings)
         // A rule that did not run (missing-account without an inventory) has no section or CSV.
         return AuditResult(summary: summary, findings: findings, rules: running, registry: registry)
+    }
+
+    /// What the report charts whatever the rules: the two ages.
+    static let chartedAttributes = ["pwdLastSet", "lastLogonTimestamp"]
+
+    /// How many judged computers an attribute must be absent from before the export, not the
+    /// domain, is taken to lack it: one for what AD sets on every computer (pwdLastSet,
+    /// userAccountControl), ten for what a healthy computer may lack (a pre-staged account has no
+    /// SPN, one that never logged on no lastLogonTimestamp), so a small export of such accounts
+    /// is judged as it is.
+    static func absenceThreshold(_ attribute: String) -> Int {
+        ["pwdlastset", "useraccountcontrol"].contains(attribute.lowercased()) ? 1 : 10
+    }
+
+    /// Finds the attributes the export lacks for every judged computer; the rules that need one
+    /// cannot judge, so their findings (which would describe the export) are withheld and the summary
+    /// says why; an age chart of an absent attribute counts "not in the export", not "never".
+    private mutating func withholdWhatTheExportCannotTell() {
+        var absent: [String] = []
+        for (index, attribute) in trackedAttributes.enumerated()
+        where carried[index] == 0 && judgedComputers >= Self.absenceThreshold(attribute) {
+            absent.append(attribute)
+        }
+        guard !absent.isEmpty else { return }
+        let isAbsent = { (name: String) in absent.contains { $0.lowercased() == name.lowercased() } }
+        summary.attributesNotInExport = absent
+        if isAbsent("pwdLastSet") { summary.passwordAge.markNotInExport() }
+        if isAbsent("lastLogonTimestamp") { summary.lastLogonAge.markNotInExport() }
+        var withheld = Set<String>()
+        for rule in registry where running.contains(where: { $0.id == rule.description.id }) {
+            let missing = rule.judgingAttributes.filter(isAbsent)
+            guard !missing.isEmpty else { continue }
+            summary.unjudged.append(
+                UnjudgedRule(rule: rule.description.id, missingAttributes: missing, accounts: judgedComputers))
+            withheld.insert(rule.description.id)
+        }
+        if !withheld.isEmpty { findings.removeAll { withheld.contains($0.rule) } }
     }
 
     /// Rule order, then highest severity first, then account and DN: stable from run to run.

@@ -19,6 +19,11 @@ public protocol Rule: SendableMetatype, Sendable {
     /// same finding from run to run (the SPN for duplicate-spn); nil when a rule reports an account
     /// at most once.
     static var identity: DetailColumn? { get }
+    /// The attributes without which the rule cannot judge an account at all (stale-password without
+    /// pwdLastSet). When an export lacks one for every computer (a Global Catalog has no pwdLastSet),
+    /// the summary says which rule could not judge how many accounts, and the rule's findings,
+    /// which would then speak of the export rather than the domain, are withheld.
+    static var judgingAttributes: [String] { get }
 }
 
 extension Rule {
@@ -28,6 +33,8 @@ extension Rule {
     }
 
     public static var identity: DetailColumn? { nil }
+
+    public static var judgingAttributes: [String] { [] }
 }
 
 /// A rule that judges one computer account on its own, so accounts stream through it.

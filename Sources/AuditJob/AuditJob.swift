@@ -92,6 +92,9 @@ public struct AuditJob {
         if result.summary.repeatedObjects > 0 {
             warn(.repeatedObjects(count: result.summary.repeatedObjects, source: settings.source.description))
         }
+        if let sentence = HTMLReport.notInExport(result.summary) {
+            warn(.attributesNotInExport(source: settings.source.description, sentence: sentence))
+        }
         let changes = baseline.map { FindingChanges(result: result, baseline: $0) }
 
         let written: [URL]

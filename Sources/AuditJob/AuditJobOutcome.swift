@@ -24,6 +24,9 @@ public enum AuditJobWarning {
     case repeatedObjects(count: Int, source: String)
     /// The reports were written, but the history copy was not kept.
     case historyNotKept(any Error)
+    /// `source` carries some audited attributes for no computer (`AuditSummary.attributesNotInExport`),
+    /// so the rules that need them could not judge (`AuditSummary.unjudged`); `sentence` says so.
+    case attributesNotInExport(source: String, sentence: String)
 }
 
 /// Why nothing was written after the source was opened.

@@ -96,6 +96,24 @@ public struct DirectoryObject: Sendable, Equatable {
             || (samAccountName.utf8.count > 11 && samAccountName.utf8.prefix(11).elementsEqual("$DUPLICATE-".utf8))
     }
 
+    /// Whether the object carries `attribute` (AD's spelling, any case), for the attributes the
+    /// model decodes into an optional or a list; nil for one it cannot tell (the classes, the names
+    /// every object has). An attribute AD leaves unset is not returned, so absent and unset are one.
+    public func holds(_ attribute: String) -> Bool? {
+        switch attribute.lowercased() {
+        case "pwdlastset": passwordLastSet != nil
+        case "lastlogontimestamp": lastLogonTimestamp != nil
+        case "useraccountcontrol": userAccountControl != nil
+        case "serviceprincipalname": !servicePrincipalNames.isEmpty
+        case "dnshostname": dnsHostName != nil
+        case "operatingsystem": operatingSystem != nil
+        case "operatingsystemversion": operatingSystemVersion != nil
+        case "objectguid": objectGUID != nil
+        case "whencreated": whenCreated != nil
+        default: nil
+        }
+    }
+
     /// The DNS name of the domain the object lives in, from its DN's DC= components (`corp.example`
     /// for `CN=PC1,OU=Sales,DC=corp,DC=example`); nil when the DN has none.
     public var domainDNSName: String? { DistinguishedName.domainDNSName(of: distinguishedName) }

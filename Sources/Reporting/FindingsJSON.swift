@@ -25,9 +25,16 @@ import Foundation
 ///     "stalePasswordDays": 60,
 ///     "clockSkewSeconds": 1.5,                      // DC minus audit host; null unless audited live
 ///     "findings": 0,                                // total
+///     "computersWithFindings": 0, "otherAccountsWithFindings": 0,   // distinct accounts, by DN
+///     "findingsWithoutAccount": 0,                  // inventory names without an account
+///     "deletedComputers": 0, "conflictComputers": 0,  // read, never audited as live accounts
+///     "deletedObjects": {"status": "not-requested"},  // or "visible" with "recycleBin": true/false/null,
+///                                                  // or "not-visible" with "reason": "..."
+///     "attributesNotInExport": ["pwdLastSet"],     // what no computer in the export carried
+///     "unjudged": [{"rule": "stale-password", "missingAttributes": ["pwdLastSet"], "accounts": 300}],
 ///     "bySeverity": {"critical": 0, "high": 0, "medium": 0, "low": 0, "info": 0},   // all five, always
 ///     "byRule": {"disabled-account": 0, ...},       // every rule in report order, zeros included
-///     "passwordAgeDays": {"buckets": [{"label": "0-29", "count": 0}, ...], "never": 0, "future": 0, "notATime": 0},
+///     "passwordAgeDays": {"buckets": [{"label": "0-29", "count": 0}, ...], "never": 0, "future": 0, "notATime": 0, "notInExport": 0},
 ///     "lastLogonAgeDays": {same shape},
 ///     "changes": {"new": 0, "persisting": 0, "resolved": 0}   // null without a baseline
 ///   },
@@ -86,6 +93,42 @@ public enum FindingsJSON {
         try json.key("clockSkewSeconds")
         try json.value(summary.clockSkewSeconds)
         try json.field("findings", summary.totalFindings)
+        try json.field("computersWithFindings", summary.computersWithFindings)
+        try json.field("otherAccountsWithFindings", summary.otherAccountsWithFindings)
+        try json.field("findingsWithoutAccount", summary.findingsWithoutAccount)
+        try json.field("deletedComputers", summary.deletedComputers)
+        try json.field("conflictComputers", summary.conflictComputers)
+        try json.key("deletedObjects")
+        try json.beginObject(inline: true)
+        switch summary.deletedObjects {
+        case .notRequested:
+            try json.field("status", "not-requested")
+        case .visible(let recycleBin):
+            try json.field("status", "visible")
+            try json.key("recycleBin")
+            if let recycleBin { try json.value(recycleBin) } else { try json.null() }
+        case .notVisible(let reason):
+            try json.field("status", "not-visible")
+            try json.field("reason", reason)
+        }
+        try json.endObject()
+        try json.key("attributesNotInExport")
+        try json.beginArray(inline: true)
+        for attribute in summary.attributesNotInExport { try json.value(attribute) }
+        try json.endArray()
+        try json.key("unjudged")
+        try json.beginArray()
+        for entry in summary.unjudged {
+            try json.beginObject(inline: true)
+            try json.field("rule", entry.rule)
+            try json.key("missingAttributes")
+            try json.beginArray(inline: true)
+            for attribute in entry.missingAttributes { try json.value(attribute) }
+            try json.endArray()
+            try json.field("accounts", entry.accounts)
+            try json.endObject()
+        }
+        try json.endArray()
         try json.key("bySeverity")
         try json.beginObject(inline: true)
         for severity in Severity.allCases.reversed() {
@@ -163,6 +206,7 @@ public enum FindingsJSON {
         try json.field("never", histogram.never)
         try json.field("future", histogram.future)
         try json.field("notATime", histogram.notATime)
+        try json.field("notInExport", histogram.notInExport)
         try json.endObject()
     }
 

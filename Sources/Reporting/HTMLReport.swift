@@ -208,12 +208,43 @@ public enum HTMLReport {
                 })
     }
 
+    /// "94 findings on 71 of 300 computer accounts: 3 high, 91 low.", then what the export could not
+    /// tell (attributes it lacks, deleted objects that could not be seen).
     static func verdict(_ summary: AuditSummary) -> String {
         let computers = "\(summary.computers) computer account\(summary.computers == 1 ? "" : "s")"
         let total = summary.totalFindings
-        guard total > 0 else { return "No findings in \(computers)." }
-        let parts = summary.severityCounts
-        return "\(total) finding\(total == 1 ? "" : "s") in \(computers): \(parts.joined(separator: ", "))."
+        var text: String
+        if total == 0 {
+            text = "No findings in \(computers)."
+        } else {
+            var on = ["\(summary.computersWithFindings) of \(computers)"]
+            let others = summary.otherAccountsWithFindings
+            if others > 0 { on.append("\(others) other account\(others == 1 ? "" : "s")") }
+            let names = summary.findingsWithoutAccount
+            if names > 0 { on.append("\(names) inventory name\(names == 1 ? "" : "s") without an account") }
+            let listed = on.count == 1 ? on[0] : on.dropLast().joined(separator: ", ") + " and " + on.last!
+            let parts = summary.severityCounts
+            text = "\(total) finding\(total == 1 ? "" : "s") on \(listed): \(parts.joined(separator: ", "))."
+        }
+        if let unjudged = notInExport(summary) { text += " " + unjudged }
+        if case .notVisible = summary.deletedObjects {
+            text += " Deleted objects were asked for but are not visible with these credentials, so none are reported."
+        }
+        return text
+    }
+
+    /// What the export lacks for every computer and which rules therefore could not judge how many
+    /// accounts ("The export has no pwdLastSet for any computer: stale-password could not judge 300
+    /// computer accounts."); nil for a complete export.
+    public static func notInExport(_ summary: AuditSummary) -> String? {
+        guard !summary.attributesNotInExport.isEmpty else { return nil }
+        var text = "The export has no \(summary.attributesNotInExport.joined(separator: ", ")) for any computer"
+        if summary.unjudged.isEmpty { return text + "." }
+        let rules = summary.unjudged.map {
+            "\($0.rule) could not judge \($0.accounts) computer account\($0.accounts == 1 ? "" : "s")"
+        }
+        text += ": " + rules.joined(separator: "; ") + "."
+        return text
     }
 
     static func describeSkew(_ seconds: Double) -> String {
@@ -248,6 +279,9 @@ public enum HTMLReport {
         buckets.append(["label": "future", "count": .number(histogram.future)])
         // Shown only when there is one: a negative timestamp is damage, not a category every domain has.
         if histogram.notATime > 0 { buckets.append(["label": "not a time", "count": .number(histogram.notATime)]) }
+        if histogram.notInExport > 0 {
+            buckets.append(["label": "not in the export", "count": .number(histogram.notInExport)])
+        }
         return [
             "chart": .html(
                 SVGChart.histogram(

@@ -44,6 +44,9 @@ enum SVGChart {
         columns.append((label: "never", value: histogram.never, muted: true))
         columns.append((label: "future", value: histogram.future, muted: true))
         if histogram.notATime > 0 { columns.append((label: "not a time", value: histogram.notATime, muted: true)) }
+        if histogram.notInExport > 0 {
+            columns.append((label: "not exported", value: histogram.notInExport, muted: true))
+        }
         let left = 10
         let gap = 16  // between the age buckets and never/future
         let columnWidth = (width - 2 * left - gap) / columns.count

@@ -155,6 +155,10 @@ enum AuditCommand {
             printError(
                 "trustaudit: warning: \(count) object\(count == 1 ? "" : "s") appeared more than once in \(TerminalText.escaped(source)) (the same account, by objectGUID or else DN: exports concatenated, or a query repeated); each was audited once, as first read."
             )
+        case .warning(.attributesNotInExport(let source, let sentence)):
+            printError(
+                "trustaudit: warning: \(TerminalText.escaped(source)): \(sentence) A Global Catalog (port 3268/3269) holds no pwdLastSet; export from a DC of the domain (389/636) with the attributes the README lists."
+            )
         case .warning(.historyNotKept(let error)):
             printError(
                 "\(name): the reports were written, but the history was not kept: \(OptionWording.describe(error))")

@@ -229,6 +229,7 @@ final class AuditJobTests: XCTestCase {
         case .warning(.baselineUnusable): "baselineUnusable"
         case .warning(.repeatedObjects): "repeatedObjects"
         case .warning(.historyNotKept): "historyNotKept"
+        case .warning(.attributesNotInExport): "attributesNotInExport"
         case .sourceRead: "sourceRead"
         case .reportsWritten: "reportsWritten"
         }

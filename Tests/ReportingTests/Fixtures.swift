@@ -72,6 +72,7 @@ enum Fixtures {
             summary.findingsBySeverity[finding.severity, default: 0] += 1
             summary.findingsByRule[finding.rule, default: 0] += 1
         }
+        summary.countAccounts(with: findings)
         return AuditResult(summary: summary, findings: findings, rules: AuditRules.descriptions)
     }
 

@@ -66,7 +66,10 @@ final class HTMLReportTests: XCTestCase {
         XCTAssertTrue(html.contains("2026-11-24T00:00:00Z"))
         XCTAssertTrue(html.contains("Clock skew"))
         XCTAssertTrue(html.contains("2.5 s: the domain controller is ahead"))
-        XCTAssertTrue(html.contains("5 findings in 1200 computer accounts: 1 critical, 2 high, 1 medium, 1 low."))
+        XCTAssertTrue(
+            html.contains(
+                "5 findings on 3 of 1200 computer accounts, 1 other account and 1 inventory name without an account: 1 critical, 2 high, 1 medium, 1 low."
+            ))
         for rule in AuditRules.descriptions {
             XCTAssertTrue(html.contains("<h2 id=\"rule-\(rule.id)\""), rule.id)
             XCTAssertTrue(html.contains("href=\"#rule-\(rule.id)\""), rule.id)
@@ -130,5 +133,22 @@ final class HTMLReportTests: XCTestCase {
             HTMLReport.describeSkew(-300.5), "300.5 s: the domain controller is behind; Kerberos fails beyond 5 minutes"
         )
         XCTAssertEqual(AuditContext.clockToleranceSeconds, 300)
+    }
+
+    /// What the export could not tell is part of the verdict, never drawn as "never" or "none".
+    func testTheVerdictSaysWhatTheExportLacksAndWhatCouldNotBeSeen() {
+        var summary = Fixtures.result().summary
+        XCTAssertNil(HTMLReport.notInExport(summary))
+        summary.attributesNotInExport = ["pwdLastSet", "operatingSystem"]
+        summary.unjudged = [UnjudgedRule(rule: "stale-password", missingAttributes: ["pwdLastSet"], accounts: 1200)]
+        summary.deletedObjects = .notVisible(reason: "the Deleted Objects container was not returned")
+        let verdict = HTMLReport.verdict(summary)
+        XCTAssertTrue(
+            verdict.contains(
+                "The export has no pwdLastSet, operatingSystem for any computer: stale-password could not judge 1200 computer accounts."
+            ), verdict)
+        XCTAssertTrue(verdict.contains("Deleted objects were asked for but are not visible"), verdict)
+        summary.deletedObjects = .visible(recycleBin: true)
+        XCTAssertFalse(HTMLReport.verdict(summary).contains("Deleted objects"))
     }
 }
