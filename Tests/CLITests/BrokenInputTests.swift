@@ -196,4 +196,28 @@ final class BrokenInputTests: XCTestCase {
         }
         XCTAssertTrue(result.stdout.contains(#"in corp\e[2j\u{0007}.ex\u{202E}ample from"#), result.stdout)
     }
+
+    /// A Global Catalog export (no pwdLastSet) is said to be one on stderr, in findings.json and in the
+    /// verdict, and draws no "never" in the password-age chart.
+    func testAnExportWithoutPwdLastSetSaysSoInsteadOfChartingNever() throws {
+        let text = try String(contentsOfFile: fixture("small-domain.ldif"), encoding: .utf8)
+        let withoutPasswords = text.split(separator: "\n", omittingEmptySubsequences: false)
+            .filter { !$0.hasPrefix("pwdLastSet:") }.joined(separator: "\n")
+        let result = try audit(ldif: try write("gc.ldif", withoutPasswords))
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stderr.contains("warning: "), result.stderr)
+        XCTAssertTrue(
+            result.stderr.contains("The export has no pwdLastSet for any computer: stale-password could not judge"),
+            result.stderr)
+        let json =
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: output.appendingPathComponent("findings.json"))) as? [String: Any]
+        let summary = try XCTUnwrap(json?["summary"] as? [String: Any])
+        XCTAssertEqual(summary["attributesNotInExport"] as? [String], ["pwdLastSet"])
+        let ages = try XCTUnwrap(summary["passwordAgeDays"] as? [String: Any])
+        XCTAssertEqual(ages["never"] as? Int, 0)
+        XCTAssertGreaterThan(ages["notInExport"] as? Int ?? 0, 0)
+        let html = try String(contentsOf: output.appendingPathComponent("report.html"), encoding: .utf8)
+        XCTAssertTrue(html.contains("stale-password could not judge"), "the verdict says it")
+    }
 }

@@ -129,7 +129,9 @@ final class MailDeliveryTests: XCTestCase {
 
         let text = try XCTUnwrap(parsed["text"] as? String).replacingOccurrences(of: "\r\n", with: "\n")
         XCTAssertTrue(
-            text.hasPrefix("TrustAudit: 11 findings on 5 of 6 computer accounts, 1 other account and 2 inventory names without an account: 6 high, 3 medium, 2 low.\n"), text)
+            text.hasPrefix(
+                "TrustAudit: 11 findings on 5 of 6 computer accounts, 1 other account and 2 inventory names "
+                    + "without an account: 6 high, 3 medium, 2 low.\n"), text)
         XCTAssertTrue(text.contains("Domain:     corp.example"), text)
         XCTAssertTrue(text.contains("Source:     \(fixture("small-domain.ldif"))"), text)
         XCTAssertTrue(text.contains("Audited at: 2026-11-24T00:00:00Z"), text)

@@ -95,7 +95,9 @@ final class MailReportTests: XCTestCase {
         let text = report.textBody
 
         XCTAssertTrue(
-            text.hasPrefix("TrustAudit: 5 findings on 3 of 1200 computer accounts, 1 other account and 1 inventory name without an account: 1 critical, 2 high, 1 medium, 1 low.\n"),
+            text.hasPrefix(
+                "TrustAudit: 5 findings on 3 of 1200 computer accounts, 1 other account and 1 inventory name "
+                    + "without an account: 1 critical, 2 high, 1 medium, 1 low.\n"),
             text)
         XCTAssertTrue(text.contains("Since the run of 2026-11-23T00:00:00Z: 3 new, 2 resolved, 2 still open."), text)
         XCTAssertTrue(text.contains("Domain:     corp.example"), text)
