@@ -26,7 +26,6 @@ struct LDIFParser {
     /// The record started with a line other than dn: (ldapsearch's `search:` or `ref:` records).
     private var skippingRecord = false
     private var recordLineCount = 0
-    private var sawAnyRecord = false
 
     /// Per audited attribute (by number): whether it is kept.
     private let keptKnown: [Bool]
@@ -176,11 +175,12 @@ struct LDIFParser {
 
         if entry == nil && !skippingRecord {
             // First line of a record.
-            if Self.nameIs(nameBytes, "version") && !sawAnyRecord && recordLineCount == 1 {
+            // RFC 2849 puts `version:` only at the start, but two exports concatenated (`cat a.ldif
+            // b.ldif`) carry a second one where a record starts: skipped there too.
+            if Self.nameIs(nameBytes, "version") && recordLineCount == 1 {
                 recordLineCount = 0
                 return
             }
-            sawAnyRecord = true
             if Self.nameIs(nameBytes, "dn") {
                 var value: [UInt8] = []
                 try Self.decodeValue(

@@ -245,4 +245,23 @@ final class LDIFReaderTests: XCTestCase {
         let text = "dn: CN=A,\r\n DC=x\r\nobjectClass: computer\r\n\r\ndn: CN=B,DC=x\r\nobjectSid:: @@@@\r\n"
         assertFails(text, code: .invalidBase64, line: 6)
     }
+
+    /// `cat a.ldif b.ldif`: the second export's `version: 1` starts a record; it is skipped as the
+    /// first one is, and both exports' entries are read.
+    func testTwoExportsConcatenatedEachWithItsVersionLine() throws {
+        let export =
+            "version: 1\n\ndn: CN=WS1,CN=Computers,DC=ez,DC=lab\nobjectClass: computer\nsAMAccountName: WS1$\n\n"
+        var names: [String] = []
+        try LDIFReader(bytes: Array((export + export).utf8), name: "twice.ldif").forEachEntry {
+            names.append($0.distinguishedName)
+        }
+        XCTAssertEqual(names, ["CN=WS1,CN=Computers,DC=ez,DC=lab", "CN=WS1,CN=Computers,DC=ez,DC=lab"])
+        // Inside a record it is an attribute like any other, not a second header.
+        let inside = "dn: CN=WS1,CN=Computers,DC=ez,DC=lab\nversion: 1\nobjectClass: computer\n\n"
+        var entries: [DirectoryEntry] = []
+        try LDIFReader(bytes: Array(inside.utf8), name: "inside.ldif", keptAttributes: nil).forEachEntry {
+            entries.append($0)
+        }
+        XCTAssertEqual(entries.first?.string("version"), "1")
+    }
 }
