@@ -80,10 +80,10 @@ public final class LDAPDirectorySource: DirectorySource, CustomStringConvertible
     /// Reads the domain's deleted computers (`deletedObjectsRequest`) and hands each to `body`,
     /// after reading the Deleted Objects container itself to learn whether they can be seen at all.
     ///
-    /// A user without rights on the container gets no error and no entry (Windows), or the
-    /// container with no attribute readable (Samba 4.17): either way zero tombstones would mean
-    /// nothing, so the container must come back with its objectClass for the read to count, and
-    /// the deleted computers are searched only then. The domain is the DC's own
+    /// A user without rights on the container gets no error: no entry, or (Samba 4.17, measured:
+    /// a plain user's base read) the container's DN with no attribute readable. Either way zero
+    /// tombstones would mean nothing, so the container must come back with its objectClass for
+    /// the read to count, and the deleted computers are searched only then. The domain is the DC's own
     /// (defaultNamingContext), whatever the search base; a Global Catalog audit reads it too.
     public func readDeletedObjects(_ body: (DirectoryEntry) throws -> Void) throws -> DeletedObjectsRead {
         let info = try info ?? connect()
