@@ -72,7 +72,7 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["Directory", "TestSupport"], exclude: ["Fixtures"]),
         // Runs the executable and the LDAP client against a throwaway Samba AD DC (scripts/testdc),
         // which the tests start themselves; skipped without one unless CI=true.
-        .testTarget(name: "IntegrationTests", dependencies: ["Directory", "LDAPClient", "TestSupport"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Directory", "LDAPClient", "LDAPSource", "TestSupport"]),
         // Runs the built executables and finds (or starts) the test DC, for the CLI, LDAP client and
         // integration tests.
         .target(name: "TestSupport", path: "Tests/TestSupport"),

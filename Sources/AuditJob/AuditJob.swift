@@ -175,6 +175,24 @@ public struct AuditJob {
             }
         }
         try source.forEachEntry { entry in runner.add(entry) }
-        return runner.finish()
+        let deletedObjects = try readDeletedObjects(from: source, into: &runner)
+        var result = runner.finish()
+        result.summary.deletedObjects =
+            deletedObjects ?? (result.summary.deletedComputers > 0 ? .visible(recycleBin: nil) : .notRequested)
+        return result
+    }
+
+    /// With `LDAPSourceSettings.readsDeletedObjects`, the deleted computers of a live source, through
+    /// the same runner (which hands them to the collecting rules only), and what could be seen of
+    /// them. Nil for an export: its deleted objects came with the other entries, and it is visible
+    /// when it holds any.
+    func readDeletedObjects(
+        from source: any DirectorySource, into runner: inout AuditRunner
+    ) throws -> DeletedObjectsVisibility? {
+        guard let live = source as? LDAPDirectorySource else { return nil }
+        guard live.settings.readsDeletedObjects else { return .notRequested }
+        let read = try live.readDeletedObjects { entry in runner.add(entry) }
+        if let reason = read.notVisibleReason { return .notVisible(reason: reason) }
+        return .visible(recycleBin: read.recycleBin)
     }
 }

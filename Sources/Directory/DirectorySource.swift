@@ -71,6 +71,10 @@ public struct ServerControl: Sendable, Equatable {
     /// LDAP_SERVER_SHOW_DELETED_OID: tombstones and deleted objects are returned too. Critical, so
     /// a server that cannot show them refuses instead of silently returning only live objects.
     public static let showDeleted = ServerControl(oid: "1.2.840.113556.1.4.417", isCritical: true)
+
+    /// LDAP_SERVER_SHOW_RECYCLED_OID: with the Recycle Bin, recycled objects too (past their deleted
+    /// lifetime). Not critical: a DC older than 2008 R2 has no Recycle Bin and nothing to show.
+    public static let showRecycled = ServerControl(oid: "1.2.840.113556.1.4.2064", isCritical: false)
 }
 
 /// What a source says about itself: the kind, the DC and the directory it reads.

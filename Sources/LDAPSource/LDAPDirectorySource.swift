@@ -54,6 +54,86 @@ public final class LDAPDirectorySource: DirectorySource, CustomStringConvertible
     /// Streams the entries matching `request` (its filter, or `filter`), one page at a time, to
     /// `body`, sending the request's controls with every page.
     public func forEachEntry(_ request: SourceRequest, _ body: (DirectoryEntry) throws -> Void) throws {
+        try pagedSearch(base: { try searchBase() }, request, reportsProgress: true, body)
+    }
+
+    // MARK: - Deleted objects
+
+    /// GUID_DELETED_OBJECTS_CONTAINER_W: the Deleted Objects container of a naming context, found
+    /// by `<WKGUID=...,NC>` whatever it is called or wherever it is.
+    public static let deletedObjectsWellKnownGUID = "18e2ea80684f11d2b9aa00c04f79f805"
+
+    /// The deleted computers of the Deleted Objects container: tombstones, and with the Recycle Bin
+    /// deleted and recycled objects (Show Deleted and Show Recycled), with the audited attributes.
+    public static let deletedObjectsRequest = SourceRequest(
+        controls: [.showDeleted, .showRecycled], filter: "(&(objectClass=computer)(isDeleted=TRUE))")
+
+    /// Why `readDeletedObjects` saw nothing, when the container itself did not come back.
+    public static let containerNotReturned =
+        "the Deleted Objects container was not returned with these credentials; only Administrators see it by default"
+
+    /// `<WKGUID=18e2ea80684f11d2b9aa00c04f79f805,DC=corp,DC=example>` for `namingContext`.
+    public static func deletedObjectsBase(namingContext: String) -> String {
+        "<WKGUID=\(deletedObjectsWellKnownGUID),\(namingContext)>"
+    }
+
+    /// Reads the domain's deleted computers (`deletedObjectsRequest`) and hands each to `body`,
+    /// after reading the Deleted Objects container itself to learn whether they can be seen at all.
+    ///
+    /// A user without rights on the container gets no error: no entry, or (Samba 4.17, measured:
+    /// a plain user's base read) the container's DN with no attribute readable. Either way zero
+    /// tombstones would mean nothing, so the container must come back with its objectClass for
+    /// the read to count, and the deleted computers are searched only then. The domain is the DC's own
+    /// (defaultNamingContext), whatever the search base; a Global Catalog audit reads it too.
+    public func readDeletedObjects(_ body: (DirectoryEntry) throws -> Void) throws -> DeletedObjectsRead {
+        let info = try info ?? connect()
+        guard let namingContext = info.defaultNamingContext else { throw noNamingContext() }
+        let base = Self.deletedObjectsBase(namingContext: namingContext)
+        let recycleBin = try recycleBinEnabled(forest: info.rootDomainNamingContext ?? namingContext)
+        let controls = Self.deletedObjectsRequest.controls
+        let container: LDAPEntry?
+        do {
+            container = try readEntry(base, attributes: ["objectClass", "isDeleted"], controls: controls)
+        } catch let error as LDAPError where !Self.isRetryable(error) {
+            let reason = error.diagnosticMessage ?? error.code.rawValue
+            return DeletedObjectsRead(
+                notVisibleReason: "the Deleted Objects container could not be read: \(reason)", recycleBin: recycleBin)
+        }
+        guard let container, !container.values("objectClass").isEmpty else {
+            return DeletedObjectsRead(notVisibleReason: Self.containerNotReturned, recycleBin: recycleBin)
+        }
+        var read = DeletedObjectsRead(recycleBin: recycleBin)
+        try pagedSearch(base: { base }, Self.deletedObjectsRequest, reportsProgress: false) { entry in
+            try body(entry)
+            read.deletedEntries += 1
+        }
+        return read
+    }
+
+    /// Whether the forest's Recycle Bin is on: `msDS-EnabledFeature` of its Partitions container
+    /// names `CN=Recycle Bin Feature`. Nil when that container cannot be read.
+    func recycleBinEnabled(forest: String) throws -> Bool? {
+        let partitions: LDAPEntry?
+        do {
+            partitions = try readEntry(
+                "CN=Partitions,CN=Configuration,\(forest)", attributes: ["objectClass", "msDS-EnabledFeature"],
+                controls: [])
+        } catch let error as LDAPError where !Self.isRetryable(error) {
+            return nil
+        }
+        guard let partitions, !partitions.values("objectClass").isEmpty else { return nil }
+        return partitions.strings("msDS-EnabledFeature").contains {
+            $0.lowercased().hasPrefix("cn=recycle bin feature,")
+        }
+    }
+
+    // MARK: - Internals
+
+    /// The paged search behind every read, with the retry policy of the type's documentation.
+    private func pagedSearch(
+        base: () throws -> String, _ request: SourceRequest, reportsProgress: Bool,
+        _ body: (DirectoryEntry) throws -> Void
+    ) throws {
         let filter = request.filter ?? Self.filter
         let attributes = requestedAttributes(request.attributes)
         let controls = Self.connectionControls(request.controls)
@@ -63,7 +143,7 @@ public final class LDAPDirectorySource: DirectorySource, CustomStringConvertible
         while true {
             do {
                 if connection == nil { try openConnection() }
-                let (connection, base) = (self.connection!, try searchBase())
+                let (connection, base) = (self.connection!, try base())
                 try connection.search(
                     base: base, scope: .subtree, filter: filter, attributes: attributes,
                     pageSize: settings.pageSize, rangeStep: settings.rangeStepForTesting, controls: controls
@@ -77,7 +157,7 @@ public final class LDAPDirectorySource: DirectorySource, CustomStringConvertible
                         delivered += 1
                     }
                     pages += 1
-                    settings.progress?(pages, delivered)
+                    if reportsProgress { settings.progress?(pages, delivered) }
                 }
                 return
             } catch let wrapped as CallerError {
@@ -98,6 +178,26 @@ public final class LDAPDirectorySource: DirectorySource, CustomStringConvertible
         }
     }
 
+    /// The entry at `dn` (a base read), or nil when the server returns none or says there is none.
+    private func readEntry(_ dn: String, attributes: [String], controls: [ServerControl]) throws -> LDAPEntry? {
+        var found: LDAPEntry?
+        try withRetries {
+            if connection == nil { try openConnection() }
+            do {
+                found = try connection!.searchAll(
+                    base: dn, scope: .base, attributes: attributes, pageSize: 0,
+                    controls: Self.connectionControls(controls)
+                ).first
+            } catch let error as LDAPError where Self.isRetryable(error) {
+                connection = nil
+                throw error
+            } catch let error as LDAPError where error.code == .noSuchObject {
+                found = nil
+            }
+        }
+        return found
+    }
+
     // MARK: - Internals
 
     /// An error thrown by the caller's closure, passed through untouched and never retried.
@@ -116,14 +216,15 @@ public final class LDAPDirectorySource: DirectorySource, CustomStringConvertible
     private func searchBase() throws -> String {
         if let base = settings.base { return base }
         if settings.searchesGlobalCatalog { return "" }
-        guard let base = info?.defaultNamingContext else {
-            throw LDAPError(
-                .noSuchObject, resultCode: 32, operation: .search, serverURI: description,
-                diagnosticMessage: "the rootDSE names no defaultNamingContext",
-                advice:
-                    "Set the search base (the base setting) to the domain's naming context, e.g. DC=corp,DC=example.")
-        }
+        guard let base = info?.defaultNamingContext else { throw noNamingContext() }
         return base
+    }
+
+    private func noNamingContext() -> LDAPError {
+        LDAPError(
+            .noSuchObject, resultCode: 32, operation: .search, serverURI: description,
+            diagnosticMessage: "the rootDSE names no defaultNamingContext",
+            advice: "Set the search base (the base setting) to the domain's naming context, e.g. DC=corp,DC=example.")
     }
 
     /// A new connection, bound, with the rootDSE read; replaces any previous one.
@@ -192,3 +293,23 @@ public final class LDAPDirectorySource: DirectorySource, CustomStringConvertible
 
 @available(*, unavailable)
 extension LDAPDirectorySource: Sendable {}
+
+/// What `LDAPDirectorySource.readDeletedObjects` could see.
+public struct DeletedObjectsRead: Sendable, Equatable {
+    /// Nil when the Deleted Objects container was read; otherwise why deleted objects could not be
+    /// seen (then no deleted computer was searched for, and none is not "none").
+    public var notVisibleReason: String?
+    /// Whether the forest's Recycle Bin is on; nil when the Partitions container could not be read.
+    public var recycleBin: Bool?
+    /// The deleted computers handed over.
+    public var deletedEntries: Int
+
+    public init(notVisibleReason: String? = nil, recycleBin: Bool? = nil, deletedEntries: Int = 0) {
+        self.notVisibleReason = notVisibleReason
+        self.recycleBin = recycleBin
+        self.deletedEntries = deletedEntries
+    }
+
+    /// True when the container itself was read, so zero deleted computers means none.
+    public var isVisible: Bool { notVisibleReason == nil }
+}

@@ -49,6 +49,9 @@ public struct LDAPSourceSettings: Sendable {
     /// Allow a simple bind when a URI of the list is plain ldap:// without StartTLS: the password
     /// then crosses the network in clear. For a lab only.
     public var allowPlaintext = false
+    /// Also read the deleted computers from the Deleted Objects container after the audit's search
+    /// (`LDAPDirectorySource.readDeletedObjects`); by default only Administrators may see them.
+    public var readsDeletedObjects = false
     /// How often a dropped connection is retried before any entry was delivered (see `LDAPDirectorySource`).
     public var maxRetries = 2
     /// Called after each page with the pages and entries read so far.

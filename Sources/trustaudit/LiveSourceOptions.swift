@@ -45,6 +45,11 @@ enum LiveSourceOptions {
             name: "--gc", valueName: nil,
             help: "search the Global Catalog (port 3268/3269): SPN uniqueness across the forest, as setspn -X -F"),
         OptionSpec(
+            name: "--deleted", valueName: nil,
+            help:
+                "also read the deleted computers (Show Deleted, the Deleted Objects container; Administrators by default)"
+        ),
+        OptionSpec(
             name: "--network-timeout", valueName: "SECONDS",
             help: "give up connecting after this long (default 10, at most 86400)"),
         OptionSpec(
@@ -115,6 +120,7 @@ enum LiveSourceOptions {
         settings.verifyCertificate = !insecure
         settings.globalCatalog = parsed.has("--gc")
         settings.allowPlaintext = parsed.has("--allow-plaintext")
+        settings.readsDeletedObjects = parsed.has("--deleted")
         if let value = parsed.value("--network-timeout") {
             settings.networkTimeout = try seconds(value, option: "--network-timeout")
         }

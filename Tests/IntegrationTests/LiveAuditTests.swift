@@ -45,6 +45,13 @@ final class LiveAuditTests: XCTestCase {
 
         XCTAssertEqual(try comparable(live.findings), try comparable(file.findings))
         XCTAssertEqual(live.summary["computers"] as? Int, file.summary["computers"] as? Int)
+        // The conflict object (CN=CNF-01\0ACNF:<guid>) and the rest of the seed are read by both.
+        XCTAssertEqual(live.summary["objectsRead"] as? Int, file.summary["objectsRead"] as? Int)
+        let exportedText = try String(contentsOf: export, encoding: .utf8)
+        XCTAssertTrue(exportedText.contains("sAMAccountName: $DUPLICATE-1f4a"), "the export holds the conflict object")
+        XCTAssertEqual(
+            live.summary["objectsRead"] as? Int,
+            exportedText.components(separatedBy: "\ndn: ").count, "every exported entry is read live too")
 
         // Paging: more computers than AD's 1000-entry page.
         XCTAssertGreaterThan(live.summary["computers"] as? Int ?? 0, 1000)
@@ -62,10 +69,14 @@ final class LiveAuditTests: XCTestCase {
             "missing-spn SRV-NOTERM$", "missing-spn HALF-TERM$", "missing-spn NODNS$",
             "duplicate-spn DUP-01$", "duplicate-spn svc-sql", "duplicate-spn DUP-02$", "duplicate-spn DUP-03$",
             "duplicate-spn WEB01$", "duplicate-spn svc-web",
+            // Its dNSHostName is DUPHOST-01's, which none of its SPNs names.
+            "missing-spn DUPHOST-02$",
         ] {
             XCTAssertTrue(found.contains(expected), "no finding \(expected)")
         }
-        for healthy in ["SRV-OK$", "LNX-WEB01$", "BIGSPN-01$", "WKS-00001$"] {
+        for healthy in [
+            "SRV-OK$", "LNX-WEB01$", "BIGSPN-01$", "WKS-00001$", "CNF-01$", "DUPHOST-01$", "$DUPLICATE-1f4a",
+        ] {
             XCTAssertFalse(found.contains("missing-spn \(healthy)"), "\(healthy) wrongly reported as missing SPNs")
         }
         let alive = try XCTUnwrap(

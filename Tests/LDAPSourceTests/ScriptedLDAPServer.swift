@@ -5,7 +5,8 @@ import Foundation
 #endif
 
 /// A loopback LDAP server of a few lines: answers any bind with success, the root DSE with a
-/// DC's attributes and every other search with `entries`, and records each request's bytes.
+/// DC's attributes and every other search with `entries` (or what `answer` gives for its base and
+/// scope), and records each request's bytes.
 ///
 /// Enough to see what a client sends (filter, attributes, controls) without a DC. One client
 /// connection at a time; stops by itself on `stop()` or when the client unbinds.
@@ -16,10 +17,19 @@ final class ScriptedLDAPServer: @unchecked Sendable {
     private var recorded: [[UInt8]] = []
     private let rootDSE: [(String, [String])]
     private let entries: [(dn: String, attributes: [(String, [String])])]
+    private let answer: Answer?
 
-    init(rootDSE: [(String, [String])], entries: [(dn: String, attributes: [(String, [String])])]) throws {
+    typealias Entry = (dn: String, attributes: [(String, [String])])
+    /// The entries for a search of `base` with `scope` (0 base, 1 one level, 2 subtree); nil: `entries`.
+    typealias Answer = @Sendable (_ base: String, _ scope: Int) -> [Entry]?
+
+    init(
+        rootDSE: [(String, [String])], entries: [(dn: String, attributes: [(String, [String])])],
+        answer: Answer? = nil
+    ) throws {
         self.rootDSE = rootDSE
         self.entries = entries
+        self.answer = answer
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw POSIXError(.EIO) }
         var address = sockaddr_in()
@@ -77,9 +87,11 @@ final class ScriptedLDAPServer: @unchecked Sendable {
         case 0x60:  // bindRequest
             return Self.tlv(0x30, Self.integer(id) + Self.tlv(0x61, Self.success))
         case 0x63:  // searchRequest: the root DSE for base "", else the entries
-            let isRootDSE = Self.searchBase(of: message) == ""
+            let base = Self.searchBase(of: message) ?? ""
             var reply: [UInt8] = []
-            let found = isRootDSE ? [(dn: "", attributes: rootDSE)] : entries
+            let found =
+                base == ""
+                ? [(dn: "", attributes: rootDSE)] : answer?(base, Self.searchScope(of: message) ?? -1) ?? entries
             for entry in found {
                 var attributes: [UInt8] = []
                 for (name, values) in entry.attributes {
@@ -156,6 +168,17 @@ final class ScriptedLDAPServer: @unchecked Sendable {
             let operation = element(message, at: id.end), let base = element(message, at: operation.start)
         else { return nil }
         return String(decoding: message[base.start..<base.end], as: UTF8.self)
+    }
+}
+
+extension ScriptedLDAPServer {
+    /// The scope of a search request: 0 base, 1 one level, 2 subtree.
+    static func searchScope(of message: [UInt8]) -> Int? {
+        guard let outer = element(message, at: 0), let id = element(message, at: outer.start),
+            let operation = element(message, at: id.end), let base = element(message, at: operation.start),
+            let scope = element(message, at: base.end), scope.tag == 0x0A, scope.end > scope.start
+        else { return nil }
+        return Int(message[scope.start])
     }
 }
 
