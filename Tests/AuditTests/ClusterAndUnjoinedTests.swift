@@ -143,6 +143,19 @@ final class ClusterAndUnjoinedTests: XCTestCase {
             configured.first?.message.contains("past the 365-day cluster threshold); no logon recorded.") ?? false)
     }
 
+    /// A site may hold cluster names to less than machines: each threshold applies to its own kind.
+    func testClusterThresholdBelowTheMachineThreshold() throws {
+        var configuration = AuditConfiguration()
+        configuration.clusterStalePasswordDays = 30
+        let cluster = Self.clusterName(pwdLastSet: Fixture.ticks(daysAgo: 40))
+        XCTAssertEqual(
+            try Fixture.evaluate(StalePasswordRule(), cluster, configuration: configuration).first?.detail("story"),
+            .string("cluster-name-object"))
+        let machine = Fixture.computer(
+            "WKS-0042", pwdLastSet: Fixture.ticks(daysAgo: 40), lastLogonTimestamp: Fixture.ticks(daysAgo: 1))
+        XCTAssertEqual(try Fixture.evaluate(StalePasswordRule(), machine, configuration: configuration), [])
+    }
+
     func testResetOrClockProblemsOfAClusterGetTheClusterRepair() throws {
         let reset = try XCTUnwrap(try Fixture.evaluate(StalePasswordRule(), Self.clusterName(pwdLastSet: 0)).first)
         XCTAssertEqual(reset.detail("story"), .string("cluster-name-object"), "not reset-pending: no machine to repair")

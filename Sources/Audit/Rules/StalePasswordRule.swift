@@ -93,8 +93,9 @@ public struct StalePasswordRule: AccountRule {
         let logonInFuture = logon.map(context.isInFuture) ?? false
         let logonNotATime = logon.map { !$0.isValid } ?? false
         let logonIsValid = logon != nil && !logonInFuture && !logonNotATime
-        let isCluster = computer.isClusterNameObject
-        let neverJoined = computer.wasNeverJoined
+        // Looked up only for an account the rule reports: a healthy one returns before.
+        lazy var isCluster = computer.isClusterNameObject
+        lazy var neverJoined = computer.wasNeverJoined
         var details: [(key: String, value: DetailValue)] = []
         let story: Story
         let message: String
@@ -129,8 +130,11 @@ public struct StalePasswordRule: AccountRule {
             details.append((Self.pwdLastSet.key, .string(AuditContext.timestamp(password))))
         } else {
             // A valid time, so it has an age.
+            guard let passwordAge = context.ageInDays(password),
+                passwordAge >= min(configuration.stalePasswordDays, configuration.clusterStalePasswordDays)
+            else { return }
             let threshold = isCluster ? configuration.clusterStalePasswordDays : configuration.stalePasswordDays
-            guard let passwordAge = context.ageInDays(password), passwordAge >= threshold else { return }
+            guard passwordAge >= threshold else { return }
             details.append((Self.pwdLastSet.key, .string(AuditContext.timestamp(password))))
             details.append((Self.passwordAgeDays.key, .integer(Int64(passwordAge))))
             if isCluster || neverJoined {
