@@ -238,6 +238,23 @@ final class DuplicateSPNRuleTests: XCTestCase {
         var rule = DuplicateSPNRule()
         for object in objects { rule.add(object, excluded: false) }
         XCTAssertEqual(rule.holderCount, 0)
+        // The quick test agrees with the exact ones, for decoded escapes and plain escaped commas too.
+        let others = [
+            "CN=WEB01\nDEL:8f5cb1a0-7d0e-4b47-9a3c-1f6f0c2d9e41,CN=Deleted Objects,DC=corp,DC=example",
+            "CN=Smith\\, John PC,OU=Workstations,DC=corp,DC=example", "CN=WEB01,OU=Servers,DC=corp,DC=example",
+        ].map { DirectoryObject(kind: .computer, distinguishedName: $0, samAccountName: "WEB01$") }
+        var duplicateName = others[2]
+        duplicateName.samAccountName = "$DUPLICATE-1f4"
+        var flagged = others[2]
+        flagged.isDeletedFlag = true
+        for object in objects + others + [duplicateName, flagged] {
+            XCTAssertEqual(
+                DuplicateSPNRule.isDeletedOrConflict(object), object.isDeleted || object.isConflictObject,
+                object.distinguishedName.debugDescription)
+        }
+        XCTAssertEqual(
+            (others + [duplicateName, flagged]).map(DuplicateSPNRule.isDeletedOrConflict),
+            [true, false, false, true, true])
     }
 
     /// Holders in two domains of a forest: the query is forest-wide, and the child's holder is removed
