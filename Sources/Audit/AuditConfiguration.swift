@@ -26,10 +26,76 @@ public struct SPNRequirement: Sendable, Equatable {
     }
 }
 
+/// An SPN the duplicate-spn rule leaves alone (`duplicateSPNExclusions`): `class/host` as AD
+/// compares SPNs (case-insensitively), where a host of `*` stands for any host.
+///
+/// The host is the part between the first `/` and a port (`:1433`) or a service name (`/corp.example`);
+/// what follows it must match as written, so `MSSQLSvc/*` matches `MSSQLSvc/sql01` but not
+/// `MSSQLSvc/sql01:1433`, which `MSSQLSvc/*:1433` matches.
+public struct SPNPattern: Sendable, Equatable, CustomStringConvertible {
+    /// The service class, lower-cased.
+    public let serviceClass: String
+    /// The host, lower-cased; nil for `*`.
+    public let host: String?
+    /// What follows the host (`:1433`, `/corp.example`, or empty), lower-cased.
+    public let rest: String
+
+    /// The pattern `text` states, or the reason it is none.
+    public static func parse(_ text: String) -> Result<SPNPattern, PatternError> {
+        if text.unicodeScalars.contains(where: { $0.value < 0x21 || $0.value == 0x7F }) {
+            return .failure(PatternError("holds a space or a control character, which no SPN does"))
+        }
+        let (serviceClass, host, rest) = split(text.lowercased())
+        guard let host, !serviceClass.isEmpty, !host.isEmpty else {
+            return .failure(
+                PatternError("is not an SPN (service class/host, such as HTTP/web01.corp.example or HTTP/*)"))
+        }
+        if serviceClass.contains("*") || rest.contains("*") || (host.contains("*") && host != "*") {
+            return .failure(PatternError("'*' may only stand for the whole host (HTTP/*, MSSQLSvc/*:1433)"))
+        }
+        return .success(
+            SPNPattern(serviceClass: String(serviceClass), host: host == "*" ? nil : String(host), rest: String(rest)))
+    }
+
+    /// Why a text is no pattern.
+    public struct PatternError: Error, Sendable, Equatable {
+        public let reason: String
+        init(_ reason: String) { self.reason = reason }
+    }
+
+    private init(serviceClass: String, host: String?, rest: String) {
+        self.serviceClass = serviceClass
+        self.host = host
+        self.rest = rest
+    }
+
+    /// Whether `spn` is one this pattern names.
+    public func matches(_ spn: ServicePrincipalName) -> Bool {
+        let (spnClass, spnHost, spnRest) = Self.split(spn.normalized)
+        guard let spnHost, spnClass == serviceClass, spnRest == rest else { return false }
+        return host.map { $0 == spnHost } ?? true
+    }
+
+    public var description: String { "\(serviceClass)/\(host ?? "*")\(rest)" }
+
+    /// Lower-cased text as service class, host (nil without a `/`) and what follows the host.
+    private static func split(_ text: String) -> (Substring, Substring?, Substring) {
+        guard let slash = text.firstIndex(of: "/") else { return (text[...], nil, "") }
+        let afterSlash = text.index(after: slash)
+        let end = text[afterSlash...].firstIndex { $0 == ":" || $0 == "/" } ?? text.endIndex
+        return (text[..<slash], text[afterSlash..<end], text[end...])
+    }
+}
+
 /// Everything a site can tune. Defaults follow what real domains hold and Windows' own defaults.
 public struct AuditConfiguration: Sendable {
     /// Two missed 30-day rotations: AD keeps only the current and the previous machine password.
     public var stalePasswordDays = 60
+    /// The pwdLastSet age from which a failover cluster name object's password is reported: the
+    /// cluster rotates it, and ANSSI's AD checklist gives cluster accounts three years.
+    public var clusterStalePasswordDays = 1095
+    /// SPNs that duplicate-spn does not report, besides the built-in kadmin/changepw of each krbtgt.
+    public var duplicateSPNExclusions: [SPNPattern] = []
     /// The machine password rotation interval ("Domain member: Maximum machine account password age").
     public var passwordRotationDays = 30
     /// In the order they are checked and reported.
@@ -109,6 +175,21 @@ extension AuditConfiguration {
             switch key {
             case "stalePasswordDays":
                 configuration.stalePasswordDays = try days(value, key: key, range: 1...3650, fail: fail)
+            case "clusterStalePasswordDays":
+                configuration.clusterStalePasswordDays = try days(value, key: key, range: 1...3650, fail: fail)
+            case "duplicateSPNExclusions":
+                guard case .array(let elements) = value else {
+                    throw fail(key, "must be a list of SPNs (HTTP/web01.corp.example, or HTTP/* for any host)")
+                }
+                for element in elements {
+                    guard let text = element.string else {
+                        throw fail(key, "must be a list of SPN strings, not \(element.kindDescription)")
+                    }
+                    switch SPNPattern.parse(text) {
+                    case .success(let pattern): configuration.duplicateSPNExclusions.append(pattern)
+                    case .failure(let error): throw fail(key, "'\(TerminalText.escaped(text))' \(error.reason)")
+                    }
+                }
             case "passwordRotationDays":
                 configuration.passwordRotationDays = try days(value, key: key, range: 1...999, fail: fail)
             case "remediationServer":
@@ -206,7 +287,7 @@ extension AuditConfiguration {
             default:
                 throw fail(
                     key,
-                    "unknown key; known keys are stalePasswordDays, passwordRotationDays, requiredSPNs, severities, exclude, remediationServer"
+                    "unknown key; known keys are stalePasswordDays, clusterStalePasswordDays, passwordRotationDays, requiredSPNs, duplicateSPNExclusions, severities, exclude, remediationServer"
                 )
             }
         }

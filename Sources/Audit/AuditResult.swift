@@ -73,6 +73,9 @@ public struct AuditSummary: Sendable, Equatable {
     /// conflict-object rules report them.
     public var deletedComputers = 0
     public var conflictComputers = 0
+    /// Failover cluster name objects (CNOs and VCOs) among `computers`: accounts the cluster, not a
+    /// machine, keeps (see `DirectoryObject.isClusterNameObject`).
+    public var clusterNameObjects = 0
     /// Whether deleted objects were looked for, and whether they could be seen: zero tombstones
     /// means "none" only when the Deleted Objects container itself was read.
     public var deletedObjects: DeletedObjectsVisibility = .notRequested

@@ -210,6 +210,7 @@ public struct AuditRunner {
             summary.domain = domain
         }
         summary.computers += 1
+        if object.isClusterNameObject { summary.clusterNameObjects += 1 }
         if let control = object.userAccountControl {
             if control.isDisabled { summary.disabledComputers += 1 } else { summary.enabledComputers += 1 }
             if control.isDomainController { summary.domainControllers += 1 }

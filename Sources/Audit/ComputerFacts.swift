@@ -32,7 +32,8 @@ public struct ComputerFacts: Sendable {
     }
 
     /// Whether the missing-spn rule looked at this account: not excluded, and what the rule itself
-    /// judges (`MissingSPNRule.judges`), so this column cannot drift from the rule.
+    /// judges (`MissingSPNRule.judges`: enabled, and joined by a machine), so this column cannot
+    /// drift from the rule; an account never joined is `not-checked`, as a disabled one is.
     public var spnsChecked: Bool {
         !isExcluded && MissingSPNRule.judges(computer)
     }

@@ -136,7 +136,8 @@ final class RemediationSubject: Sendable {
     let host: String
     /// An operating system is known and it is not Windows (an adcli/realmd or sssd join).
     let isKnownNonWindows: Bool
-    /// The `-Server` value; nil when none is known (commands then show the `<DC>` placeholder).
+    /// The `-Server` value (`AuditContext.knownServer(for:)`); nil when none is known (commands then
+    /// show the `<DC>` placeholder).
     let server: String?
     let domain: String?
 
@@ -146,7 +147,8 @@ final class RemediationSubject: Sendable {
         distinguishedName = computer.distinguishedName
         host = computer.dnsHostName ?? shortName
         isKnownNonWindows = computer.operatingSystem != nil && !computer.isWindows
-        server = context.knownServer
-        domain = context.domain
+        // The object's own domain: a child domain's computer in a forest export is repaired there.
+        server = context.knownServer(for: computer)
+        domain = context.domain(of: computer)
     }
 }

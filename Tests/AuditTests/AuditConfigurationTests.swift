@@ -35,6 +35,62 @@ final class AuditConfigurationTests: XCTestCase {
             ])
         XCTAssertEqual(configuration.severities, [:])
         XCTAssertNil(configuration.remediationServer)
+        XCTAssertEqual(configuration.clusterStalePasswordDays, 1095)
+        XCTAssertEqual(configuration.duplicateSPNExclusions, [])
+    }
+
+    // MARK: clusterStalePasswordDays and duplicateSPNExclusions
+
+    func testClusterThresholdAndDuplicateSPNExclusions() throws {
+        let configuration = try parse(
+            #"{"clusterStalePasswordDays": 730, "duplicateSPNExclusions": ["HTTP/Intranet.Corp.Example", "MSSQLSvc/*:1433", "kadmin/*"]}"#
+        )
+        XCTAssertEqual(configuration.clusterStalePasswordDays, 730)
+        XCTAssertEqual(
+            configuration.duplicateSPNExclusions.map(\.description),
+            ["http/intranet.corp.example", "mssqlsvc/*:1433", "kadmin/*"])
+        func excluded(_ spn: String) -> Bool {
+            configuration.duplicateSPNExclusions.contains { $0.matches(ServicePrincipalName(spn)) }
+        }
+        XCTAssertTrue(excluded("http/INTRANET.corp.example"), "case-insensitive, as AD compares SPNs")
+        XCTAssertFalse(excluded("HTTP/intranet"), "the short form is another SPN")
+        XCTAssertFalse(excluded("HTTP/intranet.corp.example:8080"), "a port is part of the SPN")
+        XCTAssertTrue(excluded("MSSQLSvc/sql01.corp.example:1433"))
+        XCTAssertTrue(excluded("MSSQLSvc/sql02:1433"))
+        XCTAssertFalse(excluded("MSSQLSvc/sql01.corp.example"), "no port: not what MSSQLSvc/*:1433 names")
+        XCTAssertFalse(excluded("MSSQLSvc/sql01.corp.example:14330"))
+        XCTAssertTrue(excluded("kadmin/changepw"))
+        XCTAssertFalse(excluded("kadmin/changepw/corp.example"), "a service name is part of the SPN")
+        XCTAssertFalse(excluded("HOST/kadmin"))
+    }
+
+    func testBadDuplicateSPNExclusionsAreErrors() {
+        let key = "duplicateSPNExclusions"
+        assertError(
+            #"{"duplicateSPNExclusions": "HTTP/*"}"#, key: key,
+            reason: "must be a list of SPNs (HTTP/web01.corp.example, or HTTP/* for any host)")
+        assertError(
+            #"{"duplicateSPNExclusions": [42]}"#, key: key, reason: "must be a list of SPN strings, not a number")
+        let notAnSPN = "is not an SPN (service class/host, such as HTTP/web01.corp.example or HTTP/*)"
+        for text in ["HTTP", "HTTP/", "/web01", "", "*"] {
+            assertError(#"{"duplicateSPNExclusions": ["\#(text)"]}"#, key: key, reason: "'\(text)' \(notAnSPN)")
+        }
+        let star = "may only stand for the whole host (HTTP/*, MSSQLSvc/*:1433)"
+        for text in ["*/web01", "HTTP/web*", "HTTP/*.corp.example", "MSSQLSvc/*:*"] {
+            assertError(#"{"duplicateSPNExclusions": ["\#(text)"]}"#, key: key, reason: "'\(text)' '*' \(star)")
+        }
+        assertError(
+            #"{"duplicateSPNExclusions": ["HTTP/web 01"]}"#, key: key,
+            reason: "'HTTP/web 01' holds a space or a control character, which no SPN does")
+        // A control character is shown escaped in the error, not sent to the terminal.
+        XCTAssertThrowsError(try parse(#"{"duplicateSPNExclusions": ["HTTP/web\u001b[2J"]}"#)) { error in
+            let reason = (error as? ConfigurationError)?.reason ?? ""
+            XCTAssertTrue(reason.hasSuffix("' holds a space or a control character, which no SPN does"), reason)
+            XCTAssertFalse(reason.contains("\u{1B}"), reason)
+        }
+        assertError(
+            #"{"clusterStalePasswordDays": 0}"#, key: "clusterStalePasswordDays",
+            reason: "must be a whole number of days from 1 to 3650")
     }
 
     func testAFullFile() throws {
@@ -78,7 +134,7 @@ final class AuditConfigurationTests: XCTestCase {
         assertError(
             #"{"stalePaswordDays": 90}"#, key: "stalePaswordDays",
             reason:
-                "unknown key; known keys are stalePasswordDays, passwordRotationDays, requiredSPNs, severities, exclude, remediationServer"
+                "unknown key; known keys are stalePasswordDays, clusterStalePasswordDays, passwordRotationDays, requiredSPNs, duplicateSPNExclusions, severities, exclude, remediationServer"
         )
         assertError(
             #"{"severities": {"stale-passwords": "low"}}"#, key: "severities.stale-passwords",

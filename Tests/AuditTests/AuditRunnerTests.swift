@@ -145,7 +145,9 @@ final class AuditRunnerTests: XCTestCase {
     func testDomainComesFromTheFirstComputerUnlessGiven() throws {
         var runner = AuditRunner(
             configuration: AuditConfiguration(), now: Fixture.now, source: "live", domain: "given.example")
-        for object in try Fixture.objects(Fixture.computer("WKS-0001", userAccountControl: "4098")) {
+        let computer = Fixture.computer(
+            "WKS-0001", container: "OU=Workstations,DC=given,DC=example", userAccountControl: "4098")
+        for object in try Fixture.objects(computer) {
             runner.add(object)
         }
         let result = runner.finish()

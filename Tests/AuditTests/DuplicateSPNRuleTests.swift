@@ -139,4 +139,140 @@ final class DuplicateSPNRuleTests: XCTestCase {
         XCTAssertEqual(index.findings(in: Fixture.context(configuration)).map(\.severity), [.medium, .medium])
         XCTAssertEqual(index.holderCount, 2)
     }
+
+    // MARK: SPNs shared by design, and SPNs the configuration excludes
+
+    /// A domain's krbtgt, as castle.lab's forest export holds it for the root and the crowd child.
+    private static func krbtgt(_ name: String = "krbtgt", domain: String, rid: Int = 502) -> String {
+        let suffix = domain.split(separator: ".").map { "DC=\($0)" }.joined(separator: ",")
+        let dn = "CN=\(name),CN=Users,\(suffix)"
+        return """
+            dn: \(dn)
+            objectClass: top
+            objectClass: person
+            objectClass: organizationalPerson
+            objectClass: user
+            cn: \(name)
+            description: Key Distribution Center Service Account
+            distinguishedName: \(dn)
+            objectGUID:: \(Fixture.objectGUID(of: dn))
+            userAccountControl: 514
+            pwdLastSet: 133515938041893021
+            sAMAccountName: \(name)
+            sAMAccountType: 805306368
+            servicePrincipalName: kadmin/changepw
+            objectCategory: CN=Person,CN=Schema,CN=Configuration,DC=castle,DC=lab
+            isCriticalSystemObject: TRUE
+
+
+            """
+    }
+
+    private func audit(_ ldif: String, configuration: AuditConfiguration = AuditConfiguration()) throws -> [Finding] {
+        try Fixture.audit(ldif, configuration: configuration).findings.filter { $0.rule == "duplicate-spn" }
+    }
+
+    /// castle.lab: the root's and the child's krbtgt both hold kadmin/changepw, and each realm resolves
+    /// its own; an RODC's krbtgt_NNNNN holds it too. None of that is a duplicate.
+    func testKadminChangepwOnEveryKrbtgtOfAForestIsNoDuplicate() throws {
+        let forest =
+            Self.krbtgt(domain: "castle.lab") + Self.krbtgt(domain: "crowd.castle.lab")
+            + Self.krbtgt("krbtgt_21337", domain: "castle.lab", rid: 1601)
+            + Self.krbtgt("KRBTGT_8", domain: "crowd.castle.lab", rid: 1602)
+        XCTAssertEqual(try audit(forest), [])
+        XCTAssertTrue(DuplicateSPNRule.isSharedByDesign("KADMIN/changepw", holder: "krbtgt_21337"))
+        XCTAssertFalse(DuplicateSPNRule.isSharedByDesign("kadmin/changepw", holder: "krbtgt_"))
+        XCTAssertFalse(DuplicateSPNRule.isSharedByDesign("kadmin/changepw", holder: "krbtgt_1a"))
+        XCTAssertFalse(DuplicateSPNRule.isSharedByDesign("kadmin/changepw", holder: "krbtgt-old"))
+        XCTAssertFalse(DuplicateSPNRule.isSharedByDesign("kadmin/changepw:464", holder: "krbtgt"))
+        XCTAssertFalse(DuplicateSPNRule.isSharedByDesign("HOST/changepw", holder: "krbtgt"))
+    }
+
+    /// Any other account holding kadmin/changepw does clash with its own domain's krbtgt (not with
+    /// another domain's), and a krbtgt holding any other shared SPN is reported as usual.
+    func testOtherHoldersOfKadminChangepwAreStillDuplicates() throws {
+        let impostor = Fixture.user(
+            "svc-kpasswd", container: "OU=Service Accounts,DC=castle,DC=lab", spns: ["kadmin/changepw"])
+        let result = try audit(Self.krbtgt(domain: "castle.lab") + Self.krbtgt(domain: "crowd.castle.lab") + impostor)
+        XCTAssertEqual(result.map(\.account), ["svc-kpasswd"])
+        XCTAssertEqual(result.first?.detail("otherHolderDNs"), .strings(["CN=krbtgt,CN=Users,DC=castle,DC=lab"]))
+        // Alone in a domain without a krbtgt in the export: nothing to clash with.
+        let elsewhere = Fixture.user(
+            "svc-kpasswd", container: "OU=Service Accounts,DC=other,DC=lab", spns: ["kadmin/changepw"])
+        XCTAssertEqual(try audit(Self.krbtgt(domain: "castle.lab") + elsewhere), [])
+        // Two ordinary accounts holding it are an ordinary duplicate.
+        let second = Fixture.user(
+            "svc-kpasswd2", container: "OU=Service Accounts,DC=castle,DC=lab", spns: ["kadmin/changepw"])
+        XCTAssertEqual(try audit(impostor + second).map(\.account), ["svc-kpasswd", "svc-kpasswd2"])
+        let krbtgtWithHTTP = Self.krbtgt(domain: "castle.lab").replacingOccurrences(
+            of: "servicePrincipalName: kadmin/changepw", with: "servicePrincipalName: HTTP/web01")
+        let web01 = Fixture.user("svc-web", container: "OU=Service Accounts,DC=castle,DC=lab", spns: ["HTTP/web01"])
+        XCTAssertEqual(try audit(krbtgtWithHTTP + web01).map(\.account), ["krbtgt", "svc-web"])
+    }
+
+    func testConfiguredExclusionsAreNotReported() throws {
+        var configuration = AuditConfiguration()
+        configuration.duplicateSPNExclusions = try ["mssqlsvc/*:1433"].map { try SPNPattern.parse($0).get() }
+        // SQL01 and svc-sql share MSSQLSvc/sql01.corp.example:1433 only.
+        XCTAssertEqual(try audit(Self.sql01 + Self.svcSQL, configuration: configuration), [])
+        XCTAssertEqual(try audit(Self.sql01 + Self.svcSQL).count, 2)
+        configuration.duplicateSPNExclusions = try ["MSSQLSvc/*"].map { try SPNPattern.parse($0).get() }
+        XCTAssertEqual(try audit(Self.sql01 + Self.svcSQL, configuration: configuration).count, 2, "no port: not it")
+    }
+
+    /// A Recycle Bin object keeps its SPNs and a conflict object holds the loser's: neither is found
+    /// by the KDC, so neither makes a live account's SPN a duplicate (conflict-object reports them).
+    func testDeletedAndConflictObjectsHoldNoSPN() throws {
+        let live = Fixture.computer("WEB01", container: "OU=Servers,DC=corp,DC=example")
+        let deleted = Fixture.computer(
+            "WEB01", container: "CN=Deleted Objects,DC=corp,DC=example",
+            commonName: "WEB01\\0ADEL:8f5cb1a0-7d0e-4b47-9a3c-1f6f0c2d9e41", spns: Fixture.joinSPNs("WEB01")
+        ).replacingOccurrences(of: "objectCategory:", with: "isDeleted: TRUE\nobjectCategory:")
+        let conflict = Fixture.computer(
+            "WEB01", container: "OU=Servers,DC=corp,DC=example",
+            commonName: "WEB01\\0ACNF:2b7e4c1d-93a5-4f0e-8d6b-5c4a3e2f1d07", spns: Fixture.joinSPNs("WEB01"))
+        let objects = try Fixture.objects(deleted + conflict)
+        XCTAssertEqual(objects.map(\.isDeleted), [true, false])
+        XCTAssertEqual(objects.map(\.isConflictObject), [false, true])
+        XCTAssertEqual(try audit(live + deleted + conflict), [])
+        var rule = DuplicateSPNRule()
+        for object in objects { rule.add(object, excluded: false) }
+        XCTAssertEqual(rule.holderCount, 0)
+        // The quick test agrees with the exact ones, for decoded escapes and plain escaped commas too.
+        let others = [
+            "CN=WEB01\nDEL:8f5cb1a0-7d0e-4b47-9a3c-1f6f0c2d9e41,CN=Deleted Objects,DC=corp,DC=example",
+            "CN=Smith\\, John PC,OU=Workstations,DC=corp,DC=example", "CN=WEB01,OU=Servers,DC=corp,DC=example",
+        ].map { DirectoryObject(kind: .computer, distinguishedName: $0, samAccountName: "WEB01$") }
+        var duplicateName = others[2]
+        duplicateName.samAccountName = "$DUPLICATE-1f4"
+        var flagged = others[2]
+        flagged.isDeletedFlag = true
+        for object in objects + others + [duplicateName, flagged] {
+            XCTAssertEqual(
+                DuplicateSPNRule.isDeletedOrConflict(object), object.isDeleted || object.isConflictObject,
+                object.distinguishedName.debugDescription)
+        }
+        XCTAssertEqual(
+            (others + [duplicateName, flagged]).map(DuplicateSPNRule.isDeletedOrConflict),
+            [true, false, false, true, true])
+    }
+
+    /// Holders in two domains of a forest: the query is forest-wide, and the child's holder is removed
+    /// with PowerShell against its own domain, which setspn (working in the current domain) cannot reach.
+    func testHoldersInTwoDomainsAreFixedInTheirOwnDomain() throws {
+        let root = Fixture.user("svc-web", container: "OU=Service Accounts,DC=corp,DC=example", spns: ["HTTP/web"])
+        let child = Fixture.user(
+            "svc-web2", container: "OU=Service Accounts,DC=emea,DC=corp,DC=example", spns: ["HTTP/web"])
+        // The audited domain is the first computer's.
+        let result = try audit(Fixture.computer("WKS-0001") + root + child)
+        XCTAssertEqual(result.map(\.account), ["svc-web", "svc-web2"])
+        XCTAssertEqual(
+            result[0].remediation,
+            """
+            Confirm every holder: setspn -F -Q HTTP/web   (forest-wide: setspn -X -F)
+            Keep the SPN only on the account that runs the service; remove it from the others:
+              setspn -D HTTP/web svc-web   (if svc-web should not hold it)
+              Set-ADObject -Identity 'CN=svc-web2,OU=Service Accounts,DC=emea,DC=corp,DC=example' -Remove @{servicePrincipalName='HTTP/web'} -Server emea.corp.example   (if svc-web2 should not hold it)
+            """)
+    }
 }

@@ -125,9 +125,11 @@ final class HostileNameTests: XCTestCase {
                 let context = AuditContext(
                     now: Fixture.now, configuration: AuditConfiguration(), domain: server, domainController: server)
                 var findings: [Finding] = []
-                DisabledAccountRule().evaluate(
-                    computer("WKS-0042", userAccountControl: 4098, operatingSystem: operatingSystem), in: context,
-                    into: &findings)
+                // A DN naming no domain, so the context's DC and domain are the ones the commands name
+                // (`AuditContext.server(for:)`); hostile domains from a DN are in ClusterAndUnjoinedTests.
+                var object = computer("WKS-0042", userAccountControl: 4098, operatingSystem: operatingSystem)
+                object.distinguishedName = "CN=WKS-0042,OU=Workstations"
+                DisabledAccountRule().evaluate(object, in: context, into: &findings)
                 let remediation = findings[0].remediation
                 let unquotable = Hostile.isUnquotableAnywhere(server)
                 if operatingSystem.hasPrefix("Windows") {
@@ -242,8 +244,10 @@ final class HostileNameTests: XCTestCase {
         for domain in Hostile.names.map({ "corp.example" + $0 }) {
             let context = AuditContext(now: Fixture.now, configuration: AuditConfiguration(), domain: domain)
             var findings: [Finding] = []
-            StalePasswordRule().evaluate(
-                computer("WKS-0042", passwordLastSet: 0, lastLogonTimestamp: nil), in: context, into: &findings)
+            // A DN naming no domain, so the context's domain is the one Add-Computer names.
+            var object = computer("WKS-0042", passwordLastSet: 0, lastLogonTimestamp: nil)
+            object.distinguishedName = "CN=WKS-0042,OU=Workstations"
+            StalePasswordRule().evaluate(object, in: context, into: &findings)
             XCTAssertEqual(findings.first?.detail("story"), .string("never-set"))
             let unquotable = Hostile.isUnquotableAnywhere(domain)
             assertCommands(

@@ -143,16 +143,20 @@ final class MissingSPNRuleTests: XCTestCase {
         XCTAssertEqual(finding.detail("dNSHostName"), .null)
     }
 
-    func testPreStagedAccountWithNothingRegistered() throws {
+    /// No operatingSystem and no SPN: no machine ever joined it, and the join is what registers the
+    /// SPNs, so there are none to miss (stale-password tells its story); computers.csv says not-checked.
+    func testPreStagedAccountWithNothingRegisteredIsNotJudged() throws {
         let ldif = Fixture.computer(
             "WKS-0099", userAccountControl: "4128", pwdLastSet: 0, operatingSystem: nil, dnsHostName: "", spns: [])
-        let finding = try XCTUnwrap(try findings(ldif).first)
-        XCTAssertEqual(
-            finding.message,
-            "Missing SPNs: HOST/WKS-0099, RestrictedKrbHost/WKS-0099; Kerberos to WKS-0099 by these names fails or falls back to NTLM. It has no dNSHostName, so its FQDN SPNs (HOST/<fqdn>, RestrictedKrbHost/<fqdn>) cannot exist and Kerberos by FQDN fails."
-        )
-        XCTAssertEqual(
-            finding.detailKeys, ["missingSPNs", "dNSHostName"], "no operatingSystem detail when there is none")
+        XCTAssertEqual(try findings(ldif), [])
+        XCTAssertFalse(MissingSPNRule.judges(try Fixture.object(ldif)))
+        // A DNS name set by whoever pre-staged it (New-ADComputer -DNSHostName) changes nothing.
+        let named = Fixture.computer("WKS-0099", operatingSystem: nil, spns: [])
+        XCTAssertEqual(try findings(named), [])
+        // An operatingSystem without any SPN is a joined machine that lost them: judged.
+        let lost = Fixture.computer("WKS-0098", spns: [])
+        XCTAssertTrue(MissingSPNRule.judges(try Fixture.object(lost)))
+        XCTAssertEqual(try findings(lost).first?.severity, .high)
     }
 
     func testDisabledComputersAndServiceAccountsAreSkipped() throws {

@@ -41,7 +41,8 @@ public struct DisabledAccountRule: AccountRule {
                 account: computer.accountName,
                 distinguishedName: computer.distinguishedName,
                 message: .disabled(computer, evidence: evidence),
-                renderer: Fix(subject: RemediationSubject(computer, in: context)),
+                renderer: Fix(
+                    subject: RemediationSubject(computer, in: context), isCluster: computer.isClusterNameObject),
                 details: details))
     }
 }
@@ -50,10 +51,12 @@ extension DisabledAccountRule {
     /// Renders the fix when the finding's remediation is read.
     struct Fix: RemediationRenderer {
         let subject: RemediationSubject
-        var text: String { DisabledAccountRule.remediation(subject) }
+        /// A failover cluster name object: the cluster repairs its password, not a machine.
+        var isCluster = false
+        var text: String { DisabledAccountRule.remediation(subject, isCluster: isCluster) }
     }
 
-    static func remediation(_ subject: RemediationSubject) -> String {
+    static func remediation(_ subject: RemediationSubject, isCluster: Bool = false) -> String {
         let enable = Remediation.command(.powerShell, tool: "Enable-ADComputer") { writer throws(UnwritableValue) in
             "Enable-ADComputer -Identity \(try writer.quoted(subject.accountName, "sAMAccountName")) -Server \(try writer.server(subject.server))"
         }
@@ -62,7 +65,7 @@ extension DisabledAccountRule {
         }
         return """
             If \(Remediation.prose(subject.shortName)) is still in use: \(enable)
-            \(Remediation.repairSecureChannel(subject))
+            \(isCluster ? StalePasswordRule.clusterRepair : Remediation.repairSecureChannel(subject))
             If it is retired: \(remove)
             """
     }
@@ -70,7 +73,12 @@ extension DisabledAccountRule {
 
 extension String {
     fileprivate static func disabled(_ computer: DirectoryObject, evidence: String) -> String {
-        "Computer account \(computer.accountName) is disabled (\(evidence)): \(computer.shortName) cannot log on to the domain."
+        if computer.isClusterNameObject {
+            return
+                "Failover cluster name object \(computer.accountName) (it holds MSClusterVirtualServer/ SPNs) is disabled (\(evidence)): the cluster cannot bring the name \(computer.shortName) online."
+        }
+        return
+            "Computer account \(computer.accountName) is disabled (\(evidence)): \(computer.shortName) cannot log on to the domain."
     }
 
 }

@@ -61,8 +61,11 @@ public struct DuplicateSPNRule: CollectingRule {
     /// Holders are told apart by who they are (objectGUID, else the DN as AD compares it), not by
     /// the order they came in: the same account given twice holds its SPNs once, and is never
     /// reported as a duplicate of itself.
+    ///
+    /// A deleted object (a Recycle Bin object keeps its SPNs) or a replication conflict object holds
+    /// nothing here: the KDC does not find them, and the conflict-object rule reports them.
     public mutating func add(_ object: DirectoryObject, excluded: Bool) {
-        guard !object.servicePrincipalNames.isEmpty else { return }
+        guard !object.servicePrincipalNames.isEmpty, !Self.isDeletedOrConflict(object) else { return }
         let holder = holders.append(
             name: object.accountName, distinguishedName: object.distinguishedName, guid: object.objectGUID,
             excluded: excluded, isComputer: object.kind == .computer)
@@ -84,35 +87,68 @@ public struct DuplicateSPNRule: CollectingRule {
         }
     }
 
+    /// `isDeleted || isConflictObject`, after a scan that needs no copy of the DN: only a DN with an
+    /// escape or a line feed (`\0ADEL:`, `\0ACNF:`) or a `$DUPLICATE-` name can be either, and the exact
+    /// tests copy the DN, which every SPN holder of a large domain would pay for.
+    static func isDeletedOrConflict(_ object: DirectoryObject) -> Bool {
+        if object.isDeletedFlag { return true }
+        let mangled =
+            object.samAccountName.utf8.first == UInt8(ascii: "$")
+            || object.distinguishedName.utf8.contains { $0 == UInt8(ascii: "\\") || $0 == 0x0A }
+        return mangled && (object.isDeleted || object.isConflictObject)
+    }
+
     /// Holders seen so far (objects with at least one SPN).
     public var holderCount: Int { holders.count }
 
-    /// One finding per non-excluded holder of each shared SPN.
+    /// One finding per non-excluded holder of each shared SPN, but for SPNs shared by design.
+    ///
+    /// Each domain's krbtgt, and each RODC's `krbtgt_NNNNN`, holds `kadmin/changepw`, which every
+    /// realm resolves within itself: such a holder gets no finding, and counts as another holder
+    /// only for an account of its own domain. SPNs the configuration lists
+    /// (`duplicateSPNExclusions`) are not reported at all.
     public func findings(in context: AuditContext) -> [Finding] {
         var findings: [Finding] = []
+        let exclusions = context.configuration.duplicateSPNExclusions
         for (_, entries) in shared {
+            if !exclusions.isEmpty {
+                let spn = ServicePrincipalName(entries[0].spelling)
+                if exclusions.contains(where: { $0.matches(spn) }) { continue }
+            }
             let sorted = entries.sorted {
                 holders.name($0.holder).lowercased() < holders.name($1.holder).lowercased()
             }
-            for entry in sorted where !holders.isExcluded(entry.holder) {
-                let others = sorted.filter { $0.holder != entry.holder }
+            let byDesign = sorted.map { Self.isSharedByDesign($0.spelling, holder: holders.name($0.holder)) }
+            for (index, entry) in sorted.enumerated() where !holders.isExcluded(entry.holder) && !byDesign[index] {
+                let dn = holders.distinguishedName(entry.holder)
+                let domain = DistinguishedName.domainDNSName(of: dn)
+                let others = sorted.indices.filter { other in
+                    other != index
+                        && (!byDesign[other]
+                            || DistinguishedName.domainDNSName(of: holders.distinguishedName(sorted[other].holder))
+                                == domain)
+                }.map { sorted[$0] }
+                guard !others.isEmpty else { continue }
                 let spn = entry.spelling
                 let name = holders.name(entry.holder)
                 let otherNames = others.map { holders.name($0.holder) }
-                let target = holders.setspnTarget(entry.holder)
-                let otherTargets = others.map { holders.setspnTarget($0.holder) }
                 let otherDNs = others.map { holders.distinguishedName($0.holder) }
-                let dn = holders.distinguishedName(entry.holder)
+                let accounts = ([entry] + others).map { holder -> DuplicateHolder in
+                    let dn = holders.distinguishedName(holder.holder)
+                    // Only its DN matters to `server(for:)`: the object's domain against the audited one.
+                    let object = DirectoryObject(kind: .otherSPNHolder, distinguishedName: dn, samAccountName: "")
+                    return DuplicateHolder(
+                        name: holders.setspnTarget(holder.holder), dn: dn, server: context.knownServer(for: object),
+                        isForeign: context.isOutsideAuditedDomain(object))
+                }
                 findings.append(
                     Finding(
                         rule: Self.description.id,
                         severity: context.configuration.severity(for: Self.description.id, default: .high),
                         account: name,
-                        distinguishedName: holders.distinguishedName(entry.holder),
+                        distinguishedName: dn,
                         message: .duplicate(spn: spn, holder: name, others: otherNames, otherDNs: otherDNs),
-                        remediation: .removeDuplicate(
-                            spn: spn, holder: (target, dn), others: Array(zip(otherTargets, otherDNs)),
-                            server: context.knownServer),
+                        remediation: .removeDuplicate(spn: spn, holders: accounts),
                         details: [
                             (Self.spn.key, .string(spn)),
                             (Self.otherHolders.key, .strings(otherNames)),
@@ -121,6 +157,17 @@ public struct DuplicateSPNRule: CollectingRule {
             }
         }
         return findings
+    }
+
+    /// `kadmin/changepw` on a domain's `krbtgt` or an RODC's `krbtgt_<digits>`: registered there by
+    /// design in every domain.
+    static func isSharedByDesign(_ spn: String, holder: String) -> Bool {
+        guard spn.utf8.count == 15, spn.lowercased() == "kadmin/changepw" else { return false }
+        let name = holder.lowercased()
+        if name == "krbtgt" { return true }
+        guard name.hasPrefix("krbtgt_") else { return false }
+        let digits = name.utf8.dropFirst(7)
+        return !digits.isEmpty && digits.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
     }
 
     private func fingerprint(_ normalizedSPN: String) -> Fingerprint {
@@ -232,30 +279,43 @@ extension String {
         return "SPN \(spn) on \(holder) is also registered on \(list): Kerberos to this service fails (Event 2974)."
     }
 
-    fileprivate static func removeDuplicate(
-        spn: String, holder: (name: String, dn: String), others: [(name: String, dn: String)], server: String?
-    ) -> String {
+    fileprivate static func removeDuplicate(spn: String, holders: [DuplicateHolder]) -> String {
+        // Holders in more than one domain: only a forest-wide query finds them all.
+        let forest = Set(holders.map { DistinguishedName.domainDNSName(of: $0.dn) ?? "" }).count > 1
         let query = Remediation.command(
             .commandPrompt, tool: "setspn -Q", instead: "every holder is named in this finding"
         ) { writer throws(UnwritableValue) in
-            "setspn -Q \(try writer.argument(spn, "SPN"))"
+            "setspn \(forest ? "-F " : "")-Q \(try writer.argument(spn, "SPN"))"
         }
         var lines = [
             "Confirm every holder: \(query)   (forest-wide: setspn -X -F)",
             "Keep the SPN only on the account that runs the service; remove it from the others:",
         ]
-        for account in [holder] + others {
-            let remove = Remediation.command(
-                .commandPrompt, tool: "setspn -D",
-                instead: "remove it with PowerShell: "
-                    + Remediation.command(.powerShell, tool: "Set-ADObject") { writer throws(UnwritableValue) in
-                        "Set-ADObject -Identity \(try writer.quoted(account.dn, "distinguishedName")) -Remove @{servicePrincipalName=\(try writer.quoted(spn, "SPN"))} -Server \(try writer.server(server))"
-                    }
-            ) { writer throws(UnwritableValue) in
-                "setspn -D \(try writer.argument(spn, "SPN")) \(try writer.argument(account.name, "account name"))"
+        for account in holders {
+            func setADObject() -> String {
+                Remediation.command(.powerShell, tool: "Set-ADObject") { writer throws(UnwritableValue) in
+                    "Set-ADObject -Identity \(try writer.quoted(account.dn, "distinguishedName")) -Remove @{servicePrincipalName=\(try writer.quoted(spn, "SPN"))} -Server \(try writer.server(account.server))"
+                }
             }
+            let remove =
+                account.isForeign
+                ? setADObject()
+                : Remediation.command(
+                    .commandPrompt, tool: "setspn -D", instead: "remove it with PowerShell: " + setADObject()
+                ) { writer throws(UnwritableValue) in
+                    "setspn -D \(try writer.argument(spn, "SPN")) \(try writer.argument(account.name, "account name"))"
+                }
             lines.append("  \(remove)   (if \(Remediation.prose(account.name)) should not hold it)")
         }
         return lines.joined(separator: "\n")
     }
+}
+
+/// One holder as a duplicate-spn fix names it: the name setspn takes, its DN, the `-Server` for its
+/// domain, and whether it lies outside the audited domain (setspn then cannot reach it).
+private struct DuplicateHolder {
+    let name: String
+    let dn: String
+    let server: String?
+    let isForeign: Bool
 }

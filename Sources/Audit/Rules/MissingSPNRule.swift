@@ -6,6 +6,13 @@ import Directory
 /// Windows joins and Linux adcli/realmd joins both register HOST/ and RestrictedKrbHost/ in the short
 /// and the FQDN form; Remote Desktop adds TERMSRV/ on servers. Which classes are required where is
 /// configuration (`requiredSPNs`), because sites differ.
+///
+/// Two kinds of computer account are held to less. A failover cluster name object (CNO or VCO,
+/// `isClusterNameObject`) gets its SPNs from the cluster, which registers HOST/ only: only the HOST
+/// requirement applies to it. An account no machine ever joined (`wasNeverJoined`) has no SPNs
+/// because the join is what registers them: the rule does not judge it (stale-password tells its
+/// story). Additional names (msDS-AdditionalDnsHostName, msDS-AdditionalSamAccountName) require
+/// nothing: their SPNs are ordinary SPNs, counted by duplicate-spn like any other.
 public struct MissingSPNRule: AccountRule {
     public static let description = RuleDescription(
         id: "missing-spn",
@@ -33,11 +40,21 @@ public struct MissingSPNRule: AccountRule {
 
     public init() {}
 
-    /// Whether the rule judges `computer` at all: enabled computer accounts only (a disabled one
-    /// cannot log on, so its SPNs matter to nobody). `computers.csv`'s `not-checked` reads this.
+    /// Whether the rule judges `computer` at all: enabled computer accounts (a disabled one cannot
+    /// log on, so its SPNs matter to nobody) that a machine joined (the join registers the SPNs; an
+    /// account never joined has none to miss). `computers.csv`'s `not-checked` reads this.
     public static func judges(_ computer: DirectoryObject) -> Bool {
         guard computer.kind == .computer, let control = computer.userAccountControl else { return false }
-        return !control.isDisabled
+        return !control.isDisabled && !computer.wasNeverJoined
+    }
+
+    /// The requirements that apply to `computer`: for a cluster name object only HOST's, since the
+    /// cluster registers neither RestrictedKrbHost/ nor TERMSRV/.
+    static func requirements(for computer: DirectoryObject, in configuration: AuditConfiguration)
+        -> [SPNRequirement]
+    {
+        guard computer.isClusterNameObject else { return configuration.requiredSPNs }
+        return configuration.requiredSPNs.filter { $0.serviceClass.caseInsensitiveCompare("HOST") == .orderedSame }
     }
 
     public func evaluate(_ account: AccountView, in context: AuditContext, into findings: inout [Finding]) {
@@ -49,7 +66,8 @@ public struct MissingSPNRule: AccountRule {
         var severity: Severity?
         var fqdnUnknownClasses: [String] = []
 
-        for requirement in context.configuration.requiredSPNs where requirement.scope != .none {
+        for requirement in Self.requirements(for: computer, in: context.configuration) where requirement.scope != .none
+        {
             let serviceClass = requirement.serviceClass
             let hasShort = Self.holds(computer, serviceClass: serviceClass, host: shortName)
             let hasFQDN = fqdn.map { Self.holds(computer, serviceClass: serviceClass, host: $0) } ?? false
@@ -151,19 +169,26 @@ extension String {
         _ computer: DirectoryObject, missing: [String], fqdnUnknownClasses: [String], in context: AuditContext
     ) -> String {
         var lines: [String] = []
-        let server = context.knownServer
+        if computer.isClusterNameObject {
+            lines.append(
+                "A failover cluster name object: the cluster registers its SPNs when the name comes online; in Failover Cluster Manager, take the name resource offline and back online (or More Actions > Repair Active Directory Object), else add them:"
+            )
+        }
+        let server = context.knownServer(for: computer)
+        let foreign = context.isOutsideAuditedDomain(computer)
         if !fqdnUnknownClasses.isEmpty {
-            let fqdn = "\(computer.shortName.lowercased()).\(context.domain ?? "<domain>")"
+            // The computer's own domain: a child domain's computer in a forest export is named there.
+            let fqdn = "\(computer.shortName.lowercased()).\(context.domain(of: computer) ?? "<domain>")"
             let setName = Remediation.command(.powerShell, tool: "Set-ADComputer") { writer throws(UnwritableValue) in
                 "Set-ADComputer -Identity \(try writer.quoted(computer.accountName, "sAMAccountName")) -DNSHostName \(try writer.argument(fqdn, "DNS name")) -Server \(try writer.server(server))"
             }
             lines.append("Set its DNS name (or rejoin the machine, which sets it): \(setName)")
             for serviceClass in fqdnUnknownClasses {
-                lines.append(addSPN("\(serviceClass)/\(fqdn)", to: computer, server: server))
+                lines.append(addSPN("\(serviceClass)/\(fqdn)", to: computer, server: server, foreign: foreign))
             }
         }
         for spn in missing {
-            lines.append(addSPN(spn, to: computer, server: server))
+            lines.append(addSPN(spn, to: computer, server: server, foreign: foreign))
         }
         lines.append(
             "setspn -S refuses an SPN another account already holds; if it does, resolve that duplicate first (setspn -X)."
@@ -171,15 +196,18 @@ extension String {
         return lines.joined(separator: "\n")
     }
 
-    /// `setspn -S spn name`; where cmd.exe cannot take the SPN or the name, the same change in PowerShell.
-    private static func addSPN(_ spn: String, to computer: DirectoryObject, server: String?) -> String {
-        Remediation.command(
-            .commandPrompt, tool: "setspn",
-            instead: "add it with PowerShell: "
-                + Remediation.command(.powerShell, tool: "Set-ADComputer") { writer throws(UnwritableValue) in
-                    "Set-ADComputer -Identity \(try writer.quoted(computer.accountName, "sAMAccountName")) -ServicePrincipalNames @{Add=\(try writer.quoted(spn, "SPN"))} -Server \(try writer.server(server))"
-                }
-        ) { writer throws(UnwritableValue) in
+    /// `setspn -S spn name`; where cmd.exe cannot take the SPN or the name, or the computer lies in
+    /// another domain than the audited one (setspn works in the current domain), the same change in
+    /// PowerShell against the computer's own domain.
+    private static func addSPN(_ spn: String, to computer: DirectoryObject, server: String?, foreign: Bool) -> String {
+        func powerShell() -> String {
+            Remediation.command(.powerShell, tool: "Set-ADComputer") { writer throws(UnwritableValue) in
+                "Set-ADComputer -Identity \(try writer.quoted(computer.accountName, "sAMAccountName")) -ServicePrincipalNames @{Add=\(try writer.quoted(spn, "SPN"))} -Server \(try writer.server(server))"
+            }
+        }
+        if foreign { return powerShell() }
+        return Remediation.command(.commandPrompt, tool: "setspn", instead: "add it with PowerShell: " + powerShell()) {
+            writer throws(UnwritableValue) in
             "setspn -S \(try writer.argument(spn, "SPN")) \(try writer.argument(computer.shortName, "account name"))"
         }
     }

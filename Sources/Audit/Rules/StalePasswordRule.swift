@@ -6,6 +6,12 @@ import Directory
 /// rotates its password is the one whose trust is about to fail (or already has); a machine that
 /// went quiet long ago is a cleanup candidate. lastLogonTimestamp tells the two apart, keeping in
 /// mind that it is only replicated every 9 to 14 days.
+///
+/// Two kinds of account are told apart first. A failover cluster name object (CNO or VCO) is
+/// rotated by the cluster, not a machine: its password is reported only past
+/// `clusterStalePasswordDays`, with the cluster's repair. An account no machine ever joined (no
+/// operatingSystem, no servicePrincipalName) has no machine whose trust could fail: its story is
+/// the account itself, pre-staged or created by a user through ms-DS-MachineAccountQuota.
 public struct StalePasswordRule: AccountRule {
     public static let description = RuleDescription(
         id: "stale-password",
@@ -29,8 +35,16 @@ public struct StalePasswordRule: AccountRule {
         case neverLoggedOn = "never-logged-on"
         /// The password is old and lastLogonTimestamp lies in the future, which proves nothing.
         case logonInFuture = "logon-in-future"
-        /// pwdLastSet 0 and no logon: pre-created and never joined.
+        /// pwdLastSet 0 and no logon, or any logon on an account never joined: pre-created and not
+        /// (yet) joined.
         case neverSet = "never-set"
+        /// An old password on an account no machine ever joined (no operatingSystem, no SPN): it was
+        /// pre-staged with a password or created by a user through ms-DS-MachineAccountQuota, and
+        /// whoever set the password can log on as it.
+        case neverJoined = "never-joined"
+        /// A failover cluster name object whose password the cluster has not rotated for
+        /// `clusterStalePasswordDays`, or which was reset (pwdLastSet 0).
+        case clusterNameObject = "cluster-name-object"
         /// pwdLastSet 0 but the machine has logged on: the account was reset under a running machine.
         case resetPending = "reset-pending"
         /// pwdLastSet in the future: a DC clock was wrong when it was written.
@@ -46,7 +60,9 @@ public struct StalePasswordRule: AccountRule {
         var defaultSeverity: Severity {
             switch self {
             case .aliveNotRotating, .resetPending, .passwordInFuture: return .high
-            case .rotationStopped, .logonInFuture, .neverSet, .passwordNotATime, .logonNotATime: return .medium
+            case .rotationStopped, .logonInFuture, .neverSet, .passwordNotATime, .logonNotATime, .neverJoined,
+                .clusterNameObject:
+                return .medium
             case .dormant, .neverLoggedOn: return .low
             }
         }
@@ -76,6 +92,10 @@ public struct StalePasswordRule: AccountRule {
         let logon = computer.lastLogonTimestamp.flatMap { $0.isNever ? nil : $0 }
         let logonInFuture = logon.map(context.isInFuture) ?? false
         let logonNotATime = logon.map { !$0.isValid } ?? false
+        let logonIsValid = logon != nil && !logonInFuture && !logonNotATime
+        // Looked up only for an account the rule reports: a healthy one returns before.
+        lazy var isCluster = computer.isClusterNameObject
+        lazy var neverJoined = computer.wasNeverJoined
         var details: [(key: String, value: DetailValue)] = []
         let story: Story
         let message: String
@@ -86,7 +106,17 @@ public struct StalePasswordRule: AccountRule {
             details.append((Self.pwdLastSet.key, .integer(password.ticks)))
         } else if password.ticks == 0 {
             details.append((Self.pwdLastSet.key, .integer(0)))
-            if let logon, !logonInFuture, !logonNotATime {
+            if isCluster {
+                story = .clusterNameObject
+                message = .clusterReset(computer)
+            } else if neverJoined {
+                // No machine holds the account, so a logon is no reset under a running machine.
+                story = .neverSet
+                message = .neverSetNeverJoined(computer, logon: logonIsValid ? logon : nil)
+                if let logon, logonIsValid {
+                    details.append((Self.lastLogonTimestamp.key, .string(AuditContext.timestamp(logon))))
+                }
+            } else if let logon, logonIsValid {
                 story = .resetPending
                 message = .resetPending(computer, logon: logon)
                 details.append((Self.lastLogonTimestamp.key, .string(AuditContext.timestamp(logon))))
@@ -100,12 +130,35 @@ public struct StalePasswordRule: AccountRule {
             details.append((Self.pwdLastSet.key, .string(AuditContext.timestamp(password))))
         } else {
             // A valid time, so it has an age.
-            guard let passwordAge = context.ageInDays(password), passwordAge >= configuration.stalePasswordDays else {
-                return
-            }
+            guard let passwordAge = context.ageInDays(password),
+                passwordAge >= min(configuration.stalePasswordDays, configuration.clusterStalePasswordDays)
+            else { return }
+            let threshold = isCluster ? configuration.clusterStalePasswordDays : configuration.stalePasswordDays
+            guard passwordAge >= threshold else { return }
             details.append((Self.pwdLastSet.key, .string(AuditContext.timestamp(password))))
             details.append((Self.passwordAgeDays.key, .integer(Int64(passwordAge))))
-            if let logon {
+            if isCluster || neverJoined {
+                var logonAge: Int?
+                if let logon {
+                    details.append((Self.lastLogonTimestamp.key, AuditContext.timeDetail(logon)))
+                    if logonIsValid {
+                        logonAge = context.ageInDays(logon) ?? 0
+                        details.append((Self.lastLogonAgeDays.key, .integer(Int64(logonAge ?? 0))))
+                    }
+                }
+                let lastLogon = Self.lastLogonClause(logon, age: logonAge, inFuture: logonInFuture)
+                if isCluster {
+                    story = .clusterNameObject
+                    message = .clusterPasswordOld(
+                        computer, password: password, passwordAge: passwordAge, threshold: threshold,
+                        lastLogon: lastLogon)
+                } else {
+                    story = .neverJoined
+                    message = .neverJoined(
+                        computer, password: password, passwordAge: passwordAge, lastLogon: lastLogon,
+                        used: logonIsValid)
+                }
+            } else if let logon {
                 details.append((Self.lastLogonTimestamp.key, AuditContext.timeDetail(logon)))
                 if logonInFuture {
                     story = .logonInFuture
@@ -146,19 +199,37 @@ public struct StalePasswordRule: AccountRule {
                 account: computer.accountName,
                 distinguishedName: computer.distinguishedName,
                 message: message,
-                renderer: Fix(story: story, subject: RemediationSubject(computer, in: context)),
+                renderer: Fix(story: story, subject: RemediationSubject(computer, in: context), isCluster: isCluster),
                 details: details))
+    }
+
+    /// `last logon 2026-11-02 (22 days ago)`, `no logon recorded`, or why the recorded one proves nothing.
+    private static func lastLogonClause(_ logon: FileTime?, age: Int?, inFuture: Bool) -> String {
+        guard let logon else { return "no logon recorded" }
+        if !logon.isValid { return "lastLogonTimestamp \(logon.ticks) is not a valid time" }
+        if inFuture { return "lastLogonTimestamp \(AuditContext.day(logon)) is in the future" }
+        return "last logon \(AuditContext.day(logon)) (\(age ?? 0) days ago)"
     }
 
     /// Renders the fix for the story when the finding's remediation is read.
     struct Fix: RemediationRenderer {
         let story: Story
         let subject: RemediationSubject
-        var text: String { StalePasswordRule.remediation(for: story, subject) }
+        /// A failover cluster name object: the cluster repairs its password, not the machine.
+        var isCluster = false
+        var text: String { StalePasswordRule.remediation(for: story, subject, isCluster: isCluster) }
     }
 
-    static func remediation(for story: Story, _ computer: RemediationSubject) -> String {
-        let repair = Remediation.repairSecureChannel(computer)
+    /// What repairs a cluster name object's password: the cluster, never Reset-ComputerMachinePassword
+    /// (which would leave the cluster holding a password the domain no longer accepts).
+    static let clusterRepair = """
+        Repair it from the cluster, not with Reset-ComputerMachinePassword: in Failover Cluster Manager, right-click the name resource, More Actions > Repair Active Directory Object; or on a cluster node, as an administrator: Repair-ClusterNameAccount
+        A virtual computer object (a clustered role's name) is repaired by the cluster name object once the cluster's own name is healthy.
+        """
+
+    static func remediation(for story: Story, _ computer: RemediationSubject, isCluster: Bool = false) -> String {
+        let repair = isCluster ? clusterRepair : Remediation.repairSecureChannel(computer)
+        let fromTheMachine = isCluster ? "from the cluster" : "from the machine"
         let name = Remediation.prose(computer.shortName)
         func adComputer(_ verb: String, identity: String, _ attribute: String, parameters: String = "") -> String {
             Remediation.command(.powerShell, tool: verb) { writer throws(UnwritableValue) in
@@ -181,13 +252,19 @@ public struct StalePasswordRule: AccountRule {
                 After a grace period: \(remove)
                 If it comes back into use instead: \(Remediation.indentingContinuationLines(repair, with: "  "))
                 """
-        case .neverSet:
+        case .neverSet, .neverJoined:
             let join = Remediation.command(.powerShell, tool: "Add-Computer") { writer throws(UnwritableValue) in
                 "Add-Computer -DomainName \(try writer.domain(computer.domain)) -Credential (Get-Credential) -Restart"
             }
             return """
                 If the account was pre-staged for a machine not yet joined, join it: \(join)
                 If no machine will use it, remove it: \(remove)
+                """
+        case .clusterNameObject:
+            return """
+                If the cluster is in use: \(repair)
+                If the cluster was retired: \(disable)
+                After a grace period: \(remove)
                 """
         case .resetPending:
             return """
@@ -197,7 +274,7 @@ public struct StalePasswordRule: AccountRule {
         case .passwordInFuture:
             return """
                 A domain controller's clock was ahead when this password was written. Check time service on the DCs: w32tm /monitor, and on the PDC emulator: w32tm /query /source
-                Then reset the password from the machine: \(Remediation.indentingContinuationLines(repair, with: "  "))
+                Then reset the password \(fromTheMachine): \(Remediation.indentingContinuationLines(repair, with: "  "))
                 """
         case .passwordNotATime:
             let read = adComputer(
@@ -205,7 +282,7 @@ public struct StalePasswordRule: AccountRule {
                 parameters: " -Properties pwdLastSet")
             return """
                 AD never stores such a pwdLastSet; read it from a DC to tell a damaged export from a damaged object: \(read)
-                If \(name) is in use, reset its password from the machine, which writes a valid pwdLastSet: \(Remediation.indentingContinuationLines(repair, with: "  "))
+                If \(name) is in use, reset its password \(fromTheMachine), which writes a valid pwdLastSet: \(Remediation.indentingContinuationLines(repair, with: "  "))
                 """
         }
     }
@@ -224,6 +301,46 @@ extension String {
         _ computer: DirectoryObject, password: FileTime, passwordAge: Int, logon: FileTime
     ) -> String {
         "Machine password last set \(AuditContext.day(password)) (\(passwordAge) days ago); lastLogonTimestamp \(logon.ticks) is not a valid time, which is no proof of life: whether \(computer.shortName) is alive is unknown."
+    }
+
+    fileprivate static func neverSetNeverJoined(_ computer: DirectoryObject, logon: FileTime?) -> String {
+        var text =
+            "pwdLastSet is 0 and it has no operatingSystem and no servicePrincipalName, which a join writes: the account was pre-created and no machine ever joined it."
+        if let logon {
+            text +=
+                " Yet a logon is recorded on \(AuditContext.day(logon)): something used the account without joining a machine to it."
+        }
+        return text + creator(computer)
+    }
+
+    fileprivate static func neverJoined(
+        _ computer: DirectoryObject, password: FileTime, passwordAge: Int, lastLogon: String, used: Bool
+    ) -> String {
+        let use = used ? ": something used it without joining a machine" : ""
+        let origin =
+            computer.creatorSID.map {
+                "It was created by \($0) (mS-DS-CreatorSID), an ordinary user, through ms-DS-MachineAccountQuota: worth a look; whoever set its password can log on as it."
+            }
+            ?? "It was pre-staged with a password, or created by a user through ms-DS-MachineAccountQuota; whoever set that password can log on as it."
+        return
+            "Never joined: it has no operatingSystem and no servicePrincipalName, which a join writes, yet its password was set \(AuditContext.day(password)) (\(passwordAge) days ago); \(lastLogon)\(use). \(origin)"
+    }
+
+    /// ` It was created by S-1-5-21-...-1110 (mS-DS-CreatorSID), an ordinary user, ...`, or nothing.
+    private static func creator(_ computer: DirectoryObject) -> String {
+        guard let sid = computer.creatorSID else { return "" }
+        return
+            " It was created by \(sid) (mS-DS-CreatorSID), an ordinary user, through ms-DS-MachineAccountQuota: worth a look."
+    }
+
+    fileprivate static func clusterPasswordOld(
+        _ computer: DirectoryObject, password: FileTime, passwordAge: Int, threshold: Int, lastLogon: String
+    ) -> String {
+        "Failover cluster name object (it holds MSClusterVirtualServer/ SPNs), whose password the cluster rotates: last set \(AuditContext.day(password)) (\(passwordAge) days ago, past the \(threshold)-day cluster threshold); \(lastLogon). A cluster in use can no longer update its account; a retired cluster left it behind."
+    }
+
+    fileprivate static func clusterReset(_ computer: DirectoryObject) -> String {
+        "Failover cluster name object (it holds MSClusterVirtualServer/ SPNs) with pwdLastSet 0: the account was reset, so the cluster can no longer log on as \(computer.shortName) with the password it keeps until the name is repaired."
     }
 
     fileprivate static func neverSet(_ computer: DirectoryObject) -> String {
