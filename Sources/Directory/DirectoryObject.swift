@@ -401,8 +401,15 @@ public struct ObjectGUID: Hashable, Sendable, CustomStringConvertible {
 public enum SecurityIdentifier {
     /// `S-1-5-21-3539700351-1165401899-3544196954-1110` from the binary value (revision, sub-authority
     /// count, 48-bit big-endian authority, then little-endian 32-bit sub-authorities), or the value
-    /// itself when a converter already wrote the text form; nil for anything else.
+    /// itself when a converter already wrote the text form, or from base64 that a converter wrote
+    /// after a single colon (`mS-DS-CreatorSID: AQUAAAAAAAUVAAAA...`, as bofhound's dumps do: a binary
+    /// SID starts with revision 1, so its base64 starts with `AQ`); nil for anything else.
     public static func text(ldapBytes bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        if bytes.count >= 12, bytes[0] == UInt8(ascii: "A"), bytes[1] == UInt8(ascii: "Q"),
+            let decoded = Base64.decode(bytes)
+        {
+            return decoded.withUnsafeBufferPointer { binary($0) }
+        }
         if bytes.count >= 3, bytes[0] == UInt8(ascii: "S"), bytes[1] == UInt8(ascii: "-") {
             let text = String(decoding: bytes, as: UTF8.self)
             let parts = text.split(separator: "-", omittingEmptySubsequences: false).dropFirst()
@@ -410,6 +417,11 @@ public enum SecurityIdentifier {
             else { return nil }
             return text
         }
+        return binary(bytes)
+    }
+
+    /// The text form of a binary SID; nil unless it is one.
+    private static func binary(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
         guard bytes.count >= 8, bytes[0] == 1 else { return nil }
         let count = Int(bytes[1])
         guard count <= 15, bytes.count == 8 + 4 * count else { return nil }

@@ -83,6 +83,11 @@ final class LifecycleAttributeTests: XCTestCase {
         try entry.append(Array("computer".utf8), to: "objectClass")
         try entry.append(binary, to: "mS-DS-CreatorSID")
         XCTAssertEqual(DirectoryObject(entry: entry)?.creatorSID, "S-1-5-21-3539700351-1165401899-3544196954-1110")
+        // bofhound's dumps write the base64 after a single colon.
+        let base64 = Array("AQUAAAAAAAUVAAAAf4r70iufdkVaJ0DTVgQAAA==".utf8)
+        XCTAssertEqual(
+            base64.withUnsafeBufferPointer(SecurityIdentifier.text(ldapBytes:)),
+            "S-1-5-21-3539700351-1165401899-3544196954-1110")
         let text = Array("S-1-5-21-1-2-3-1110".utf8)
         XCTAssertEqual(text.withUnsafeBufferPointer(SecurityIdentifier.text(ldapBytes:)), "S-1-5-21-1-2-3-1110")
         for bad in [[UInt8](), [0x01, 0x05, 0, 0], Array(binary.dropLast()), Array("S-1-x".utf8)] {
