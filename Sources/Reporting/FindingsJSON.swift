@@ -27,6 +27,7 @@ import Foundation
 ///     "findings": 0,                                // total
 ///     "computersWithFindings": 0, "otherAccountsWithFindings": 0,   // distinct accounts, by DN
 ///     "findingsWithoutAccount": 0,                  // inventory names without an account
+///     "clusterNameObjects": 0,                      // failover cluster name objects (CNO/VCO) among computers
 ///     "deletedComputers": 0, "conflictComputers": 0,  // read, never audited as live accounts
 ///     "deletedObjects": {"status": "not-requested"},  // or "visible" with "recycleBin": true/false/null,
 ///                                                  // or "not-visible" with "reason": "..."
@@ -96,6 +97,7 @@ public enum FindingsJSON {
         try json.field("computersWithFindings", summary.computersWithFindings)
         try json.field("otherAccountsWithFindings", summary.otherAccountsWithFindings)
         try json.field("findingsWithoutAccount", summary.findingsWithoutAccount)
+        try json.field("clusterNameObjects", summary.clusterNameObjects)
         try json.field("deletedComputers", summary.deletedComputers)
         try json.field("conflictComputers", summary.conflictComputers)
         try json.key("deletedObjects")
