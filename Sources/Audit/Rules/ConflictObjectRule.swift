@@ -224,9 +224,10 @@ extension String {
         lines += [
             "If the twin has the newer pwdLastSet (the machine uses it), delete the conflict object: \(remove)",
             "If the conflict object has the newer pwdLastSet, the machine joined to it: delete it all the same, then reset the machine's password into the twin:",
-            Remediation.indentingContinuationLines(
-                Remediation.repairSecureChannel(RemediationSubject.about(twinObject(object, twin), in: context)),
-                with: "  "),
+            "  "
+                + Remediation.indentingContinuationLines(
+                    Remediation.repairSecureChannel(RemediationSubject.about(twinObject(object, twin), in: context)),
+                    with: "  "),
         ]
         return lines.joined(separator: "\n")
     }
