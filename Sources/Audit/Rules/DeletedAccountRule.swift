@@ -222,7 +222,7 @@ extension String {
         }
         return """
             If the machine is still in use and the Recycle Bin is enabled: \(restore)
-              It returns to \(object.lastKnownParent.map(Remediation.prose) ?? "its last parent") with its password, SID and group memberships (if that OU was deleted too, restore it first). Then:
+              It returns to its lastKnownParent with its password, SID and group memberships (if that OU was deleted too, restore it first, or add -TargetPath '<OU distinguished name>'). Then:
               \(Remediation.indentingContinuationLines(repair, with: "  "))
             Otherwise (no Recycle Bin), \(rejoin)
             If it was retired, nothing needs doing.
