@@ -14,7 +14,7 @@ public struct ConflictObjectRule: CollectingRule {
             When two domain controllers create the same computer before replicating, AD keeps one object and \
             renames the other (CN=PC7\\0ACNF:<guid>, sAMAccountName $DUPLICATE-<hex>). A machine whose join wrote \
             its password to the loser can no longer log on under its own name, and the loser's SPNs duplicate \
-            the winner's; the conflict object has to be compared with its twin and deleted.
+            the winner's; it has to be checked against its twin, then deleted.
             """)
 
     public static let attributes = [

@@ -3,8 +3,10 @@ import Directory
 /// Deleted computer accounts (tombstones and Recycle Bin objects), from exports made with the Show
 /// Deleted control: a machine whose account is gone can no longer log on.
 ///
-/// High when nothing live took its place (no live computer holds its name in its domain) or the
-/// inventory still lists it while nothing did; low when a live account of the same name replaced it.
+/// High when nothing live took its place (no live computer holds its name in its domain): the
+/// machine may still be in use, and the message says when the inventory still lists it. Low when a
+/// live account of the same name replaced it, inventory or not: that account answers for the name
+/// (missing-account is silent), and the deleted object is leftover.
 /// It keeps the deleted objects (few) and, of every live computer, only 64-bit keyed fingerprints of
 /// its names (`NameSet`), so the order of the export does not matter.
 public struct DeletedAccountRule: CollectingRule {
