@@ -171,6 +171,29 @@ final class DuplicateHostnameRuleTests: XCTestCase {
         XCTAssertEqual(rule.findings(in: Fixture.context()), [])
     }
 
+    /// The table keeps each container once and a join's usual host name not at all; what it gives
+    /// back is what it was given.
+    func testTheClaimantTableGivesBackEveryNameExactly() throws {
+        let ldif =
+            Fixture.computer("SMITHJOHNPC", commonName: "Smith, John PC")
+            + Fixture.computer("WKS-0042", dnsHostName: "WKS-0042.corp.example")
+            + Fixture.computer("WKS-0077", dnsHostName: "")
+            + Fixture.computer(
+                "LT-0501", container: "OU=Laptops,DC=emea,DC=corp,DC=example", dnsHostName: "lt-0501.emea.corp.example")
+        var table = ClaimantTable()
+        let objects = try Fixture.objects(ldif)
+        for object in objects { _ = table.append(object, excluded: false) }
+        for (index, object) in objects.enumerated() {
+            let record = table.record(UInt32(index))
+            XCTAssertEqual(record.account, object.accountName)
+            XCTAssertEqual(record.distinguishedName, object.distinguishedName)
+            XCTAssertEqual(record.dnsHostName, object.dnsHostName)
+        }
+        XCTAssertEqual(
+            ClaimantTable.split("CN=Smith\\, John PC,OU=Workstations,DC=corp,DC=example").rdn, "CN=Smith\\, John PC")
+        XCTAssertNil(ClaimantTable.split("CN=PC1").rest)
+    }
+
     func testTheRunnerReportsItAndTheSeverityCanBeOverridden() throws {
         var configuration = AuditConfiguration()
         configuration.severities["duplicate-hostname"] = .low

@@ -271,13 +271,20 @@ struct ClaimantTable {
     }
 
     private var bytes: [UInt8] = []
-    /// For claimant i: account at offsets[3i]..<offsets[3i+1], DN to offsets[3i+2], dNSHostName to offsets[3i+3].
+    /// For claimant i: its account name at offsets[3i]..<offsets[3i+1], its DN's first RDN to
+    /// offsets[3i+2], and its dNSHostName, when it is not the usual `<name>.<domain>`, to offsets[3i+3].
     private var offsets: [UInt32] = [0]
+    /// The rest of each DN (`OU=Workstations,DC=corp,DC=example`), kept once: a domain has far fewer
+    /// containers than computers. `parent[i]` indexes `parents`; `UInt32.max` for a DN of one RDN.
+    private var parents: [String] = []
+    private var parentIndex: [String: UInt32] = [:]
+    private var parent: [UInt32] = []
     /// A keyed hash of the account's identity (`AccountKey`), for the guard against comparing an account with itself.
     private var identities: [Int] = []
     /// Unix seconds of whenCreated, lastLogonTimestamp and pwdLastSet ticks; `Int64.min` when absent.
     private var times: [Int64] = []
-    /// Bit 0: excluded; 1: disabled; 2: a known non-Windows system; 3: has a dNSHostName.
+    /// Bit 0: excluded; 1: disabled; 2: a known non-Windows system; 3: has a dNSHostName; 4: it is the
+    /// usual `<name>.<domain>` (not stored).
     private var flags: [UInt8] = []
     private static let absent = Int64.min
 
@@ -286,9 +293,23 @@ struct ClaimantTable {
     mutating func append(_ object: DirectoryObject, excluded: Bool) -> UInt32 {
         bytes.append(contentsOf: object.accountName.utf8)
         offsets.append(UInt32(bytes.count))
-        bytes.append(contentsOf: object.distinguishedName.utf8)
+        let dn = object.distinguishedName
+        let (rdn, rest) = Self.split(dn)
+        bytes.append(contentsOf: rdn.utf8)
         offsets.append(UInt32(bytes.count))
-        bytes.append(contentsOf: (object.dnsHostName ?? "").utf8)
+        if let rest {
+            if let known = parentIndex[rest] {
+                parent.append(known)
+            } else {
+                parentIndex[rest] = UInt32(parents.count)
+                parent.append(UInt32(parents.count))
+                parents.append(rest)
+            }
+        } else {
+            parent.append(UInt32.max)
+        }
+        let usualHost = object.dnsHostName == Self.usualHost(object.shortName, dn)
+        if !usualHost { bytes.append(contentsOf: (object.dnsHostName ?? "").utf8) }
         offsets.append(UInt32(bytes.count))
         identities.append(AccountKey(object).hashValue)
         times.append(object.whenCreated.map { UTCTime.unixSeconds($0) } ?? Self.absent)
@@ -297,8 +318,30 @@ struct ClaimantTable {
         let disabled = object.userAccountControl?.isDisabled ?? false
         let nonWindows = object.operatingSystem != nil && !object.isWindows
         flags.append(
-            (excluded ? 1 : 0) | (disabled ? 2 : 0) | (nonWindows ? 4 : 0) | (object.dnsHostName != nil ? 8 : 0))
+            (excluded ? 1 : 0) | (disabled ? 2 : 0) | (nonWindows ? 4 : 0) | (object.dnsHostName != nil ? 8 : 0)
+                | (usualHost ? 16 : 0))
         return UInt32(flags.count - 1)
+    }
+
+    /// A DN's first RDN and the rest, split at the first comma that is not escaped, byte for byte.
+    static func split(_ dn: String) -> (rdn: Substring, rest: String?) {
+        var escaped = false
+        for index in dn.utf8.indices {
+            let byte = dn.utf8[index]
+            if escaped {
+                escaped = false
+            } else if byte == UInt8(ascii: "\\") {
+                escaped = true
+            } else if byte == UInt8(ascii: ",") {
+                return (dn[..<index], String(dn[dn.utf8.index(after: index)...]))
+            }
+        }
+        return (dn[...], nil)
+    }
+
+    /// `wks-0042.corp.example` for WKS-0042 in DC=corp,DC=example: what a join writes.
+    private static func usualHost(_ shortName: String, _ dn: String) -> String? {
+        DistinguishedName.domainDNSName(of: dn).map { shortName.lowercased() + "." + $0 }
     }
 
     /// Whether two claimants are one account: the same objectGUID, else the same DN as AD compares DNs.
@@ -315,9 +358,20 @@ struct ClaimantTable {
             let value = times[index * 3 + offset]
             return value == Self.absent ? nil : value
         }
+        let account = string(index * 3)
+        let rdn = string(index * 3 + 1)
+        let dn = parent[index] == UInt32.max ? rdn : rdn + "," + parents[Int(parent[index])]
+        let host: String?
+        if flag & 8 == 0 {
+            host = nil
+        } else if flag & 16 != 0 {
+            let short = account.hasSuffix("$") ? String(account.dropLast()) : account
+            host = Self.usualHost(short, dn)
+        } else {
+            host = string(index * 3 + 2)
+        }
         return Record(
-            account: string(index * 3), distinguishedName: string(index * 3 + 1),
-            dnsHostName: flag & 8 != 0 ? string(index * 3 + 2) : nil,
+            account: account, distinguishedName: dn, dnsHostName: host,
             whenCreated: time(0).map { UTCTime.date(unixSeconds: $0) },
             lastLogon: time(1).map { FileTime(ticks: $0) }, passwordLastSet: time(2).map { FileTime(ticks: $0) },
             isDisabled: flag & 2 != 0, isKnownNonWindows: flag & 4 != 0)
