@@ -1,3 +1,4 @@
+import Codecs
 import Directory
 
 /// Replication conflict objects: a computer two domain controllers created at once, which AD kept as
@@ -41,6 +42,8 @@ public struct ConflictObjectRule: CollectingRule {
 
     private var conflicts: [Conflict] = []
     private var live = NameSet()
+    /// The normalized DN being hashed (one buffer, not a String per computer).
+    private var scratch: [UInt8] = []
 
     public init() {}
 
@@ -55,9 +58,10 @@ public struct ConflictObjectRule: CollectingRule {
 
     public mutating func add(_ object: DirectoryObject, excluded: Bool) {
         guard object.kind == .computer, !object.isDeleted else { return }
-        let domain = object.domainDNSName ?? ""
+        let domain = NameSet.domainKey(of: object.distinguishedName)
         guard object.isConflictObject else {
-            live.insert(tag: 1, NameSet.normalizedDN(object.distinguishedName))
+            AccountKeys.normalize(object.distinguishedName, into: &scratch)
+            live.insert(tag: 1, bytes: scratch)
             if let cn = object.commonName ?? Self.rdnValue(of: object.distinguishedName)?.value {
                 live.insert(tag: 2, domain, cn.lowercased())
             }
@@ -96,9 +100,9 @@ public struct ConflictObjectRule: CollectingRule {
     public func findings(in context: AuditContext) -> [Finding] {
         conflicts.filter { !$0.excluded }.map { conflict in
             let object = conflict.object
-            let domain = object.domainDNSName ?? ""
+            let domain = NameSet.domainKey(of: object.distinguishedName)
             let twin: Twin
-            if let dn = conflict.twinDN, live.contains(tag: 1, NameSet.normalizedDN(dn)) {
+            if let dn = conflict.twinDN, live.contains(tag: 1, bytes: NameSet.normalized(dn)) {
                 twin = .sameContainer(dn)
             } else if live.contains(tag: 2, domain, conflict.name.lowercased()) {
                 twin = .named(conflict.name)
@@ -151,6 +155,24 @@ struct NameSet {
     private var partitions = [Set<UInt64>](repeating: [], count: 256)
     private let seed = UInt64.random(in: .min ... .max)
 
+    mutating func insert(tag: UInt8, bytes: [UInt8]) {
+        let key = fingerprint(tag, bytes: bytes)
+        partitions[Int(truncatingIfNeeded: key >> 56)].insert(key)
+    }
+
+    func contains(tag: UInt8, bytes: [UInt8]) -> Bool {
+        let key = fingerprint(tag, bytes: bytes)
+        return partitions[Int(truncatingIfNeeded: key >> 56)].contains(key)
+    }
+
+    private func fingerprint(_ tag: UInt8, bytes: [UInt8]) -> UInt64 {
+        var hasher = Hasher()
+        hasher.combine(seed)
+        hasher.combine(tag)
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+        return UInt64(bitPattern: Int64(hasher.finalize()))
+    }
+
     mutating func insert(tag: UInt8, _ parts: String...) {
         let key = fingerprint(tag, parts)
         partitions[Int(truncatingIfNeeded: key >> 56)].insert(key)
@@ -169,11 +191,34 @@ struct NameSet {
         return UInt64(bitPattern: Int64(hasher.finalize()))
     }
 
-    /// A DN as AD compares DNs (`AccountKeys.normalize`), as text.
-    static func normalizedDN(_ dn: String) -> String {
+    /// A DN's bytes as AD compares DNs (`AccountKeys.normalize`).
+    static func normalized(_ dn: String) -> [UInt8] {
         var bytes: [UInt8] = []
         AccountKeys.normalize(dn, into: &bytes)
-        return String(decoding: bytes, as: UTF8.self)
+        return bytes
+    }
+
+    /// What names a DN's domain in a key: its DC= components from the first one on, lower-cased
+    /// (`dc=corp,dc=example`); empty when it has none. Cheaper than the DNS name, and the same for
+    /// a live computer and a deleted or conflict object of its domain.
+    static func domainKey(of dn: String) -> String {
+        let utf8 = dn.utf8
+        var escaped = false
+        var index = utf8.startIndex
+        while index < utf8.endIndex {
+            let byte = utf8[index]
+            if escaped {
+                escaped = false
+            } else if byte == UInt8(ascii: "\\") {
+                escaped = true
+            } else if byte == UInt8(ascii: ",") {
+                let start = utf8.index(after: index)
+                let next = utf8[start...].prefix(3).map(ASCII.lowercased)
+                if next == Array("dc=".utf8) { return String(dn[start...]).lowercased() }
+            }
+            index = utf8.index(after: index)
+        }
+        return ""
     }
 }
 

@@ -74,15 +74,19 @@ public struct DeletedAccountRule: CollectingRule {
 
     public mutating func add(_ object: DirectoryObject, excluded: Bool) {
         guard object.kind == .computer else { return }
-        let domain = object.domainDNSName ?? ""
+        let domain = NameSet.domainKey(of: object.distinguishedName)
         if object.isDeleted {
             deletedObjects.append(Deleted(object: object, excluded: excluded, names: Self.names(ofDeleted: object)))
             return
         }
         guard !object.isConflictObject else { return }
-        var names = [object.shortName] + object.additionalSamAccountNames
-        if let cn = object.commonName { names.append(cn) }
-        for name in Set(names.map(Self.withoutDollar)) where !name.isEmpty { live.insert(tag: 1, domain, name) }
+        let short = Self.withoutDollar(object.shortName)
+        if !short.isEmpty { live.insert(tag: 1, domain, short) }
+        if let cn = object.commonName?.lowercased(), cn != short, !cn.isEmpty { live.insert(tag: 1, domain, cn) }
+        for name in object.additionalSamAccountNames {
+            let alias = Self.withoutDollar(name)
+            if !alias.isEmpty && alias != short { live.insert(tag: 1, domain, alias) }
+        }
     }
 
     /// The RDN value before `\0ADEL:` and the sAMAccountName without `$`, lower-cased, each once.
@@ -125,7 +129,7 @@ public struct DeletedAccountRule: CollectingRule {
     public func findings(in context: AuditContext) -> [Finding] {
         deletedObjects.filter { !$0.excluded }.map { deleted in
             let object = deleted.object
-            let domain = object.domainDNSName ?? ""
+            let domain = NameSet.domainKey(of: object.distinguishedName)
             let replacement = deleted.names.first { live.contains(tag: 1, domain, $0) }
             let listed = inventoryItem(naming: object, names: deleted.names)
             var details: [(key: String, value: DetailValue)] = []

@@ -71,7 +71,7 @@ public struct DuplicateHostnameRule: CollectingRule {
     /// Records the names a live computer claims; anything else is ignored.
     public mutating func add(_ object: DirectoryObject, excluded: Bool) {
         guard object.kind == .computer, !object.isDeleted, !object.isConflictObject else { return }
-        let domain = object.domainDNSName ?? ""
+        let domain = NameSet.domainKey(of: object.distinguishedName)
         // The object's own keys first, merged: its first label and its account name are usually one key.
         var keys: [(fingerprint: Fingerprint, name: String, roles: Roles)] = []
         func claim(_ name: String, _ roles: Roles, tag: UInt8, domain: String = "") {
@@ -88,8 +88,9 @@ public struct DuplicateHostnameRule: CollectingRule {
         }
         if let host = object.dnsHostName {
             let normalized = Self.normalizedHost(host)
-            let label = normalized.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false).first
-            claim(label.map(String.init) ?? "", .label, tag: 2, domain: domain)
+            claim(
+                String(normalized[..<(normalized.firstIndex(of: ".") ?? normalized.endIndex)]), .label, tag: 2,
+                domain: domain)
         }
         claim(object.shortName.lowercased(), .account, tag: 2, domain: domain)
         guard !keys.isEmpty else { return }
@@ -276,7 +277,7 @@ struct ClaimantTable {
     private var offsets: [UInt32] = [0]
     /// The rest of each DN (`OU=Workstations,DC=corp,DC=example`), kept once: a domain has far fewer
     /// containers than computers. `parent[i]` indexes `parents`; `UInt32.max` for a DN of one RDN.
-    private var parents: [String] = []
+    private var parents: [(dn: String, domain: String?)] = []
     private var parentIndex: [String: UInt32] = [:]
     private var parent: [UInt32] = []
     /// A keyed hash of the account's identity (`AccountKey`), for the guard against comparing an account with itself.
@@ -297,18 +298,21 @@ struct ClaimantTable {
         let (rdn, rest) = Self.split(dn)
         bytes.append(contentsOf: rdn.utf8)
         offsets.append(UInt32(bytes.count))
+        var domain: String?
         if let rest {
             if let known = parentIndex[rest] {
                 parent.append(known)
+                domain = parents[Int(known)].domain
             } else {
+                domain = DistinguishedName.domainDNSName(of: rest)
                 parentIndex[rest] = UInt32(parents.count)
                 parent.append(UInt32(parents.count))
-                parents.append(rest)
+                parents.append((rest, domain))
             }
         } else {
             parent.append(UInt32.max)
         }
-        let usualHost = object.dnsHostName == Self.usualHost(object.shortName, dn)
+        let usualHost = object.dnsHostName != nil && object.dnsHostName == Self.usualHost(object.shortName, domain)
         if !usualHost { bytes.append(contentsOf: (object.dnsHostName ?? "").utf8) }
         offsets.append(UInt32(bytes.count))
         identities.append(AccountKey(object).hashValue)
@@ -339,9 +343,9 @@ struct ClaimantTable {
         return (dn[...], nil)
     }
 
-    /// `wks-0042.corp.example` for WKS-0042 in DC=corp,DC=example: what a join writes.
-    private static func usualHost(_ shortName: String, _ dn: String) -> String? {
-        DistinguishedName.domainDNSName(of: dn).map { shortName.lowercased() + "." + $0 }
+    /// `wks-0042.corp.example` for WKS-0042 in corp.example: what a join writes.
+    private static func usualHost(_ shortName: String, _ domain: String?) -> String? {
+        domain.map { shortName.lowercased() + "." + $0 }
     }
 
     /// Whether two claimants are one account: the same objectGUID, else the same DN as AD compares DNs.
@@ -360,13 +364,14 @@ struct ClaimantTable {
         }
         let account = string(index * 3)
         let rdn = string(index * 3 + 1)
-        let dn = parent[index] == UInt32.max ? rdn : rdn + "," + parents[Int(parent[index])]
+        let container = parent[index] == UInt32.max ? nil : parents[Int(parent[index])]
+        let dn = container.map { rdn + "," + $0.dn } ?? rdn
         let host: String?
         if flag & 8 == 0 {
             host = nil
         } else if flag & 16 != 0 {
             let short = account.hasSuffix("$") ? String(account.dropLast()) : account
-            host = Self.usualHost(short, dn)
+            host = Self.usualHost(short, container?.domain)
         } else {
             host = string(index * 3 + 2)
         }
