@@ -139,6 +139,38 @@ final class DeletedAccountRuleTests: XCTestCase {
         XCTAssertEqual(try findings(Self.tombstone, excluding: ["WKS-0142$"]), [])
     }
 
+    /// What RuleRegistryTests checks for every rule, for the three collecting rules of issue 12: each
+    /// detail a finding carries is a declared column of its declared type.
+    func testTheNewRulesDetailsAreTheirDeclaredColumns() throws {
+        let conflict = adding(
+            Fixture.computer("$DUPLICATE-4e2", container: "OU=HR,DC=corp,DC=example", commonName: "PC9"),
+            "whenCreated: 20261002081502.0Z")
+        let ldif =
+            Self.recycleBinObject + Fixture.computer("PC9", container: "OU=Sales,DC=corp,DC=example") + conflict
+            + Fixture.computer("APP01", lastLogonTimestamp: Fixture.ticks(daysAgo: 2))
+            + Fixture.computer("APP01-OLD", lastLogonTimestamp: -3, dnsHostName: "app01.corp.example")
+        let result = try Fixture.audit(ldif, inventory: Inventory.parse("WKS-0142\n", source: "inv.txt"))
+        let ids = ["duplicate-hostname", "conflict-object", "deleted-account"]
+        XCTAssertEqual(Set(result.findings.map(\.rule)).intersection(ids), Set(ids))
+        for finding in result.findings where ids.contains(finding.rule) {
+            let rule = try XCTUnwrap(AuditRules.rule(finding.rule))
+            let declared = Dictionary(uniqueKeysWithValues: rule.detailColumns.map { ($0.key, $0.type) })
+            for (key, value) in finding.details {
+                let type = try XCTUnwrap(declared[key], "\(finding.rule) reports \(key) but does not declare it")
+                switch (type, value) {
+                case (_, .null), (.string, .string), (.integer, .integer), (.bool, .bool), (.strings, .strings),
+                    (.timestamp, .string), (.timestamp, .integer):
+                    break
+                default:
+                    XCTFail("\(finding.rule).\(key) is declared \(type) but holds \(value)")
+                }
+            }
+        }
+        XCTAssertEqual(
+            result.findings.first { $0.rule == "duplicate-hostname" && $0.account == "APP01-OLD$" }?.detail(
+                "lastLogonTimestamp"), .integer(-3), "a lastLogonTimestamp that is no time is shown as its ticks")
+    }
+
     func testTheRunnerCountsItAsDeletedAndNoOtherRuleJudgesIt() throws {
         let result = try Fixture.audit(Self.recycleBinObject)
         XCTAssertEqual(result.summary.computers, 0)
