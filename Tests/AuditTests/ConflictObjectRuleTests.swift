@@ -97,6 +97,19 @@ final class ConflictObjectRuleTests: XCTestCase {
                 "  No twin was in this export; look for it in the domain before deleting anything.\n"))
     }
 
+    /// A source that decoded the RDN's escape holds the line feed itself; the twin is the same.
+    func testADecodedLineFeedInTheRDNFindsTheTwinToo() throws {
+        var loser = try Fixture.object(Self.conflict)
+        loser.distinguishedName = "CN=PC7\nCNF:7a1e2f4c-1b2d-4e5f-8a9b-0c1d2e3f4a5b,OU=Sales,DC=corp,DC=example"
+        var rule = ConflictObjectRule()
+        rule.add(try Fixture.object(Self.twin), excluded: false)
+        rule.add(loser, excluded: false)
+        let finding = try XCTUnwrap(rule.findings(in: Fixture.context()).first)
+        XCTAssertEqual(finding.detail("twin"), .string("CN=PC7,OU=Sales,DC=corp,DC=example"))
+        XCTAssertTrue(
+            finding.remediation.contains("no safe Remove-ADObject command: the distinguishedName CN=PC7\\nCNF:"))
+    }
+
     func testOrdinaryComputersAndDeletedConflictsAreNotReported() throws {
         XCTAssertEqual(try findings(Self.twin + Fixture.computer("PC8", container: "OU=Sales,DC=corp,DC=example")), [])
         let deleted = adding(Self.conflict, "isDeleted: TRUE")

@@ -122,6 +122,22 @@ final class DeletedAccountRuleTests: XCTestCase {
         XCTAssertEqual(try findings(Self.tombstone + elsewhere).map(\.severity), [.high])
     }
 
+    /// A tombstone without its sAMAccountName is named by its RDN, escaped or decoded.
+    func testTheNameBeforeTheDeletionMarkReplacesOrIsListed() throws {
+        for dn in [Self.deletedDN, Self.deletedDN.replacingOccurrences(of: "\\0ADEL:", with: "\nDEL:")] {
+            var tombstone = try Fixture.object(Self.tombstone)
+            tombstone.distinguishedName = dn
+            tombstone.samAccountName = ""
+            XCTAssertEqual(DeletedAccountRule.names(ofDeleted: tombstone), ["wks-0142"], dn.debugDescription)
+            var rule = DeletedAccountRule(inventory: Inventory.parse("wks-0142\n", source: "cmdb.txt"))
+            rule.add(tombstone, excluded: false)
+            rule.add(try Fixture.object(Fixture.computer("WKS-0142")), excluded: false)
+            let finding = try XCTUnwrap(rule.findings(in: Fixture.context()).first)
+            XCTAssertEqual(finding.severity, .low)
+            XCTAssertEqual(finding.detail("inventoryLine"), .integer(1))
+        }
+    }
+
     func testTheInventoryStillListingItIsSaid() throws {
         // A tombstone keeps no dNSHostName; the FQDN in the inventory still names it.
         let result = try findings(Self.tombstone, inventory: "# CMDB\nWKS-0141\nwks-0142.corp.example\n")
