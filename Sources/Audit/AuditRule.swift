@@ -12,6 +12,9 @@ public enum AuditRules {
         MissingSPNRule.self,
         DuplicateSPNRule.self,
         MissingAccountRule.self,
+        DuplicateHostnameRule.self,
+        ConflictObjectRule.self,
+        DeletedAccountRule.self,
     ]
 
     public static let descriptions: [RuleDescription] = all.map { $0.description }

@@ -405,4 +405,152 @@ final class HostileNameTests: XCTestCase {
             }
         }
     }
+
+    // MARK: duplicate-hostname
+
+    /// Each Remove-ADComputer names one claimant's DN as one argument, whichever way the names clash.
+    func testDuplicateHostnameCommandsCarryHostileNamesAsOneArgument() {
+        for name in Hostile.names {
+            let hostile = computer(name, dnsHostName: "shared.corp.example")
+            let other = computer("WEB-0001", dnsHostName: "shared.corp.example")
+            // The other way: a host name whose first label is the hostile account's name.
+            let labelled = computer("WEB-0002", dnsHostName: name + ".corp.example")
+            // A name with a dot has another first label: only the first pair clashes then.
+            for pair in [(hostile, other)] + (name.contains(".") ? [] : [(computer(name), labelled)]) {
+                var rule = DuplicateHostnameRule()
+                rule.add(pair.0, excluded: false)
+                rule.add(pair.1, excluded: false)
+                let findings = rule.findings(in: Fixture.context())
+                XCTAssertEqual(findings.count, 2, name.debugDescription)
+                for finding in findings {
+                    let remediation = finding.remediation
+                    let order =
+                        finding.distinguishedName == pair.0.distinguishedName ? [pair.0, pair.1] : [pair.1, pair.0]
+                    let expected = order.filter { !Hostile.isUnquotableAnywhere($0.distinguishedName) }.map {
+                        words("Remove-ADComputer", "-Identity", $0.distinguishedName, "-Server", Self.server)
+                    }
+                    assertCommands(remediation, "Remove-ADComputer", .powerShell, expected, name: name)
+                    if Hostile.isUnquotableAnywhere(name) {
+                        assertRefusal(
+                            remediation, tool: "Remove-ADComputer", attribute: "distinguishedName",
+                            value: pair.0.distinguishedName)
+                    }
+                    assertCommands(
+                        remediation, "Reset-ComputerMachinePassword", .powerShell,
+                        [
+                            words("Reset-ComputerMachinePassword", "-Server", Self.server, "-Credential") + [
+                                Self.credential
+                            ]
+                        ],
+                        name: name)
+                    // The names in the prose (the host, the accounts) forge no line.
+                    XCTAssertEqual(remediation.split(separator: "\n").count, 10, remediation)
+                }
+            }
+        }
+    }
+
+    // MARK: conflict-object
+
+    /// `-Properties a,b,c` is PowerShell's array argument; the lexer reports each comma as an operator.
+    private func assertPropertiesCommand(
+        _ remediation: String, _ expected: [[ShellToken]], name: String, file: StaticString = #filePath,
+        line: UInt = #line
+    ) {
+        let found = commands("Get-ADComputer", in: remediation).map { PowerShellLexer.lex($0) }
+        XCTAssertEqual(
+            found, expected.map { LexedLine(statements: [$0], hazards: ["operator ,", "operator ,"]) },
+            "Get-ADComputer for \(name.debugDescription) in:\n\(remediation)", file: file, line: line)
+    }
+
+    func testConflictObjectCommandsCarryHostileNamesAsOneArgument() {
+        for name in Hostile.names {
+            let twin = computer(name)
+            var conflict = computer(name, dnsHostName: "pc7.corp.example", spns: ["HOST/" + name])
+            conflict.distinguishedName = twin.distinguishedName.replacingOccurrences(
+                of: ",OU=Workstations", with: "\\0ACNF:7a1e2f4c-1b2d-4e5f-8a9b-0c1d2e3f4a5b,OU=Workstations")
+            conflict.samAccountName = "$DUPLICATE-1f4"
+            var rule = ConflictObjectRule()
+            rule.add(conflict, excluded: false)
+            rule.add(twin, excluded: false)
+            let findings = rule.findings(in: Fixture.context())
+            XCTAssertEqual(findings.count, 1, name.debugDescription)
+            XCTAssertEqual(findings.first?.detail("twin"), .string(twin.distinguishedName), name.debugDescription)
+            let remediation = findings[0].remediation
+            let unquotable = Hostile.isUnquotableAnywhere(name)
+            let properties = words(
+                "-Properties", "whenCreated", "pwdLastSet", "servicePrincipalName", "-Server", Self.server)
+            assertPropertiesCommand(
+                remediation,
+                unquotable
+                    ? []
+                    : [
+                        words("Get-ADComputer", "-Identity", conflict.distinguishedName) + properties,
+                        words("Get-ADComputer", "-Identity", twin.distinguishedName) + properties,
+                    ], name: name)
+            assertCommands(
+                remediation, "Remove-ADObject", .powerShell,
+                unquotable
+                    ? [] : [words("Remove-ADObject", "-Identity", conflict.distinguishedName, "-Server", Self.server)],
+                name: name)
+            if unquotable {
+                assertRefusal(
+                    remediation, tool: "Remove-ADObject", attribute: "distinguishedName",
+                    value: conflict.distinguishedName)
+            }
+            XCTAssertEqual(remediation.split(separator: "\n").count, 8, remediation)
+        }
+    }
+
+    // MARK: deleted-account
+
+    func testDeletedAccountCommandsCarryHostileNamesAsOneArgument() {
+        for name in Hostile.names {
+            let live = computer(name)
+            var tombstone = live
+            tombstone.distinguishedName = live.distinguishedName.replacingOccurrences(
+                of: ",OU=Workstations,", with: "\\0ADEL:5f1c2e8a-93d4-4b7e-a0c1-3e6f9d2b7a41,CN=Deleted Objects,")
+            tombstone.isDeletedFlag = true
+            let parent =
+                "OU=" + live.distinguishedName.dropFirst(3).split(separator: ",").first.map(String.init)!
+                + ",DC=corp,DC=example"
+            tombstone.lastKnownParent = parent
+            var rule = DeletedAccountRule()
+            rule.add(tombstone, excluded: false)
+            let findings = rule.findings(in: Fixture.context())
+            XCTAssertEqual(findings.map(\.severity), [.high], name.debugDescription)
+            let remediation = findings[0].remediation
+            let unquotable = Hostile.isUnquotableAnywhere(name)
+            assertCommands(
+                remediation, "Restore-ADObject", .powerShell,
+                unquotable
+                    ? []
+                    : [words("Restore-ADObject", "-Identity", tombstone.distinguishedName, "-Server", Self.server)],
+                name: name)
+            assertCommands(
+                remediation, "New-ADComputer", .powerShell,
+                unquotable
+                    ? []
+                    : [
+                        words(
+                            "New-ADComputer", "-Name", name, "-SamAccountName", name, "-Path", parent, "-Server",
+                            Self.server)
+                    ], name: name)
+            assertCommands(
+                remediation, "Add-Computer", .powerShell,
+                [
+                    words("Add-Computer", "-DomainName", "corp.example", "-Credential") + [
+                        Self.credential, .word("-Restart"),
+                    ]
+                ],
+                name: name)
+            if unquotable {
+                assertRefusal(
+                    remediation, tool: "Restore-ADObject", attribute: "distinguishedName",
+                    value: tombstone.distinguishedName)
+                assertRefusal(remediation, tool: "New-ADComputer", attribute: "sAMAccountName", value: name)
+            }
+            XCTAssertEqual(remediation.split(separator: "\n").count, 12, remediation)
+        }
+    }
 }

@@ -79,6 +79,53 @@ final class MissingAccountRuleTests: XCTestCase {
         XCTAssertEqual(result.first?.detail("inventoryLine"), .integer(1))
     }
 
+    /// FS01 was renamed from FS-OLD and serves files.corp.example: each name it answers to is in use.
+    func testAdditionalNamesAreNotMissing() throws {
+        let fs01 = adding(
+            Fixture.computer("FS01", container: "OU=Servers,DC=corp,DC=example"),
+            "msDS-AdditionalDnsHostName: files.corp.example", "msDS-AdditionalDnsHostName: FS-OLD.corp.example.",
+            "msDS-AdditionalSamAccountName: FS-OLD$")
+        var index = MissingAccountRule(
+            inventory: Inventory.parse(
+                "fs-old\nFS-OLD.corp.example\nfiles\nFILES.corp.example\nfs02\n", source: "inv.txt"))
+        for object in try Fixture.objects(fs01) { index.add(object) }
+        XCTAssertEqual(index.findings(in: Fixture.context()).map(\.account), ["fs02"])
+        XCTAssertTrue(MissingAccountRule.attributes.contains("msDS-AdditionalDnsHostName"))
+        XCTAssertTrue(MissingAccountRule.attributes.contains("msDS-AdditionalSamAccountName"))
+    }
+
+    func testDeletedAndConflictObjectsAnswerForNoMachine() throws {
+        let conflict = Fixture.computer(
+            "$DUPLICATE-4e2", container: "OU=HR,DC=corp,DC=example", commonName: "PC9", dnsHostName: "pc9.corp.example")
+        var index = MissingAccountRule(
+            inventory: Inventory.parse("WKS-0142\npc9\nwks-0143.corp.example\n", source: "inv.txt"))
+        for object in try Fixture.objects(DeletedAccountRuleTests.tombstone + conflict) { index.add(object) }
+        let result = index.findings(in: Fixture.context())
+        XCTAssertEqual(result.map(\.account), ["WKS-0142", "pc9", "wks-0143.corp.example"])
+        XCTAssertEqual(
+            result[0].message,
+            "WKS-0142 (inv.txt line 1) has no computer account in corp.example: its account was deleted on 2026-11-20 from OU=Workstations,DC=corp,DC=example; see deleted-account: it cannot log on to the domain (\"The security database on the server does not have a computer account for this workstation trust relationship\")."
+        )
+        XCTAssertTrue(
+            result[0].remediation.hasPrefix(
+                "Its deleted account may be restored instead; see the deleted-account finding.\nIf the machine is still in service"
+            ))
+        XCTAssertFalse(result[1].message.contains("deleted"), "a conflict object is no deleted account")
+        XCTAssertFalse(result[2].message.contains("deleted"))
+        XCTAssertTrue(result[1].remediation.hasPrefix("If the machine is still in service"))
+    }
+
+    func testADeletedAccountBesideALiveOneIsNotMissing() throws {
+        for ldif in [
+            DeletedAccountRuleTests.tombstone + Fixture.computer("WKS-0142"),
+            Fixture.computer("WKS-0142") + DeletedAccountRuleTests.tombstone,
+        ] {
+            var index = MissingAccountRule(inventory: Inventory.parse("WKS-0142\n", source: "inv.txt"))
+            for object in try Fixture.objects(ldif) { index.add(object) }
+            XCTAssertEqual(index.findings(in: Fixture.context()), [])
+        }
+    }
+
     func testSeverityOverride() throws {
         var configuration = AuditConfiguration()
         configuration.severities["missing-account"] = .medium

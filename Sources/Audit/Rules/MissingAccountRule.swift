@@ -3,9 +3,11 @@ import Directory
 /// Inventory names with no computer account: the machines that would fail to log on, or fail a
 /// migration, because the domain has no account for them.
 ///
-/// A name matches a computer's sAMAccountName (without `$`), cn, or dNSHostName, case-insensitively.
-/// A short name also matches the first label of a dNSHostName; an FQDN also matches the short name of
-/// a computer that has no dNSHostName at all.
+/// A name matches a computer's sAMAccountName (without `$`), cn, dNSHostName, or one of its
+/// msDS-AdditionalSamAccountName (without `$`) or msDS-AdditionalDnsHostName values (the names a
+/// rename or an alias left), case-insensitively. A short name also matches the first label of a host
+/// name; an FQDN also matches the short name of a computer that has no dNSHostName at all. Deleted
+/// and conflict objects never answer for a machine; a name only a deleted account matched says so.
 public struct MissingAccountRule: CollectingRule {
     public static let description = RuleDescription(
         id: "missing-account",
@@ -16,7 +18,10 @@ public struct MissingAccountRule: CollectingRule {
             Checking the inventory before a migration lists exactly which machines would fail.
             """)
 
-    public static let attributes = ["sAMAccountName", "cn", "dNSHostName"]
+    public static let attributes = [
+        "sAMAccountName", "cn", "dNSHostName", "msDS-AdditionalDnsHostName", "msDS-AdditionalSamAccountName",
+        "whenChanged", "isDeleted", "lastKnownParent",
+    ]
 
     static let inventoryFile = DetailColumn("inventoryFile", .string)
     static let inventoryLine = DetailColumn("inventoryLine", .integer)
@@ -34,6 +39,8 @@ public struct MissingAccountRule: CollectingRule {
     /// The lists of keys used by more than one item.
     private var sharedKeys: [[Int32]] = []
     private var found: [Bool]
+    /// Items matched by a deleted account (and perhaps later by a live one): the latest deletion.
+    private var deletedMatch: [Int32: DirectoryObject] = [:]
 
     /// Almost every key names one item, so a key maps to that item's index (>= 0) rather than to an
     /// array of one; a key used again maps to `-1 - i`, with the indexes in `sharedKeys[i]`.
@@ -78,26 +85,48 @@ public struct MissingAccountRule: CollectingRule {
         add(account.object)
     }
 
-    /// Marks the inventory names this computer account answers to.
+    /// Marks the inventory names this computer account answers to; a deleted account only notes
+    /// which names it would have answered, and a conflict object none.
     public mutating func add(_ computer: DirectoryObject) {
-        guard computer.kind == .computer, !inventory.items.isEmpty else { return }
+        guard computer.kind == .computer, !inventory.items.isEmpty, !computer.isConflictObject else { return }
+        var matched: [Int32] = []
         let short = computer.shortName.lowercased()
-        mark(byName[short])
-        if let cn = computer.commonName?.lowercased(), cn != short { mark(byName[cn]) }
-        if let fqdn = computer.dnsHostName?.lowercased() {
-            mark(byName[fqdn])
-            if let dot = fqdn.firstIndex(of: "."), fqdn[..<dot] != short { mark(byName[String(fqdn[..<dot])]) }
+        collect(byName[short], into: &matched)
+        if let cn = computer.commonName?.lowercased(), cn != short { collect(byName[cn], into: &matched) }
+        for name in computer.additionalSamAccountNames {
+            var key = name.lowercased()
+            if key.hasSuffix("$") { key.removeLast() }
+            if key != short { collect(byName[key], into: &matched) }
+        }
+        for host in [computer.dnsHostName].compactMap({ $0 }) + computer.additionalDnsHostNames {
+            var fqdn = host.lowercased()
+            while fqdn.hasSuffix(".") { fqdn.removeLast() }
+            collect(byName[fqdn], into: &matched)
+            if let dot = fqdn.firstIndex(of: "."), fqdn[..<dot] != short {
+                collect(byName[String(fqdn[..<dot])], into: &matched)
+            }
+        }
+        if computer.dnsHostName == nil { collect(byFQDNFirstLabel[short], into: &matched) }
+        if computer.isDeleted {
+            for index in matched where deletedMatch[index].map({ Self.isLater(computer, than: $0) }) ?? true {
+                deletedMatch[index] = computer
+            }
         } else {
-            mark(byFQDNFirstLabel[short])
+            for index in matched { found[Int(index)] = true }
         }
     }
 
-    private mutating func mark(_ list: ItemList?) {
+    /// Whether `deleted` was deleted after `other` (an unknown time counts as earliest).
+    private static func isLater(_ deleted: DirectoryObject, than other: DirectoryObject) -> Bool {
+        (deleted.whenChanged ?? .distantPast) > (other.whenChanged ?? .distantPast)
+    }
+
+    private func collect(_ list: ItemList?, into matched: inout [Int32]) {
         guard let list else { return }
         if list >= 0 {
-            found[Int(list)] = true
+            matched.append(list)
         } else {
-            for index in sharedKeys[Int(-1 - list)] { found[Int(index)] = true }
+            matched += sharedKeys[Int(-1 - list)]
         }
     }
 
@@ -113,8 +142,9 @@ public struct MissingAccountRule: CollectingRule {
                     severity: context.configuration.severity(for: Self.description.id, default: .high),
                     account: item.name,
                     distinguishedName: nil,
-                    message: .missing(item, inventory: inventory.source, domain: context.domain),
-                    remediation: .recreate(item, in: context),
+                    message: .missing(
+                        item, inventory: inventory.source, domain: context.domain, deleted: deletedMatch[Int32(index)]),
+                    remediation: .recreate(item, deleted: deletedMatch[Int32(index)] != nil, in: context),
                     details: [
                         (Self.inventoryFile.key, .string(inventory.source)),
                         (Self.inventoryLine.key, .integer(Int64(item.line))),
@@ -125,11 +155,15 @@ public struct MissingAccountRule: CollectingRule {
 }
 
 extension String {
-    fileprivate static func missing(_ item: Inventory.Item, inventory: String, domain: String?) -> String {
-        "\(item.name) (\(inventory) line \(item.line)) has no computer account in \(domain ?? "the domain"): it cannot log on to the domain (\"The security database on the server does not have a computer account for this workstation trust relationship\")."
+    fileprivate static func missing(
+        _ item: Inventory.Item, inventory: String, domain: String?, deleted: DirectoryObject?
+    ) -> String {
+        let why = deleted.map { ": its account was deleted \(String.deletion($0)); see deleted-account" } ?? ""
+        return
+            "\(item.name) (\(inventory) line \(item.line)) has no computer account in \(domain ?? "the domain")\(why): it cannot log on to the domain (\"The security database on the server does not have a computer account for this workstation trust relationship\")."
     }
 
-    fileprivate static func recreate(_ item: Inventory.Item, in context: AuditContext) -> String {
+    fileprivate static func recreate(_ item: Inventory.Item, deleted: Bool, in context: AuditContext) -> String {
         let short = item.name.split(separator: ".").first.map(String.init) ?? item.name
         let server = context.knownServer
         let join = Remediation.command(.powerShell, tool: "Add-Computer") { writer throws(UnwritableValue) in
@@ -141,7 +175,8 @@ extension String {
             if item.name.contains(".") { create += " -DNSHostName \(try writer.quoted(item.name, "inventory name"))" }
             return create + " -Path '<OU distinguished name>' -Server \(try writer.server(server))"
         }
-        return """
+        let restore = deleted ? "Its deleted account may be restored instead; see the deleted-account finding.\n" : ""
+        return restore + """
             If the machine is still in service, rejoin it (\(join)), \
             or recreate its account and repair the channel from the machine:
               \(create)

@@ -1,0 +1,452 @@
+import Directory
+import Foundation
+
+/// Two or more live computer accounts that claim one host name.
+///
+/// A claim is a dNSHostName or msDS-AdditionalDnsHostName value (case-insensitive, trailing dot
+/// ignored), or the first label of a dNSHostName, which in the same domain names the account whose
+/// sAMAccountName (without `$`) it is. Deleted and conflict objects are for their own rules.
+///
+/// Like `DuplicateSPNRule`, it keeps per name only a keyed fingerprint and its first claimant (in a
+/// `FirstHolderTable`), and per claimant only what a message needs, in one byte arena; a name's
+/// claimants are listed only when a second one turns up.
+public struct DuplicateHostnameRule: CollectingRule {
+    public static let description = RuleDescription(
+        id: "duplicate-hostname",
+        title: "Host names claimed by two computer accounts",
+        rationale: """
+            A machine has one account; when two computer objects answer to one host name (a machine rejoined \
+            under a new account, a re-imaged clone, a pre-staged account beside the real one), Kerberos tickets \
+            for the host are issued to whichever holds its SPNs, DNS updates fight, and the admin who removes \
+            "the old one" may remove the one in use: the machine's trust relationship then fails.
+            """)
+
+    public static let attributes = [
+        "sAMAccountName", "dNSHostName", "msDS-AdditionalDnsHostName", "userAccountControl", "pwdLastSet",
+        "lastLogonTimestamp", "whenCreated", "objectGUID", "operatingSystem",
+    ]
+
+    /// The host names this account shares, normalized (lower case, no trailing dot).
+    static let hostNames = DetailColumn("hostNames", .strings)
+    static let otherAccounts = DetailColumn("otherAccounts", .strings)
+    static let otherDNs = DetailColumn("otherDNs", .strings)
+    /// The account the machine most likely uses; null when that cannot be told.
+    static let likelyInUse = DetailColumn("likelyInUse", .string)
+    static let whenCreated = DetailColumn("whenCreated", .timestamp)
+    static let lastLogonTimestamp = DetailColumn("lastLogonTimestamp", .timestamp)
+    public static let detailColumns = [
+        hostNames, otherAccounts, otherDNs, likelyInUse, whenCreated, lastLogonTimestamp,
+    ]
+
+    /// How a claimant holds a name: roles of one object for one fingerprint, as bits.
+    struct Roles: OptionSet, Hashable {
+        let rawValue: UInt32
+        /// dNSHostName or msDS-AdditionalDnsHostName.
+        static let fqdn = Roles(rawValue: 1)
+        /// The first label of dNSHostName.
+        static let label = Roles(rawValue: 2)
+        /// sAMAccountName without `$`.
+        static let account = Roles(rawValue: 4)
+        static let bits: UInt32 = 3
+    }
+
+    private var firstClaimant = FirstHolderTable()
+    /// Only for names with a second claimant: the name and every claimant with its roles.
+    private var shared: [Fingerprint: (name: String, claims: [(claimant: UInt32, roles: Roles)])] = [:]
+    private var claimants = ClaimantTable()
+    private let seedHigh = UInt64.random(in: .min ... .max)
+    private let seedLow = UInt64.random(in: .min ... .max)
+
+    public init() {}
+
+    /// Runs in every audit.
+    public init?(for audit: AuditInputs) {
+        self.init()
+    }
+
+    public mutating func add(_ account: AccountView, excluded: Bool) {
+        add(account.object, excluded: excluded)
+    }
+
+    /// Records the names a live computer claims; anything else is ignored.
+    public mutating func add(_ object: DirectoryObject, excluded: Bool) {
+        guard object.kind == .computer, !object.isDeleted, !object.isConflictObject else { return }
+        let domain = NameSet.domainKey(of: object.distinguishedName)
+        // The object's own keys first, merged: its first label and its account name are usually one key.
+        var keys: [(fingerprint: Fingerprint, name: String, roles: Roles)] = []
+        func claim(_ name: String, _ roles: Roles, tag: UInt8, domain: String = "") {
+            guard !name.isEmpty else { return }
+            let fingerprint = self.fingerprint(tag, domain, name)
+            if let index = keys.firstIndex(where: { $0.fingerprint == fingerprint }) {
+                keys[index].roles.formUnion(roles)
+            } else {
+                keys.append((fingerprint, name, roles))
+            }
+        }
+        for host in [object.dnsHostName].compactMap({ $0 }) + object.additionalDnsHostNames {
+            claim(Self.normalizedHost(host), .fqdn, tag: 1)
+        }
+        if let host = object.dnsHostName {
+            let normalized = Self.normalizedHost(host)
+            claim(
+                String(normalized[..<(normalized.firstIndex(of: ".") ?? normalized.endIndex)]), .label, tag: 2,
+                domain: domain)
+        }
+        claim(object.shortName.lowercased(), .account, tag: 2, domain: domain)
+        guard !keys.isEmpty else { return }
+        let claimant = claimants.append(object, excluded: excluded)
+        precondition(claimant < 1 << (32 - Roles.bits), "too many computer accounts for one audit")
+        for key in keys {
+            let packed = claimant << Roles.bits | key.roles.rawValue
+            guard let first = firstClaimant.firstHolder(of: key.fingerprint, recordingIfNew: packed) else { continue }
+            let firstIndex = first >> Roles.bits
+            // The runner gives each account once; a repeat is still never its own duplicate.
+            if claimants.isSameAccount(firstIndex, claimant) { continue }
+            if shared[key.fingerprint] == nil {
+                shared[key.fingerprint] = (key.name, [(firstIndex, Roles(rawValue: first & ((1 << Roles.bits) - 1)))])
+            }
+            if let index = shared[key.fingerprint]!.claims.firstIndex(where: {
+                claimants.isSameAccount($0.claimant, claimant)
+            }) {
+                shared[key.fingerprint]!.claims[index].roles.formUnion(key.roles)
+            } else {
+                shared[key.fingerprint]!.claims.append((claimant, key.roles))
+            }
+        }
+    }
+
+    /// `host` lower-cased without its trailing dot.
+    static func normalizedHost(_ host: String) -> String {
+        var host = host.lowercased()
+        while host.hasSuffix(".") { host.removeLast() }
+        return host
+    }
+
+    /// Why two claimants clash: the name, and how each holds it.
+    struct Clash: Equatable {
+        let name: String
+        let mine: Roles
+        let theirs: Roles
+    }
+
+    public func findings(in context: AuditContext) -> [Finding] {
+        // Every claimant's clashes with each other claimant.
+        var clashes: [UInt32: [UInt32: [Clash]]] = [:]
+        for (_, entry) in shared {
+            for mine in entry.claims {
+                for theirs in entry.claims where !claimants.isSameAccount(mine.claimant, theirs.claimant) {
+                    var roles: (Roles, Roles)?
+                    if mine.roles.contains(.fqdn) && theirs.roles.contains(.fqdn) {
+                        roles = (.fqdn, .fqdn)
+                    } else if mine.roles.contains(.label) && theirs.roles.contains(.account) {
+                        roles = (.label, .account)
+                    } else if mine.roles.contains(.account) && theirs.roles.contains(.label) {
+                        roles = (.account, .label)
+                    }
+                    guard let roles else { continue }
+                    clashes[mine.claimant, default: [:]][theirs.claimant, default: []].append(
+                        Clash(name: entry.name, mine: roles.0, theirs: roles.1))
+                }
+            }
+        }
+        var findings: [Finding] = []
+        for (claimant, others) in clashes where !claimants.isExcluded(claimant) {
+            let me = claimants.record(claimant)
+            let clashesByOther = others.map { (claimants.record($0.key), $0.value) }.sorted {
+                ($0.0.account.lowercased(), $0.0.distinguishedName) < (
+                    $1.0.account.lowercased(), $1.0.distinguishedName
+                )
+            }
+            let them = clashesByOther.map(\.0)
+            let names = Array(Set(others.values.flatMap { $0.map(\.name) })).sorted()
+            let inUse = Self.likelyInUse([me] + them, in: context)
+            let enabledOther = them.contains { !$0.isDisabled }
+            let severity: Severity = !me.isDisabled && enabledOther ? .high : .medium
+            var details: [(key: String, value: DetailValue)] = [
+                (Self.hostNames.key, .strings(names)),
+                (Self.otherAccounts.key, .strings(them.map(\.account))),
+                (Self.otherDNs.key, .strings(them.map(\.distinguishedName))),
+                (Self.likelyInUse.key, inUse.account.map { .string($0.account) } ?? .null),
+            ]
+            if let created = me.whenCreated {
+                details.append((Self.whenCreated.key, .string(UTCTime.timestamp(created))))
+            }
+            if let logon = me.lastLogon {
+                details.append((Self.lastLogonTimestamp.key, AuditContext.timeDetail(logon)))
+            }
+            findings.append(
+                Finding(
+                    rule: Self.description.id,
+                    severity: context.configuration.severity(for: Self.description.id, default: severity),
+                    account: me.account,
+                    distinguishedName: me.distinguishedName,
+                    message: .claims(me, clashesByOther, inUse: inUse),
+                    remediation: .keepOne(me, them, inUse: inUse, in: context),
+                    details: details))
+        }
+        return findings
+    }
+
+    /// The account the machine most likely uses and why, or nil and why that cannot be told.
+    struct InUse {
+        let account: ClaimantTable.Record?
+        let reason: String
+    }
+
+    /// The most recent lastLogonTimestamp, else the newest pwdLastSet; a tie, or neither, cannot tell.
+    static func likelyInUse(_ candidates: [ClaimantTable.Record], in context: AuditContext) -> InUse {
+        func usable(_ time: FileTime?) -> FileTime? {
+            guard let time, time.isValid, !time.isNever, !context.isInFuture(time) else { return nil }
+            return time
+        }
+        for (attribute, time) in [
+            ("lastLogonTimestamp", { (record: ClaimantTable.Record) in usable(record.lastLogon) }),
+            ("pwdLastSet", { (record: ClaimantTable.Record) in usable(record.passwordLastSet) }),
+        ] {
+            let dated = candidates.compactMap { record in time(record).map { (record, $0) } }
+                .sorted { $0.1.ticks > $1.1.ticks }
+            guard let best = dated.first else { continue }
+            if dated.count > 1 && dated[1].1.ticks == best.1.ticks {
+                return InUse(account: nil, reason: "their \(attribute) values are equal")
+            }
+            var reason = "the most recent \(attribute), \(AuditContext.day(best.1))"
+            if attribute == "lastLogonTimestamp", dated.count > 1,
+                best.1.ticks - dated[1].1.ticks < Int64(StalePasswordRule.lastLogonLagDays) * FileTime.ticksPerDay
+            {
+                reason +=
+                    ", though within lastLogonTimestamp's 14-day lag of \(dated[1].0.account)'s: confirm on the machine"
+            }
+            return InUse(account: best.0, reason: reason)
+        }
+        return InUse(account: nil, reason: "none has a lastLogonTimestamp or pwdLastSet")
+    }
+
+    private func fingerprint(_ tag: UInt8, _ domain: String, _ name: String) -> Fingerprint {
+        var high = Hasher()
+        high.combine(seedHigh)
+        var low = Hasher()
+        low.combine(seedLow)
+        for part in [domain, name] {
+            high.combine(part)
+            low.combine(part)
+        }
+        high.combine(tag)
+        low.combine(tag)
+        return Fingerprint(
+            high: UInt64(bitPattern: Int64(high.finalize())), low: UInt64(bitPattern: Int64(low.finalize())))
+    }
+}
+
+/// The claimants of host names, packed: names, DNs and host names in one byte array, times and flags
+/// in parallel arrays.
+struct ClaimantTable {
+    /// What a finding says about one claimant.
+    struct Record {
+        let account: String
+        let distinguishedName: String
+        let dnsHostName: String?
+        let whenCreated: Date?
+        let lastLogon: FileTime?
+        let passwordLastSet: FileTime?
+        let isDisabled: Bool
+        let isKnownNonWindows: Bool
+
+        /// A stand-in object for `AuditContext.server(for:)` and `RemediationSubject`.
+        var object: DirectoryObject {
+            DirectoryObject(
+                kind: .computer, distinguishedName: distinguishedName, samAccountName: account,
+                dnsHostName: dnsHostName, operatingSystem: isKnownNonWindows ? "Linux" : nil)
+        }
+
+        /// `WKS-0042$ (created 2024-01-05, last logon 2026-11-20)`
+        var dates: String {
+            let created = whenCreated.map { "created \(UTCTime.day($0))" } ?? "whenCreated unknown"
+            let logon: String
+            if let lastLogon, !lastLogon.isNever {
+                logon = "last logon \(AuditContext.day(lastLogon))"
+            } else {
+                logon = "no logon recorded"
+            }
+            return "\(created), \(logon)" + (isDisabled ? ", disabled" : "")
+        }
+    }
+
+    private var bytes: [UInt8] = []
+    /// For claimant i: its account name at offsets[3i]..<offsets[3i+1], its DN's first RDN to
+    /// offsets[3i+2], and its dNSHostName, when it is not the usual `<name>.<domain>`, to offsets[3i+3].
+    private var offsets: [UInt32] = [0]
+    /// The rest of each DN (`OU=Workstations,DC=corp,DC=example`), kept once: a domain has far fewer
+    /// containers than computers. `parent[i]` indexes `parents`; `UInt32.max` for a DN of one RDN.
+    private var parents: [(dn: String, domain: String?)] = []
+    private var parentIndex: [String: UInt32] = [:]
+    private var parent: [UInt32] = []
+    /// A keyed hash of the account's identity (`AccountKey`), for the guard against comparing an account with itself.
+    private var identities: [Int] = []
+    /// Unix seconds of whenCreated, lastLogonTimestamp and pwdLastSet ticks; `Int64.min` when absent.
+    private var times: [Int64] = []
+    /// Bit 0: excluded; 1: disabled; 2: a known non-Windows system; 3: has a dNSHostName; 4: it is the
+    /// usual `<name>.<domain>` (not stored).
+    private var flags: [UInt8] = []
+    private static let absent = Int64.min
+
+    var count: Int { flags.count }
+
+    mutating func append(_ object: DirectoryObject, excluded: Bool) -> UInt32 {
+        bytes.append(contentsOf: object.accountName.utf8)
+        offsets.append(UInt32(bytes.count))
+        let dn = object.distinguishedName
+        let (rdn, rest) = Self.split(dn)
+        bytes.append(contentsOf: rdn.utf8)
+        offsets.append(UInt32(bytes.count))
+        var domain: String?
+        if let rest {
+            if let known = parentIndex[rest] {
+                parent.append(known)
+                domain = parents[Int(known)].domain
+            } else {
+                domain = DistinguishedName.domainDNSName(of: rest)
+                parentIndex[rest] = UInt32(parents.count)
+                parent.append(UInt32(parents.count))
+                parents.append((rest, domain))
+            }
+        } else {
+            parent.append(UInt32.max)
+        }
+        let usualHost = object.dnsHostName != nil && object.dnsHostName == Self.usualHost(object.shortName, domain)
+        if !usualHost { bytes.append(contentsOf: (object.dnsHostName ?? "").utf8) }
+        offsets.append(UInt32(bytes.count))
+        identities.append(AccountKey(object).hashValue)
+        times.append(object.whenCreated.map { UTCTime.unixSeconds($0) } ?? Self.absent)
+        times.append(object.lastLogonTimestamp?.ticks ?? Self.absent)
+        times.append(object.passwordLastSet?.ticks ?? Self.absent)
+        let disabled = object.userAccountControl?.isDisabled ?? false
+        let nonWindows = object.operatingSystem != nil && !object.isWindows
+        flags.append(
+            (excluded ? 1 : 0) | (disabled ? 2 : 0) | (nonWindows ? 4 : 0) | (object.dnsHostName != nil ? 8 : 0)
+                | (usualHost ? 16 : 0))
+        return UInt32(flags.count - 1)
+    }
+
+    /// A DN's first RDN and the rest, split at the first comma that is not escaped, byte for byte.
+    static func split(_ dn: String) -> (rdn: Substring, rest: String?) {
+        var escaped = false
+        for index in dn.utf8.indices {
+            let byte = dn.utf8[index]
+            if escaped {
+                escaped = false
+            } else if byte == UInt8(ascii: "\\") {
+                escaped = true
+            } else if byte == UInt8(ascii: ",") {
+                return (dn[..<index], String(dn[dn.utf8.index(after: index)...]))
+            }
+        }
+        return (dn[...], nil)
+    }
+
+    /// `wks-0042.corp.example` for WKS-0042 in corp.example: what a join writes.
+    private static func usualHost(_ shortName: String, _ domain: String?) -> String? {
+        domain.map { shortName.lowercased() + "." + $0 }
+    }
+
+    /// Whether two claimants are one account: the same objectGUID, else the same DN as AD compares DNs.
+    func isSameAccount(_ lhs: UInt32, _ rhs: UInt32) -> Bool {
+        lhs == rhs || identities[Int(lhs)] == identities[Int(rhs)]
+    }
+
+    func isExcluded(_ claimant: UInt32) -> Bool { flags[Int(claimant)] & 1 != 0 }
+
+    func record(_ claimant: UInt32) -> Record {
+        let index = Int(claimant)
+        let flag = flags[index]
+        func time(_ offset: Int) -> Int64? {
+            let value = times[index * 3 + offset]
+            return value == Self.absent ? nil : value
+        }
+        let account = string(index * 3)
+        let rdn = string(index * 3 + 1)
+        let container = parent[index] == UInt32.max ? nil : parents[Int(parent[index])]
+        let dn = container.map { rdn + "," + $0.dn } ?? rdn
+        let host: String?
+        if flag & 8 == 0 {
+            host = nil
+        } else if flag & 16 != 0 {
+            let short = account.hasSuffix("$") ? String(account.dropLast()) : account
+            host = Self.usualHost(short, container?.domain)
+        } else {
+            host = string(index * 3 + 2)
+        }
+        return Record(
+            account: account, distinguishedName: dn, dnsHostName: host,
+            whenCreated: time(0).map { UTCTime.date(unixSeconds: $0) },
+            lastLogon: time(1).map { FileTime(ticks: $0) }, passwordLastSet: time(2).map { FileTime(ticks: $0) },
+            isDisabled: flag & 2 != 0, isKnownNonWindows: flag & 4 != 0)
+    }
+
+    private func string(_ slot: Int) -> String {
+        String(decoding: bytes[Int(offsets[slot])..<Int(offsets[slot + 1])], as: UTF8.self)
+    }
+}
+
+extension String {
+    fileprivate static func claims(
+        _ me: ClaimantTable.Record, _ others: [(ClaimantTable.Record, [DuplicateHostnameRule.Clash])],
+        inUse: DuplicateHostnameRule.InUse
+    ) -> String {
+        func why(_ clash: DuplicateHostnameRule.Clash, _ other: ClaimantTable.Record) -> String {
+            if clash.mine == .fqdn { return "both answer to \(clash.name)" }
+            if clash.mine == .label {
+                return "its dNSHostName \(me.dnsHostName ?? clash.name) names \(other.account)"
+            }
+            return "its dNSHostName \(other.dnsHostName ?? clash.name) names \(me.account)"
+        }
+        let list = others.map { other, clashes in
+            let sorted = clashes.sorted { ($0.mine == .fqdn ? 0 : 1, $0.name) < ($1.mine == .fqdn ? 0 : 1, $1.name) }
+            return
+                "\(other.account) (\(other.distinguishedName); \(sorted.map { why($0, other) }.joined(separator: ", ")); \(other.dates))"
+        }
+        let verdict =
+            inUse.account.map { "The machine most likely uses \($0.account) (\(inUse.reason))." }
+            ?? "Which account the machine uses cannot be told (\(inUse.reason))."
+        return
+            "\(me.account) (\(me.dates)) claims the host name of another live computer account: \(list.joined(separator: "; ")). \(verdict) Tickets for the host go to whichever account holds its SPNs, and removing the wrong account breaks the machine's trust relationship."
+    }
+
+    fileprivate static func keepOne(
+        _ me: ClaimantTable.Record, _ others: [ClaimantTable.Record], inUse: DuplicateHostnameRule.InUse,
+        in context: AuditContext
+    ) -> String {
+        let target = inUse.account ?? me
+        let host = Remediation.prose(target.dnsHostName ?? target.object.shortName)
+        let lead =
+            inUse.account.map { "The machine most likely uses \(Remediation.prose($0.account))." }
+            ?? "Which account the machine uses cannot be told from the directory."
+        var lines = [
+            "\(lead) Confirm on \(host): $env:COMPUTERNAME is the name of the account it uses, without the $.",
+            "Keep the account it uses; remove the others:",
+        ]
+        for record in [me] + others {
+            let object = record.object
+            let remove = Remediation.command(.powerShell, tool: "Remove-ADComputer") { writer throws(UnwritableValue) in
+                "Remove-ADComputer -Identity \(try writer.quoted(record.distinguishedName, "distinguishedName")) -Server \(try writer.server(context.knownServer(for: object)))"
+            }
+            lines.append("  \(remove)   (if it does not use \(Remediation.prose(record.account)))")
+        }
+        lines.append(
+            "If two machines answer to the name, rename one of them instead: on it, Rename-Computer -NewName <new name> -DomainCredential (Get-Credential) -Restart"
+        )
+        lines.append("Then repair the machine's secure channel against the account it kept:")
+        lines.append(Remediation.repairSecureChannel(RemediationSubject.about(target.object, in: context)))
+        return lines.joined(separator: "\n")
+    }
+}
+
+extension RemediationSubject {
+    /// The subject for `object` with the `-Server` and domain of `AuditContext.server(for:)`, so a
+    /// child domain's computer in a forest-wide export is repaired against its own domain.
+    static func about(_ object: DirectoryObject, in context: AuditContext) -> RemediationSubject {
+        var own = context
+        own.domainController = context.knownServer(for: object)
+        own.domain = context.domain(of: object)
+        return RemediationSubject(object, in: own)
+    }
+}
