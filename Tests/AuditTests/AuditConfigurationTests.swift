@@ -139,7 +139,8 @@ final class AuditConfigurationTests: XCTestCase {
         assertError(
             #"{"severities": {"stale-passwords": "low"}}"#, key: "severities.stale-passwords",
             reason:
-                "unknown rule; rules are disabled-account, stale-password, missing-spn, duplicate-spn, missing-account")
+                "unknown rule; rules are disabled-account, stale-password, missing-spn, duplicate-spn, missing-account, "
+                + "duplicate-hostname, conflict-object, deleted-account")
         assertError(
             #"{"requiredSPNs": {"WSMAN": {"required": "all"}}}"#, key: "requiredSPNs.WSMAN.required",
             reason: "unknown key; use requiredOn and severity")

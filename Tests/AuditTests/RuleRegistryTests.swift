@@ -34,7 +34,11 @@ final class RuleRegistryTests: XCTestCase {
 
     func testTheRegistryIsTheReportOrderAndEveryIdIsUnique() {
         XCTAssertEqual(
-            AuditRules.ids, ["disabled-account", "stale-password", "missing-spn", "duplicate-spn", "missing-account"])
+            AuditRules.ids,
+            [
+                "disabled-account", "stale-password", "missing-spn", "duplicate-spn", "missing-account",
+                "duplicate-hostname", "conflict-object", "deleted-account",
+            ])
         XCTAssertEqual(Set(AuditRules.ids).count, AuditRules.ids.count)
         XCTAssertEqual(AuditRules.rule("duplicate-spn")?.identity?.key, "spn")
         XCTAssertNil(AuditRules.rule("stale-password")?.identity, "one finding per account needs no identity detail")
@@ -52,6 +56,15 @@ final class RuleRegistryTests: XCTestCase {
             + Fixture.computer("WKS-0005", spns: ["HOST/WKS-0005"])
             + Fixture.computer("SQL01", spns: ["MSSQLSvc/sql01.corp.example:1433"] + Fixture.joinSPNs("SQL01"))
             + Fixture.user("svc-sql", spns: ["MSSQLSvc/sql01.corp.example:1433"])
+            // Two objects claiming one host name, a replication conflict object, a tombstone.
+            + Fixture.computer("FS01", dnsHostName: "files.corp.example")
+            + Fixture.computer("FS02", dnsHostName: "files.corp.example")
+            + Fixture.computer("PC7", commonName: "PC7\\0ACNF:7a1e2f4c-1b2d-4e5f-8a9b-0c1d2e3f4a5b")
+            + Fixture.computer(
+                "WS2", container: "CN=Deleted Objects,DC=corp,DC=example",
+                commonName: "WS2\\0ADEL:5f1c2e8a-93d4-4b7e-a0c1-3e6f9d2b7a41"
+            )
+            .replacingOccurrences(of: "\nsAMAccountType:", with: "\nisDeleted: TRUE\nsAMAccountType:")
         let result = try Fixture.audit(ldif, inventory: Inventory.parse("WKS-0001\nGHOST-PC\n", source: "inv.txt"))
         XCTAssertEqual(Set(result.findings.map(\.rule)), Set(AuditRules.ids), "every rule fired")
         for finding in result.findings {

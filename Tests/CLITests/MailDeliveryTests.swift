@@ -109,7 +109,8 @@ final class MailDeliveryTests: XCTestCase {
 
         let csvNames = [
             "findings.csv", "disabled-account.csv", "stale-password.csv", "missing-spn.csv", "duplicate-spn.csv",
-            "missing-account.csv", "computers.csv",
+            "missing-account.csv", "duplicate-hostname.csv", "conflict-object.csv", "deleted-account.csv",
+            "computers.csv",
         ]
         XCTAssertEqual(
             parsed["contentTypes"] as? [String],
@@ -135,7 +136,7 @@ final class MailDeliveryTests: XCTestCase {
         XCTAssertTrue(text.contains("Domain:     corp.example"), text)
         XCTAssertTrue(text.contains("Source:     \(fixture("small-domain.ldif"))"), text)
         XCTAssertTrue(text.contains("Audited at: 2026-11-24T00:00:00Z"), text)
-        XCTAssertTrue(text.contains("  stale-password       3"), text)
+        XCTAssertTrue(text.contains("  stale-password         3"), text)
         XCTAssertTrue(text.contains("[high] ALIVE-01$\n  CN=ALIVE-01,OU=Workstations,DC=corp,DC=example\n"), text)
         XCTAssertTrue(text.contains("Test-ComputerSecureChannel -Repair"), text)
         XCTAssertTrue(text.contains("setspn -S HOST/PRE-01 PRE-01"), text)

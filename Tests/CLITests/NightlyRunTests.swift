@@ -200,8 +200,8 @@ final class NightlyRunTests: XCTestCase {
         XCTAssertEqual(
             names,
             [
-                "computers.csv", "disabled-account.csv", "duplicate-spn.csv", "findings.csv", "missing-account.csv",
-                "missing-spn.csv",
+                "computers.csv", "conflict-object.csv", "deleted-account.csv", "disabled-account.csv",
+                "duplicate-hostname.csv", "duplicate-spn.csv", "findings.csv", "missing-account.csv", "missing-spn.csv",
                 "stale-password.csv",
             ])
         XCTAssertTrue(result.stdout.contains("computers.csv"), result.stdout)

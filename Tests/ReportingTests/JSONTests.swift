@@ -65,7 +65,10 @@ final class JSONTests: XCTestCase {
             summary["bySeverity"] as? [String: Int], ["critical": 1, "high": 2, "medium": 1, "low": 1, "info": 0])
         XCTAssertEqual(
             summary["byRule"] as? [String: Int],
-            ["disabled-account": 1, "stale-password": 1, "missing-spn": 1, "duplicate-spn": 1, "missing-account": 1])
+            [
+                "disabled-account": 1, "stale-password": 1, "missing-spn": 1, "duplicate-spn": 1, "missing-account": 1,
+                "duplicate-hostname": 0, "conflict-object": 0, "deleted-account": 0,
+            ])
         let passwordAge = try XCTUnwrap(summary["passwordAgeDays"] as? [String: Any])
         let buckets = try XCTUnwrap(passwordAge["buckets"] as? [[String: Any]])
         XCTAssertEqual(

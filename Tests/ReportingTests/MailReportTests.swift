@@ -104,8 +104,8 @@ final class MailReportTests: XCTestCase {
         XCTAssertTrue(text.contains("Source:     corp.ldif"), text)
         XCTAssertTrue(text.contains("Audited at: 2026-11-24T00:00:00Z"), text)
         XCTAssertTrue(text.contains("Clock skew: 2.5 s: the domain controller is ahead"), text)
-        XCTAssertTrue(text.contains("  stale-password       1  (0 new)"), text)
-        XCTAssertTrue(text.contains("  duplicate-spn        1  (1 new)"), text)
+        XCTAssertTrue(text.contains("  stale-password         1  (0 new)"), text)
+        XCTAssertTrue(text.contains("  duplicate-spn          1  (1 new)"), text)
         XCTAssertTrue(text.contains("Resolved since the last run"), text)
         XCTAssertTrue(
             text.contains("[high] stale-password WKS-0100$: Dormant <b>since</b> 2025."), "text is not escaped")

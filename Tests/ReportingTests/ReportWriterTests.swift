@@ -9,6 +9,7 @@ final class ReportWriterTests: XCTestCase {
     /// One CSV per rule of `Fixtures.result()`, in rule order.
     static let ruleCSVs = [
         "disabled-account.csv", "stale-password.csv", "missing-spn.csv", "duplicate-spn.csv", "missing-account.csv",
+        "duplicate-hostname.csv", "conflict-object.csv", "deleted-account.csv",
     ]
 
     override func setUpWithError() throws {
