@@ -120,7 +120,12 @@ public struct DirectoryObject: Sendable, Equatable {
 
     /// Whether the first RDN of `dn` holds `lowercasedNeedle` (ASCII case-insensitively).
     private static func firstRDNContains(_ dn: String, _ lowercasedNeedle: StaticString) -> Bool {
-        let bytes = Array(dn.utf8)
+        var dn = dn
+        return dn.withUTF8 { firstRDNContains($0, lowercasedNeedle) }
+    }
+
+    private static func firstRDNContains(_ bytes: UnsafeBufferPointer<UInt8>, _ lowercasedNeedle: StaticString) -> Bool
+    {
         // The first RDN ends at the first comma that is not escaped.
         var end = 0
         var escaped = false

@@ -1,3 +1,5 @@
+import Codecs
+
 /// Helpers for distinguished names as AD writes them (`CN=PC01,OU=Workstations,DC=corp,DC=example`).
 ///
 /// A full RFC 4514 parser is not needed: TrustAudit only splits a DN into RDNs (honouring `\,`
@@ -26,7 +28,52 @@ public enum DistinguishedName {
     }
 
     /// `DC=corp,DC=example` becomes `corp.example`; nil when the DN has no DC= components.
+    ///
+    /// Every rule asks this of every object (fix commands name the object's own domain), so an
+    /// ASCII DN is read bytewise, without splitting it into RDNs; others take `slowDomainDNSName`.
     public static func domainDNSName(of dn: String) -> String? {
+        var dn = dn
+        let fast = dn.withUTF8 { bytes -> String?? in
+            var labels: [UInt8] = []
+            var start = 0
+            var escaped = false
+            func rdn(_ from: Int, _ to: Int) {
+                var first = from
+                var last = to
+                while first < last && bytes[first] == UInt8(ascii: " ") { first += 1 }
+                while last > first && bytes[last - 1] == UInt8(ascii: " ")
+                    && !(last - 2 >= first && bytes[last - 2] == UInt8(ascii: "\\"))
+                {
+                    last -= 1
+                }
+                guard last - first > 3, bytes[first] | 0x20 == UInt8(ascii: "d"),
+                    bytes[first + 1] | 0x20 == UInt8(ascii: "c"),
+                    bytes[first + 2] == UInt8(ascii: "=")
+                else { return }
+                if !labels.isEmpty { labels.append(UInt8(ascii: ".")) }
+                for index in (first + 3)..<last { labels.append(ASCII.lowercased(bytes[index])) }
+            }
+            for index in 0..<bytes.count {
+                let byte = bytes[index]
+                if byte >= 0x80 { return .none }
+                if escaped {
+                    escaped = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == UInt8(ascii: ",") {
+                    rdn(start, index)
+                    start = index + 1
+                }
+            }
+            if start < bytes.count || start > 0 { rdn(start, bytes.count) }
+            return .some(labels.isEmpty ? nil : String(decoding: labels, as: UTF8.self))
+        }
+        if let fast { return fast }
+        return slowDomainDNSName(of: dn)
+    }
+
+    /// `domainDNSName(of:)` for any DN, with Unicode case folding.
+    static func slowDomainDNSName(of dn: String) -> String? {
         let labels = relativeNames(of: dn).compactMap { rdn -> Substring? in
             guard rdn.count > 3, rdn.prefix(3).lowercased() == "dc=" else { return nil }
             return rdn.dropFirst(3)

@@ -77,6 +77,16 @@ final class ModelTests: XCTestCase {
         XCTAssertEqual(DistinguishedName.relativeNames(of: dn).first, #"CN=Kiosk\, Lobby"#)
         XCTAssertEqual(DistinguishedName.domainDNSName(of: dn), "corp.example")
         XCTAssertNil(DistinguishedName.domainDNSName(of: "CN=Schema,CN=Configuration"))
+        // The bytewise reading of ASCII DNs agrees with the RDN-splitting one on every shape.
+        for dn in [
+            "CN=PC1,OU=Sales,DC=Corp,DC=Example", " CN=PC1 , DC = corp , dc=example ",
+            "CN=a\\,b,DC=child,DC=corp,DC=example",
+            "CN=x,DC=", "CN=x,DC=corp\\ ,DC=example", "", "DC=corp", "CN=PC1\\0ADEL:1f,CN=Deleted Objects,DC=ez,DC=lab",
+            "CN=x,DCX=corp,DC=example", "dc=a,dc=b,", "CN=Ünïcode,DC=Büro,DC=example",
+        ] {
+            XCTAssertEqual(
+                DistinguishedName.domainDNSName(of: dn), DistinguishedName.slowDomainDNSName(of: dn), "\(dn)")
+        }
         let lab = DistinguishedName.normalized("OU=Lab, DC=Corp, DC=Example")
         XCTAssertTrue(
             DistinguishedName.isNormalized(

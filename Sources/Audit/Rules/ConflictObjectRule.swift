@@ -202,23 +202,29 @@ struct NameSet {
     /// (`dc=corp,dc=example`); empty when it has none. Cheaper than the DNS name, and the same for
     /// a live computer and a deleted or conflict object of its domain.
     static func domainKey(of dn: String) -> String {
-        let utf8 = dn.utf8
-        var escaped = false
-        var index = utf8.startIndex
-        while index < utf8.endIndex {
-            let byte = utf8[index]
-            if escaped {
-                escaped = false
-            } else if byte == UInt8(ascii: "\\") {
-                escaped = true
-            } else if byte == UInt8(ascii: ",") {
-                let start = utf8.index(after: index)
-                let next = utf8[start...].prefix(3).map(ASCII.lowercased)
-                if next == Array("dc=".utf8) { return String(dn[start...]).lowercased() }
+        var dn = dn
+        return dn.withUTF8 { bytes -> String in
+            var escaped = false
+            for index in bytes.indices {
+                let byte = bytes[index]
+                if escaped {
+                    escaped = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == UInt8(ascii: ","), index + 3 < bytes.count,
+                    ASCII.lowercased(bytes[index + 1]) == UInt8(ascii: "d"),
+                    ASCII.lowercased(bytes[index + 2]) == UInt8(ascii: "c"), bytes[index + 3] == UInt8(ascii: "=")
+                {
+                    let rest = UnsafeBufferPointer(rebasing: bytes[(index + 1)...])
+                    // Bytewise for ASCII (every real domain); Unicode case folding otherwise.
+                    if rest.allSatisfy({ $0 < 0x80 }) {
+                        return String(decoding: rest.map(ASCII.lowercased), as: UTF8.self)
+                    }
+                    return String(decoding: rest, as: UTF8.self).lowercased()
+                }
             }
-            index = utf8.index(after: index)
+            return ""
         }
-        return ""
     }
 }
 
