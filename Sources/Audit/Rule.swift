@@ -70,6 +70,26 @@ public protocol CollectingRule: Rule {
     func findings(in context: AuditContext) -> [Finding]
 }
 
+/// A collecting rule that judges each account as its first source saw it, and runs in every audit
+/// unless it says otherwise: it writes `init()` and `add(_:excluded:)` for a `DirectoryObject`,
+/// and gets the rest.
+public protocol ObjectCollectingRule: CollectingRule {
+    init()
+    /// Records `object`; see `CollectingRule.add(_:excluded:)`.
+    mutating func add(_ object: DirectoryObject, excluded: Bool)
+}
+
+extension ObjectCollectingRule {
+    /// Runs in every audit.
+    public init?(for audit: AuditInputs) {
+        self.init()
+    }
+
+    public mutating func add(_ account: AccountView, excluded: Bool) {
+        add(account.object, excluded: excluded)
+    }
+}
+
 /// What an audit is given besides the directory, for the collecting rules that need it.
 public struct AuditInputs: Sendable {
     /// The machines that should have an account; nil when none was given.

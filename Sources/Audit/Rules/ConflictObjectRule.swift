@@ -7,7 +7,7 @@ import Directory
 /// The rule keeps the conflict objects themselves (there are few) and, of every live computer, only
 /// two 64-bit keyed fingerprints (its DN, and its cn in its domain), so the live twin is found
 /// whichever of the two the export gives first.
-public struct ConflictObjectRule: CollectingRule {
+public struct ConflictObjectRule: ObjectCollectingRule {
     public static let description = RuleDescription(
         id: "conflict-object",
         title: "Replication conflict objects",
@@ -46,15 +46,6 @@ public struct ConflictObjectRule: CollectingRule {
     private var scratch: [UInt8] = []
 
     public init() {}
-
-    /// Runs in every audit.
-    public init?(for audit: AuditInputs) {
-        self.init()
-    }
-
-    public mutating func add(_ account: AccountView, excluded: Bool) {
-        add(account.object, excluded: excluded)
-    }
 
     public mutating func add(_ object: DirectoryObject, excluded: Bool) {
         guard object.kind == .computer, !object.isDeleted else { return }

@@ -10,7 +10,7 @@ import Foundation
 /// Like `DuplicateSPNRule`, it keeps per name only a keyed fingerprint and its first claimant (in a
 /// `FirstHolderTable`), and per claimant only what a message needs, in one byte arena; a name's
 /// claimants are listed only when a second one turns up.
-public struct DuplicateHostnameRule: CollectingRule {
+public struct DuplicateHostnameRule: ObjectCollectingRule {
     public static let description = RuleDescription(
         id: "duplicate-hostname",
         title: "Host names claimed by two computer accounts",
@@ -58,15 +58,6 @@ public struct DuplicateHostnameRule: CollectingRule {
     private let seedLow = UInt64.random(in: .min ... .max)
 
     public init() {}
-
-    /// Runs in every audit.
-    public init?(for audit: AuditInputs) {
-        self.init()
-    }
-
-    public mutating func add(_ account: AccountView, excluded: Bool) {
-        add(account.object, excluded: excluded)
-    }
 
     /// Records the names a live computer claims; anything else is ignored.
     public mutating func add(_ object: DirectoryObject, excluded: Bool) {

@@ -12,7 +12,7 @@ import Directory
 /// The first-holder table is the bulk of that memory (millions of SPNs), so it is kept compact: 96
 /// bits of the fingerprint and the holder in 16 bytes per slot (see `FirstHolderTable`), split into
 /// partitions that grow one at a time, so the table never briefly needs its old and new storage at once.
-public struct DuplicateSPNRule: CollectingRule {
+public struct DuplicateSPNRule: ObjectCollectingRule {
     public static let description = RuleDescription(
         id: "duplicate-spn",
         title: "Duplicate service principal names",
@@ -44,17 +44,6 @@ public struct DuplicateSPNRule: CollectingRule {
     private let seedLow = UInt64.random(in: .min ... .max)
 
     public init() {}
-
-    /// Runs in every audit.
-    public init?(for audit: AuditInputs) {
-        self.init()
-    }
-
-    /// Records every SPN of the account. Excluded objects still count as holders (the duplicate is
-    /// real) but get no finding of their own.
-    public mutating func add(_ account: AccountView, excluded: Bool) {
-        add(account.object, excluded: excluded)
-    }
 
     /// Records every SPN of `object`, as `add(_:excluded:)` does for an account view.
     ///
