@@ -88,6 +88,8 @@ struct ComputerPlan {
     var operatingSystem: [UInt8]?
     var operatingSystemVersion: [UInt8]?
     var description: [UInt8]?
+    /// msDS-AdditionalDnsHostName: a name a rename or an alias left on the account.
+    var additionalDnsHostName: [UInt8]?
     var userAccountControl: Int64 = 4096
     var primaryGroupID: Int64 = 515
     /// FILETIME ticks; 0 is "never set".
@@ -113,6 +115,7 @@ struct ComputerPlan {
         operatingSystem = nil
         operatingSystemVersion = nil
         description = nil
+        additionalDnsHostName = nil
         userAccountControl = 4096
         primaryGroupID = 515
         passwordLastSet = 0

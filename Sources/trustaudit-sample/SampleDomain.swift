@@ -287,6 +287,8 @@ struct SampleDomain {
             plan.lastLogonTimestamp = fileTime(password + 3 * Self.day, &random)
             standardSPNs(&plan, server: true, linux: false)
             plan.addLiteralSPN(Array("host/APP01.\(domain)".utf8))
+            // And APP01's host name, kept as an additional name: two accounts claim app01.
+            plan.additionalDnsHostName = Array("app01.\(domain)".utf8)
             plan.traits += [.server, .disabledAndStale]
         case 5:
             // A cn with a comma: the DN escapes it, sAMAccountName cannot hold it.

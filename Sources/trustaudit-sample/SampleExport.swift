@@ -58,6 +58,8 @@ extension SampleDomain {
             writer, &scratch, name: "gmsa-intranet", rid: 1109,
             spns: ["HTTP/intranet.\(domain)", "HTTP/intranet"])
         tally[ComputerPlan.Trait.groupManagedServiceAccount.rawValue] += 1
+        // With the hand-written accounts (APP01 among them): what a computer's life leaves behind.
+        if computers >= firstRandomIndex { writeLifecycleObjects(writer, &scratch) }
 
         if format == .ldapsearch {
             let base = String(decoding: domainDN, as: UTF8.self)
@@ -73,6 +75,57 @@ extension SampleDomain {
             }
         }
         writer.flush()
+    }
+
+    /// A computer deleted nine days ago that no live account replaced (a tombstone with the Recycle
+    /// Bin on, as an export made with the Show Deleted control holds it), and a replication conflict
+    /// object left beside APP01 by two joins on two DCs. Their cn holds the line feed AD puts before
+    /// `DEL:` and `CNF:`, so it is base64 in the file; the DN shows it escaped (`\0A`).
+    private func writeLifecycleObjects(_ writer: LDIFWriter, _ scratch: inout Scratch) {
+        let domain = String(decoding: dnsName, as: UTF8.self)
+        let base = String(decoding: domainDN, as: UTF8.self)
+        for (index, object) in [
+            (name: "WKS-RETIRED", tag: "DEL", container: "CN=Deleted Objects,\(base)"),
+            (name: "APP01", tag: "CNF", container: "OU=Servers,\(base)"),
+        ].enumerated() {
+            var random = SplitMix64(seed: seed, index: 9000 + index, stream: 5)
+            let high = random.next()
+            let low = random.next()
+            var stored =
+                (0..<8).map { UInt8(truncatingIfNeeded: high >> (8 * UInt64($0))) }
+                + (0..<8).map { UInt8(truncatingIfNeeded: low >> (8 * UInt64($0))) }
+            stored[7] = stored[7] & 0x0F | 0x40
+            stored[8] = stored[8] & 0x3F | 0x80
+            let text = stored.withUnsafeBufferPointer { ObjectGUID(bytes: $0)!.description }
+            scratch.dn = Array("CN=\(object.name)\\0A\(object.tag):\(text),\(object.container)".utf8)
+            let created = now - Int64(300 + random.below(600)) * Self.day
+            let changed = object.tag == "DEL" ? now - 9 * Self.day : created + 2 * 60
+            writeCommonHead(
+                writer, &scratch, classes: ["top", "person", "organizationalPerson", "user", "computer"],
+                commonName: Array("\(object.name)\n\(object.tag):\(text)".utf8), description: nil,
+                created: created, changed: changed)
+            // The objectGUID the mangled RDN names.
+            stored.withUnsafeBufferPointer { writer.binaryAttribute("objectGUID", $0) }
+            writer.attribute("userAccountControl", decimal: 4096)
+            writer.attribute("pwdLastSet", decimal: Clock.fileTime(unixSeconds: created + 3600))
+            writeSID(writer, &scratch, rid: UInt32(1190 + index))
+            if object.tag == "DEL" {
+                writer.attribute("sAMAccountName", Array("\(object.name)$".utf8))
+                writer.attribute("dNSHostName", Array("\(object.name.lowercased()).\(domain)".utf8))
+                writer.attribute("isDeleted", "TRUE")
+                writer.attribute("lastKnownParent", Array("OU=Workstations,\(base)".utf8))
+                writer.attribute("msDS-LastKnownRDN", Array(object.name.utf8))
+            } else {
+                // Windows renames the loser's sAMAccountName too; its SPNs are the twin's.
+                writer.attribute("sAMAccountName", "$DUPLICATE-4e2")
+                writer.attribute("dNSHostName", Array("app01.\(domain)".utf8))
+                writer.attribute("servicePrincipalName", "HOST/APP01")
+                writer.attribute("servicePrincipalName", Array("HOST/app01.\(domain)".utf8))
+            }
+            writer.attribute("sAMAccountType", decimal: 805_306_369)
+            writer.attribute("objectCategory", computerCategory)
+            writer.endRecord()
+        }
     }
 
     /// Per-object values that are bytes, reused from object to object.
@@ -185,6 +238,7 @@ extension SampleDomain {
         if let operatingSystem = plan.operatingSystem { writer.attribute("operatingSystem", operatingSystem) }
         if let version = plan.operatingSystemVersion { writer.attribute("operatingSystemVersion", version) }
         if plan.hasDNSHostName { writer.attribute("dNSHostName", plan.dnsHostName) }
+        if let additional = plan.additionalDnsHostName { writer.attribute("msDS-AdditionalDnsHostName", additional) }
         for spn in plan.spns {
             writer.put("servicePrincipalName: ")
             switch spn {

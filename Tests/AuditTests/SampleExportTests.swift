@@ -48,12 +48,20 @@ final class SampleExportTests: XCTestCase {
         XCTAssertEqual(summary.groupManagedServiceAccounts, 1)
         XCTAssertEqual(summary.otherSPNHolders, 2, "krbtgt and svc-sql")
         XCTAssertEqual(
-            summary.objectsRead, 300 + 1 + 5 + 2 + 10 + 1, "computers, the domain head, users, groups, OUs, the gMSA")
+            summary.objectsRead, 300 + 1 + 5 + 2 + 10 + 1 + 2,
+            "computers, the domain head, users, groups, OUs, the gMSA, a tombstone and a conflict object")
+        XCTAssertEqual(summary.computers, 300, "the tombstone and the conflict object are no computers")
+        XCTAssertEqual(summary.deletedComputers, 1)
+        XCTAssertEqual(summary.conflictComputers, 1)
         // The numbers Samples/README.md gives; regenerate both together.
         XCTAssertEqual(summary.disabledComputers, 7)
         XCTAssertEqual(
             summary.findingsByRule,
-            ["disabled-account": 7, "stale-password": 36, "missing-spn": 21, "duplicate-spn": 19, "missing-account": 4])
+            [
+                "disabled-account": 7, "stale-password": 36, "missing-spn": 21, "duplicate-spn": 19,
+                "missing-account": 4,
+                "duplicate-hostname": 2, "conflict-object": 1, "deleted-account": 1,
+            ])
         var stories: [String: Int] = [:]
         for finding in result.findings where finding.rule == "stale-password" {
             if case .string(let story)? = finding.detail("story") { stories[story, default: 0] += 1 }
@@ -77,7 +85,14 @@ final class SampleExportTests: XCTestCase {
         XCTAssertEqual(accounts("duplicate-spn", spn: "host/APP01.corp.example"), ["APP01$", "APP01-OLD$"])
         XCTAssertEqual(
             findings.filter { $0.account == "APP01-OLD$" }.map(\.rule),
-            ["disabled-account", "stale-password", "duplicate-spn"])
+            ["disabled-account", "stale-password", "duplicate-spn", "duplicate-hostname"])
+        XCTAssertEqual(
+            findings.filter { $0.rule == "duplicate-hostname" }.map(\.account), ["APP01$", "APP01-OLD$"],
+            "APP01-OLD kept app01.corp.example as an additional name")
+        XCTAssertEqual(findings.filter { $0.rule == "conflict-object" }.map(\.account), ["$DUPLICATE-4e2"])
+        XCTAssertEqual(
+            findings.filter { $0.rule == "deleted-account" }.map { "\($0.account) \($0.severity)" },
+            ["WKS-RETIRED$ high"])
         XCTAssertTrue(findings.contains { $0.rule == "missing-account" && $0.account == "WKS-9999 (retired?)" })
         XCTAssertFalse(
             findings.contains {

@@ -220,4 +220,34 @@ final class BrokenInputTests: XCTestCase {
         let html = try String(contentsOf: output.appendingPathComponent("report.html"), encoding: .utf8)
         XCTAssertTrue(html.contains("stale-password could not judge"), "the verdict says it")
     }
+
+    /// An export that holds a tombstone was made with Show Deleted: deleted objects were visible (the
+    /// Recycle Bin unknown); one without says "not requested", never "none".
+    func testDeletedObjectsAreVisibleOnlyInAnExportThatHoldsThem() throws {
+        let live = computer + "\npwdLastSet: 134050000000000000\n\n"
+        let tombstone = """
+            dn: CN=WKS-9\\0ADEL:5f1c2e8a-93d4-4b7e-a0c1-3e6f9d2b7a41,CN=Deleted Objects,DC=corp,DC=example
+            objectClass: computer
+            sAMAccountName: WKS-9$
+            isDeleted: TRUE
+            lastKnownParent: OU=Workstations,DC=corp,DC=example
+            whenChanged: 20261115093000.0Z
+
+
+            """
+        func deletedObjects(_ name: String, _ text: String) throws -> [String: Any] {
+            let result = try audit(ldif: try write(name, text))
+            XCTAssertEqual(result.status, 0, result.stderr)
+            let json =
+                try JSONSerialization.jsonObject(
+                    with: Data(contentsOf: output.appendingPathComponent("findings.json"))) as? [String: Any]
+            let summary = try XCTUnwrap(json?["summary"] as? [String: Any])
+            XCTAssertEqual(summary["computers"] as? Int, 1, "a tombstone is no computer")
+            return try XCTUnwrap(summary["deletedObjects"] as? [String: Any])
+        }
+        XCTAssertEqual(try deletedObjects("live.ldif", live)["status"] as? String, "not-requested")
+        let visible = try deletedObjects("with-deleted.ldif", live + tombstone)
+        XCTAssertEqual(visible["status"] as? String, "visible")
+        XCTAssertTrue(visible["recycleBin"] is NSNull, "an export cannot say")
+    }
 }
