@@ -10,6 +10,10 @@ public struct AuditContext: Sendable {
     public var domain: String?
     /// The DC the data came from (live audits), used in fix commands.
     public var domainController: String?
+    /// Whether the AD Recycle Bin is enabled, when a live read of deleted objects could tell
+    /// (`msDS-EnabledFeature`); nil for an export, which cannot say. Decides how a deleted
+    /// account is brought back.
+    public var recycleBinEnabled: Bool?
 
     /// A `now` outside the FILETIME range is clamped into it (see `FileTime(date:)`), so nothing traps;
     /// a caller taking `now` from a user refuses such a date first with `FileTime.isRepresentable`.

@@ -348,6 +348,12 @@ public struct AuditRunner {
         return lhs.message < rhs.message
     }
 
+    /// Records what a live read of deleted objects found out about the Recycle Bin, before
+    /// `finish()`: the deleted-account findings then name the one way back that applies.
+    public mutating func recordRecycleBin(enabled: Bool?) {
+        context.recycleBinEnabled = enabled
+    }
+
     /// Sets the clock skew measured against a live DC, for the summary.
     public mutating func recordClockSkew(seconds: Double) {
         summary.clockSkewSeconds = seconds

@@ -193,6 +193,7 @@ public struct AuditJob {
         guard live.settings.readsDeletedObjects else { return .notRequested }
         let read = try live.readDeletedObjects { entry in runner.add(entry) }
         if let reason = read.notVisibleReason { return .notVisible(reason: reason) }
+        runner.recordRecycleBin(enabled: read.recycleBin)
         return .visible(recycleBin: read.recycleBin)
     }
 }

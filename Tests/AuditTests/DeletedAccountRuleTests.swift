@@ -193,4 +193,28 @@ final class DeletedAccountRuleTests: XCTestCase {
         XCTAssertEqual(result.summary.deletedComputers, 1)
         XCTAssertEqual(result.findings.map(\.rule), ["deleted-account"])
     }
+
+    /// A live read of deleted objects knows whether the Recycle Bin is on: the finding says so and
+    /// offers only the way back that applies; an export, which cannot know, gets both.
+    func testWhatALiveReadKnowsOfTheRecycleBinChoosesTheWayBack() throws {
+        var rule = DeletedAccountRule(inventory: nil)
+        for object in try Fixture.objects(Self.recycleBinObject) { rule.add(object, excluded: false) }
+        var context = Fixture.context()
+        let unknown = try XCTUnwrap(rule.findings(in: context).first)
+        XCTAssertTrue(unknown.remediation.contains("Restore-ADObject"))
+        XCTAssertTrue(unknown.remediation.contains("Otherwise (no Recycle Bin)"))
+        XCTAssertFalse(unknown.message.contains("Recycle Bin is"))
+
+        context.recycleBinEnabled = true
+        let enabled = try XCTUnwrap(rule.findings(in: context).first)
+        XCTAssertTrue(enabled.message.contains("The Recycle Bin is enabled."), enabled.message)
+        XCTAssertTrue(enabled.remediation.hasPrefix("If the machine is still in use: Restore-ADObject"))
+        XCTAssertFalse(enabled.remediation.contains("New-ADComputer"))
+
+        context.recycleBinEnabled = false
+        let disabled = try XCTUnwrap(rule.findings(in: context).first)
+        XCTAssertTrue(disabled.message.contains("The Recycle Bin is not enabled"), disabled.message)
+        XCTAssertFalse(disabled.remediation.contains("Restore-ADObject"))
+        XCTAssertTrue(disabled.remediation.contains("New-ADComputer"))
+    }
 }

@@ -147,7 +147,9 @@ public struct DeletedAccountRule: CollectingRule {
                     for: Self.description.id, default: replacement == nil ? .high : .low),
                 account: object.accountName,
                 distinguishedName: object.distinguishedName,
-                message: .deleted(object, replacement: replacement, listed: listed, inventory: inventory?.source),
+                message: .deleted(
+                    object, replacement: replacement, listed: listed, inventory: inventory?.source,
+                    recycleBin: context.recycleBinEnabled),
                 remediation: .restore(object, replacement: replacement, in: context),
                 details: details)
         }
@@ -163,13 +165,19 @@ extension String {
     }
 
     fileprivate static func deleted(
-        _ object: DirectoryObject, replacement: String?, listed: Inventory.Item?, inventory: String?
+        _ object: DirectoryObject, replacement: String?, listed: Inventory.Item?, inventory: String?,
+        recycleBin: Bool?
     ) -> String {
         var text = "Computer account \(object.accountName) was deleted \(deletion(object))"
         if object.isRecycled {
             text += " and is already recycled (isRecycled): the Recycle Bin can no longer restore it"
         }
         text += "."
+        switch recycleBin {
+        case true?: text += " The Recycle Bin is enabled."
+        case false?: text += " The Recycle Bin is not enabled: a restore brings the account back without its password."
+        case nil: break
+        }
         if let listed, let inventory { text += " The inventory still lists it (\(inventory) line \(listed.line))." }
         if let replacement {
             text +=
@@ -223,8 +231,17 @@ extension String {
               or rejoin the machine: move it to a workgroup, restart, then: \(join)
               The new account has a new SID: give it back its group memberships.
             """
-        if object.isRecycled {
+        // A live read knows whether the Recycle Bin is on: then only the way back that applies.
+        if object.isRecycled || context.recycleBinEnabled == false {
             return "If the machine is still in use, " + rejoin + "\nIf it was retired, nothing needs doing."
+        }
+        if context.recycleBinEnabled == true {
+            return """
+                If the machine is still in use: \(restore)
+                  It returns to its lastKnownParent with its password, SID and group memberships (if that OU was deleted too, restore it first, or add -TargetPath '<OU distinguished name>'). Then:
+                  \(Remediation.indentingContinuationLines(repair, with: "  "))
+                If it was retired, nothing needs doing.
+                """
         }
         return """
             If the machine is still in use and the Recycle Bin is enabled: \(restore)
