@@ -127,10 +127,13 @@ final class DeletedAndConflictLiveTests: XCTestCase {
             try comparable(deleted.findings.filter { !Self.isDeletedAccountFinding($0) }))
 
         try requireDeletedAccountRule(deleted)
-        XCTAssertTrue(
-            deleted.findings.contains {
+        let finding = try XCTUnwrap(
+            deleted.findings.first {
                 Self.isDeletedAccountFinding($0) && $0["account"] as? String == Self.deletedAccount
             }, "findings.json has no deleted-account finding for \(Self.deletedAccount)")
+        // The test DC's Recycle Bin is off, and the live read knows it: no restore is offered.
+        XCTAssertTrue((finding["message"] as? String ?? "").contains("The Recycle Bin is not enabled"), "\(finding)")
+        XCTAssertFalse((finding["remediation"] as? String ?? "").contains("Restore-ADObject"), "\(finding)")
         XCTAssertFalse(plain.findings.contains(where: Self.isDeletedAccountFinding), "not requested, not read")
     }
 
@@ -204,16 +207,25 @@ final class DeletedAndConflictLiveTests: XCTestCase {
         let file = try audit(["--ldif", export.path], into: "ldif")
         XCTAssertEqual(file.outcome.status, 0, file.outcome.stderr)
 
-        XCTAssertEqual(try comparable(live.findings), try comparable(file.findings))
+        // The same findings, but the DC knows the Recycle Bin is off and says so in deleted-account's
+        // message and fix; an export cannot, so it offers both ways back.
+        let others = { (findings: [[String: Any]]) in findings.filter { !Self.isDeletedAccountFinding($0) } }
+        XCTAssertEqual(try comparable(others(live.findings)), try comparable(others(file.findings)))
+        let accounts = { (findings: [[String: Any]]) in
+            findings.filter(Self.isDeletedAccountFinding).compactMap { $0["account"] as? String }.sorted()
+        }
+        XCTAssertEqual(accounts(live.findings), accounts(file.findings))
+        XCTAssertFalse(accounts(live.findings).isEmpty)
         for key in ["objectsRead", "computers", "repeatedObjects"] {
             XCTAssertEqual(live.summary[key] as? Int, file.summary[key] as? Int, key)
         }
-        if let fromFile = file.summary["deletedObjects"], let fromDC = live.summary["deletedObjects"] {
-            // An export cannot say whether the Recycle Bin is on: both say visible, the DC knows more.
-            let (saidByFile, saidByDC) = (try text(fromFile), try text(fromDC))
-            XCTAssertTrue(saidByFile.lowercased().contains("visible"), saidByFile)
-            XCTAssertTrue(saidByDC.lowercased().contains("visible"), saidByDC)
-        }
+        // An export cannot say whether the Recycle Bin is on: both say visible, the DC knows more.
+        let fromFile = try XCTUnwrap(file.summary["deletedObjects"] as? [String: Any])
+        let fromDC = try XCTUnwrap(live.summary["deletedObjects"] as? [String: Any])
+        XCTAssertEqual(fromFile["status"] as? String, "visible")
+        XCTAssertEqual(fromDC["status"] as? String, "visible")
+        XCTAssertTrue(fromFile["recycleBin"] is NSNull)
+        XCTAssertEqual(fromDC["recycleBin"] as? Bool, false)
     }
 
     // MARK: - Helpers
