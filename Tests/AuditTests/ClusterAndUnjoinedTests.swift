@@ -335,32 +335,6 @@ final class ClusterAndUnjoinedHostileNameTests: XCTestCase {
             servicePrincipalNames: spns.map(ServicePrincipalName.init), operatingSystem: operatingSystem)
     }
 
-    /// The commands in `text` starting with `prefix` (not those a "no safe ..." line names), each to the
-    /// end of its line, its prose, or `-Restart`.
-    private func commands(_ prefix: String, in text: String) -> [String] {
-        var found: [String] = []
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            var rest = Substring(line)
-            while let range = rest.range(of: prefix) {
-                let before = rest[..<range.lowerBound]
-                defer { rest = rest[range.upperBound...] }
-                if before.hasSuffix("no safe ") || before.hasSuffix("not with ")
-                    || rest[range.lowerBound...].hasPrefix("setspn -S refuses")
-                {
-                    continue
-                }
-                var command = String(rest[range.lowerBound...])
-                if let restart = command.range(of: " -Restart") {
-                    command = String(command[..<restart.upperBound])
-                } else if let prose = command.range(of: "   (") {
-                    command = String(command[..<prose.lowerBound])
-                }
-                found.append(command.replacingOccurrences(of: "<domain admin>", with: "CORP\\admin"))
-            }
-        }
-        return found
-    }
-
     private func assertCommands(
         _ text: String, _ prefix: String, _ shell: Shell, _ expected: [[ShellToken]], _ value: String,
         file: StaticString = #filePath, line: UInt = #line

@@ -32,28 +32,6 @@ final class HostileNameTests: XCTestCase {
             servicePrincipalNames: spns.map(ServicePrincipalName.init), operatingSystem: operatingSystem)
     }
 
-    /// The commands in `remediation` that start with `prefix` (not those named in a "no safe ..." line),
-    /// each up to the end of its line or the prose after it.
-    private func commands(_ prefix: String, in remediation: String) -> [String] {
-        var found: [String] = []
-        for line in remediation.split(separator: "\n", omittingEmptySubsequences: false) {
-            var rest = Substring(line)
-            while let range = rest.range(of: prefix) {
-                let before = rest[..<range.lowerBound]
-                defer { rest = rest[range.upperBound...] }
-                if before.hasSuffix("no safe ") || rest[range.lowerBound...].hasPrefix("setspn -S refuses") { continue }
-                var command = String(rest[range.lowerBound...])
-                if let restart = command.range(of: " -Restart") {
-                    command = String(command[..<restart.upperBound])
-                } else if let prose = command.range(of: "   (") {
-                    command = String(command[..<prose.lowerBound])
-                }
-                found.append(command.replacingOccurrences(of: "<domain admin>", with: "CORP\\admin"))
-            }
-        }
-        return found
-    }
-
     private func lex(_ command: String, _ shell: Shell) -> LexedLine {
         switch shell {
         case .powerShell: return PowerShellLexer.lex(command)

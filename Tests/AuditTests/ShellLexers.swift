@@ -372,3 +372,30 @@ enum POSIXShellLexer {
         return line
     }
 }
+
+/// The commands in a fix text that start with `prefix` (not those a "no safe ..." or "not with ..."
+/// line names), each to the end of its line, its prose (`   (`), or `-Restart`; `<domain admin>` is
+/// filled in, as an admin would before pasting.
+func commands(_ prefix: String, in text: String) -> [String] {
+    var found: [String] = []
+    for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        var rest = Substring(line)
+        while let range = rest.range(of: prefix) {
+            let before = rest[..<range.lowerBound]
+            defer { rest = rest[range.upperBound...] }
+            if before.hasSuffix("no safe ") || before.hasSuffix("not with ")
+                || rest[range.lowerBound...].hasPrefix("setspn -S refuses")
+            {
+                continue
+            }
+            var command = String(rest[range.lowerBound...])
+            if let restart = command.range(of: " -Restart") {
+                command = String(command[..<restart.upperBound])
+            } else if let prose = command.range(of: "   (") {
+                command = String(command[..<prose.lowerBound])
+            }
+            found.append(command.replacingOccurrences(of: "<domain admin>", with: "CORP\\admin"))
+        }
+    }
+    return found
+}
