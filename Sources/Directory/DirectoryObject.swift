@@ -126,10 +126,14 @@ public struct DirectoryObject: Sendable, Equatable {
 
     private static func firstRDNContains(_ bytes: UnsafeBufferPointer<UInt8>, _ lowercasedNeedle: StaticString) -> Bool
     {
-        // The first RDN ends at the first comma that is not escaped.
+        // The first RDN ends at the first comma that is not escaped. Every needle starts with `\` or
+        // a line feed: a first RDN holding neither (almost every DN) is answered in that one pass.
+        let needle = lowercasedNeedle.utf8Start
         var end = 0
         var escaped = false
+        var sawNeedleStart = false
         while end < bytes.count {
+            if bytes[end] == needle[0] { sawNeedleStart = true }
             if escaped {
                 escaped = false
             } else if bytes[end] == UInt8(ascii: "\\") {
@@ -139,9 +143,9 @@ public struct DirectoryObject: Sendable, Equatable {
             }
             end += 1
         }
+        guard sawNeedleStart else { return false }
         let length = lowercasedNeedle.utf8CodeUnitCount
         guard end >= length else { return false }
-        let needle = lowercasedNeedle.utf8Start
         outer: for start in 0...(end - length) {
             for index in 0..<length where ASCII.lowercased(bytes[start + index]) != needle[index] { continue outer }
             return true
