@@ -73,8 +73,10 @@ public enum HTMLReport {
             "otherSPNHolders": .number(summary.otherSPNHolders),
             "excludedComputers": .number(summary.excludedComputers),
             "inventoryNames": .number(summary.inventoryNames),
+            "clusterNameObjects": .number(summary.clusterNameObjects),
             "findings": .number(summary.totalFindings),
         ])
+        context["deletedObjects"] = .string(deletedObjectsText(summary))
         context["severities"] = .list(
             Severity.allCases.reversed().map { severity in
                 [
@@ -231,6 +233,31 @@ public enum HTMLReport {
             text += " Deleted objects were asked for but are not visible with these credentials, so none are reported."
         }
         return text
+    }
+
+    /// The report's "Deleted objects" row: whether they were read, what was found, and the Recycle
+    /// Bin when a live read could tell; "not visible" is never "none".
+    static func deletedObjectsText(_ summary: AuditSummary) -> String {
+        let counts =
+            "\(summary.deletedComputers) deleted computer\(summary.deletedComputers == 1 ? "" : "s"), "
+            + "\(summary.conflictComputers) conflict object\(summary.conflictComputers == 1 ? "" : "s")"
+        switch summary.deletedObjects {
+        case .notRequested:
+            return "not read (neither asked for nor in the export); \(summary.conflictComputers) conflict object"
+                + (summary.conflictComputers == 1 ? "" : "s")
+        case .visible(let recycleBin):
+            let bin =
+                switch recycleBin {
+                case true?: "; the Recycle Bin is enabled"
+                case false?: "; the Recycle Bin is not enabled"
+                case nil: ""
+                }
+            return "read: " + counts + bin
+        case .notVisible(let reason):
+            return
+                "asked for but not visible (\(reason)); none can be reported; \(summary.conflictComputers) conflict object"
+                + (summary.conflictComputers == 1 ? "" : "s")
+        }
     }
 
     /// What the export lacks for every computer and which rules therefore could not judge how many

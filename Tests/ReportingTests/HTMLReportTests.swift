@@ -151,4 +151,24 @@ final class HTMLReportTests: XCTestCase {
         summary.deletedObjects = .visible(recycleBin: true)
         XCTAssertFalse(HTMLReport.verdict(summary).contains("Deleted objects"))
     }
+
+    /// The summary table says whether deleted objects were read, and never "none" for what could not be seen.
+    func testTheDeletedObjectsRowSaysWhatWasRead() throws {
+        var summary = Fixtures.result().summary
+        summary.conflictComputers = 1
+        XCTAssertEqual(
+            HTMLReport.deletedObjectsText(summary), "not read (neither asked for nor in the export); 1 conflict object")
+        summary.deletedComputers = 2
+        summary.deletedObjects = .visible(recycleBin: false)
+        XCTAssertEqual(
+            HTMLReport.deletedObjectsText(summary),
+            "read: 2 deleted computers, 1 conflict object; the Recycle Bin is not enabled")
+        summary.deletedComputers = 0
+        summary.deletedObjects = .notVisible(reason: "the Deleted Objects container was not returned")
+        let hidden = HTMLReport.deletedObjectsText(summary)
+        XCTAssertTrue(hidden.hasPrefix("asked for but not visible (the Deleted Objects container was not returned)"))
+        XCTAssertFalse(hidden.contains("0 deleted"), hidden)
+        let html = try render(Fixtures.result())
+        XCTAssertTrue(html.contains("Deleted objects</th><td>not read"), "the row is in the report")
+    }
 }
