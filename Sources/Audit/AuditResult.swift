@@ -109,7 +109,8 @@ public struct AuditSummary: Sendable, Equatable {
     }
 
     /// Sets `computersWithFindings`, `otherAccountsWithFindings` (distinct DNs; a computer is an
-    /// account whose sAMAccountName ends in `$`, gMSAs and MSAs included, which are computer objects)
+    /// account whose sAMAccountName ends in `$`, gMSAs and MSAs included, which are computer objects,
+    /// or a conflict object's `$DUPLICATE-...`)
     /// and `findingsWithoutAccount` (inventory names) from `findings`.
     public mutating func countAccounts(with findings: [Finding]) {
         var computers = Set<String>()
@@ -120,7 +121,8 @@ public struct AuditSummary: Sendable, Equatable {
                 withoutAccount += 1
                 continue
             }
-            if finding.account.hasSuffix("$") {
+            // A conflict object's sAMAccountName (`$DUPLICATE-1f4`) lost its `$` to the rename.
+            if finding.account.hasSuffix("$") || finding.account.hasPrefix("$DUPLICATE-") {
                 computers.insert(dn.lowercased())
             } else {
                 others.insert(dn.lowercased())

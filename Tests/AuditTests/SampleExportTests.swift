@@ -53,6 +53,8 @@ final class SampleExportTests: XCTestCase {
         XCTAssertEqual(summary.computers, 300, "the tombstone and the conflict object are no computers")
         XCTAssertEqual(summary.deletedComputers, 1)
         XCTAssertEqual(summary.conflictComputers, 1)
+        XCTAssertEqual(summary.otherAccountsWithFindings, 1, "svc-sql; the conflict object is a computer")
+        XCTAssertEqual(summary.computersWithFindings, 75)
         // The numbers Samples/README.md gives; regenerate both together.
         XCTAssertEqual(summary.disabledComputers, 7)
         XCTAssertEqual(
