@@ -42,8 +42,16 @@ public struct AuditContext: Sendable {
     /// `server(for:)`, nil when nothing is known.
     public func knownServer(for object: DirectoryObject) -> String? {
         if let configured = configuration.remediationServer { return configured }
-        if let own = object.domainDNSName, let domain, own != domain.lowercased() { return own }
+        if isOutsideAuditedDomain(object), let own = object.domainDNSName { return own }
         return domainController ?? domain ?? object.domainDNSName
+    }
+
+    /// Whether `object` lives in another domain than the audited one (a child domain's account in a
+    /// forest-wide export). setspn works in the current domain and cannot reach it, so its fixes are
+    /// PowerShell with that domain's `-Server` (`server(for:)`).
+    func isOutsideAuditedDomain(_ object: DirectoryObject) -> Bool {
+        guard let own = object.domainDNSName, let domain else { return false }
+        return own != domain.lowercased()
     }
 
     /// The DNS name of the domain `object` belongs to: its DN's, else the audited domain.

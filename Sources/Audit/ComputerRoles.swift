@@ -26,13 +26,3 @@ extension DirectoryObject {
         return normalized.count > prefix.utf8.count && normalized.starts(with: prefix.utf8)
     }
 }
-
-extension AuditContext {
-    /// Whether `object` lives in another domain than the audited one (a child domain's account in a
-    /// forest-wide export). setspn works in the current domain and cannot reach it, so its fixes are
-    /// PowerShell with that domain's `-Server` (`server(for:)`).
-    func isOutsideAuditedDomain(_ object: DirectoryObject) -> Bool {
-        guard let own = object.domainDNSName, let domain else { return false }
-        return own != domain.lowercased()
-    }
-}
