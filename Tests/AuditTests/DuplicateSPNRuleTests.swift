@@ -238,7 +238,7 @@ final class DuplicateSPNRuleTests: XCTestCase {
         var rule = DuplicateSPNRule()
         for object in objects { rule.add(object, excluded: false) }
         XCTAssertEqual(rule.holderCount, 0)
-        // The quick test agrees with the exact ones, for decoded escapes and plain escaped commas too.
+        // Decoded escapes count, plain escaped commas do not.
         let others = [
             "CN=WEB01\nDEL:8f5cb1a0-7d0e-4b47-9a3c-1f6f0c2d9e41,CN=Deleted Objects,DC=corp,DC=example",
             "CN=Smith\\, John PC,OU=Workstations,DC=corp,DC=example", "CN=WEB01,OU=Servers,DC=corp,DC=example",
@@ -247,14 +247,18 @@ final class DuplicateSPNRuleTests: XCTestCase {
         duplicateName.samAccountName = "$DUPLICATE-1f4"
         var flagged = others[2]
         flagged.isDeletedFlag = true
-        for object in objects + others + [duplicateName, flagged] {
-            XCTAssertEqual(
-                DuplicateSPNRule.isDeletedOrConflict(object), object.isDeleted || object.isConflictObject,
-                object.distinguishedName.debugDescription)
-        }
         XCTAssertEqual(
-            (others + [duplicateName, flagged]).map(DuplicateSPNRule.isDeletedOrConflict),
+            (others + [duplicateName, flagged]).map { $0.isDeleted || $0.isConflictObject },
             [true, false, false, true, true])
+        for object in others + [duplicateName, flagged] {
+            var holder = object
+            holder.servicePrincipalNames = [ServicePrincipalName("HOST/WEB01")]
+            var rule = DuplicateSPNRule()
+            rule.add(holder, excluded: false)
+            XCTAssertEqual(
+                rule.holderCount, holder.isDeleted || holder.isConflictObject ? 0 : 1,
+                holder.distinguishedName.debugDescription)
+        }
     }
 
     /// Holders in two domains of a forest: the query is forest-wide, and the child's holder is removed

@@ -79,8 +79,12 @@ public struct ConflictObjectRule: ObjectCollectingRule {
 
     /// `PC7` from `PC7\0ACNF:7a1e...` (escaped as in an LDIF DN, or with the line feed decoded); nil
     /// when `value` has no conflict mark.
-    static func beforeConflictMark(_ value: String) -> String? {
-        for mark in ["\\0acnf:", "\ncnf:"] {
+    static func beforeConflictMark(_ value: String) -> String? { name(value, beforeMark: "cnf") }
+
+    /// The name an RDN value held before AD mangled it with the line feed and `tag` (`cnf` for a
+    /// conflict, `del` for a deletion), the line feed escaped (`\0A`) or decoded; nil without the mark.
+    static func name(_ value: String, beforeMark tag: String) -> String? {
+        for mark in ["\\0a\(tag):", "\n\(tag):"] {
             if let range = value.range(of: mark, options: .caseInsensitive) {
                 return String(value[..<range.lowerBound])
             }

@@ -92,13 +92,10 @@ public struct DeletedAccountRule: CollectingRule {
     /// The RDN value before `\0ADEL:` and the sAMAccountName without `$`, lower-cased, each once.
     static func names(ofDeleted object: DirectoryObject) -> [String] {
         var names: [String] = []
-        if let rdn = ConflictObjectRule.rdnValue(of: object.distinguishedName) {
-            for mark in ["\\0adel:", "\ndel:"] {
-                if let range = rdn.value.range(of: mark, options: .caseInsensitive) {
-                    names.append(String(rdn.value[..<range.lowerBound]).lowercased())
-                    break
-                }
-            }
+        if let rdn = ConflictObjectRule.rdnValue(of: object.distinguishedName),
+            let name = ConflictObjectRule.name(rdn.value, beforeMark: "del")
+        {
+            names.append(name.lowercased())
         }
         let account = withoutDollar(object.samAccountName)
         if !account.isEmpty && !names.contains(account) { names.append(account) }

@@ -54,7 +54,7 @@ public struct DuplicateSPNRule: ObjectCollectingRule {
     /// A deleted object (a Recycle Bin object keeps its SPNs) or a replication conflict object holds
     /// nothing here: the KDC does not find them, and the conflict-object rule reports them.
     public mutating func add(_ object: DirectoryObject, excluded: Bool) {
-        guard !object.servicePrincipalNames.isEmpty, !Self.isDeletedOrConflict(object) else { return }
+        guard !object.servicePrincipalNames.isEmpty, !object.isDeleted, !object.isConflictObject else { return }
         let holder = holders.append(
             name: object.accountName, distinguishedName: object.distinguishedName, guid: object.objectGUID,
             excluded: excluded, isComputer: object.kind == .computer)
@@ -74,17 +74,6 @@ public struct DuplicateSPNRule: ObjectCollectingRule {
                 }
             }
         }
-    }
-
-    /// `isDeleted || isConflictObject`, after a scan that needs no copy of the DN: only a DN with an
-    /// escape or a line feed (`\0ADEL:`, `\0ACNF:`) or a `$DUPLICATE-` name can be either, and the exact
-    /// tests copy the DN, which every SPN holder of a large domain would pay for.
-    static func isDeletedOrConflict(_ object: DirectoryObject) -> Bool {
-        if object.isDeletedFlag { return true }
-        let mangled =
-            object.samAccountName.utf8.first == UInt8(ascii: "$")
-            || object.distinguishedName.utf8.contains { $0 == UInt8(ascii: "\\") || $0 == 0x0A }
-        return mangled && (object.isDeleted || object.isConflictObject)
     }
 
     /// Holders seen so far (objects with at least one SPN).
