@@ -32,6 +32,8 @@ public struct AuditRunner {
     /// Attributes whose absence from a whole export is told (those the rules need to judge, and the
     /// ages the report charts), and how many judged computers carried each.
     private let trackedAttributes: [String]
+    /// The same, lower-cased once, for the per-computer count.
+    private let trackedLowercased: [String]
     private var carried: [Int]
     private var judgedComputers = 0
 
@@ -75,6 +77,7 @@ public struct AuditRunner {
             tracked.append(name)
         }
         trackedAttributes = tracked
+        trackedLowercased = tracked.map { $0.lowercased() }
         carried = Array(repeating: 0, count: tracked.count)
         self.running = running
         registry = rules
@@ -226,7 +229,7 @@ public struct AuditRunner {
             return
         }
         judgedComputers += 1
-        for (index, attribute) in trackedAttributes.enumerated() where object.holds(attribute) == true {
+        for (index, attribute) in trackedLowercased.enumerated() where object.holds(lowercased: attribute) == true {
             carried[index] += 1
         }
         if object.passwordLastSet?.isValid == false {

@@ -99,8 +99,11 @@ public struct DirectoryObject: Sendable, Equatable {
     /// Whether the object carries `attribute` (AD's spelling, any case), for the attributes the
     /// model decodes into an optional or a list; nil for one it cannot tell (the classes, the names
     /// every object has). An attribute AD leaves unset is not returned, so absent and unset are one.
-    public func holds(_ attribute: String) -> Bool? {
-        switch attribute.lowercased() {
+    public func holds(_ attribute: String) -> Bool? { holds(lowercased: attribute.lowercased()) }
+
+    /// `holds(_:)` for a name already lower-cased, as a caller asking per object passes it.
+    public func holds(lowercased attribute: String) -> Bool? {
+        switch attribute {
         case "pwdlastset": passwordLastSet != nil
         case "lastlogontimestamp": lastLogonTimestamp != nil
         case "useraccountcontrol": userAccountControl != nil
