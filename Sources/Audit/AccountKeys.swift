@@ -1,3 +1,4 @@
+import Codecs
 import Directory
 
 /// A 128-bit keyed fingerprint: two per-process randomly keyed SipHashes of the same bytes.
@@ -62,38 +63,56 @@ struct AccountKeys {
     /// The DN's bytes with ASCII letters lower-cased and insignificant spaces dropped: those at either
     /// end and around an unescaped `,` or `=`. An escaped byte (`\ `, `\,`) is kept as it is.
     static func normalize(_ distinguishedName: String, into output: inout [UInt8]) {
-        output.removeAll(keepingCapacity: true)
-        /// Output up to the last byte that must stay (not a trailing unescaped space).
-        var kept = 0
-        var skippingSpaces = true
-        var escaping = false
-        for byte in distinguishedName.utf8 {
-            let lower = byte >= 65 && byte <= 90 ? byte + 32 : byte
-            if escaping {
-                output.append(lower)
-                kept = output.count
-                escaping = false
-                continue
+        var distinguishedName = distinguishedName
+        distinguishedName.withUTF8 { input in
+            // Written through a pointer into a buffer at least as long as the input (the output is
+            // never longer): appending byte by byte costs several times the rest of the work.
+            if output.count < input.count {
+                output.append(contentsOf: repeatElement(0, count: input.count - output.count))
             }
-            switch byte {
-            case UInt8(ascii: " "):
-                if !skippingSpaces { output.append(byte) }
-            case UInt8(ascii: ","), UInt8(ascii: "="):
-                output.removeSubrange(kept...)
-                output.append(byte)
-                kept = output.count
-                skippingSpaces = true
-            case UInt8(ascii: "\\"):
-                output.append(byte)
-                kept = output.count
-                escaping = true
-                skippingSpaces = false
-            default:
-                output.append(lower)
-                kept = output.count
-                skippingSpaces = false
+            let length = output.withUnsafeMutableBufferPointer { buffer -> Int in
+                /// Output up to the last byte that must stay (not a trailing unescaped space).
+                var count = 0
+                var kept = 0
+                var skippingSpaces = true
+                var escaping = false
+                for byte in input {
+                    let lower = ASCII.lowercased(byte)
+                    if escaping {
+                        buffer[count] = lower
+                        count += 1
+                        kept = count
+                        escaping = false
+                        continue
+                    }
+                    switch byte {
+                    case UInt8(ascii: " "):
+                        if !skippingSpaces {
+                            buffer[count] = byte
+                            count += 1
+                        }
+                    case UInt8(ascii: ","), UInt8(ascii: "="):
+                        count = kept
+                        buffer[count] = byte
+                        count += 1
+                        kept = count
+                        skippingSpaces = true
+                    case UInt8(ascii: "\\"):
+                        buffer[count] = byte
+                        count += 1
+                        kept = count
+                        escaping = true
+                        skippingSpaces = false
+                    default:
+                        buffer[count] = lower
+                        count += 1
+                        kept = count
+                        skippingSpaces = false
+                    }
+                }
+                return kept
             }
+            output.removeLast(output.count - length)
         }
-        output.removeSubrange(kept...)
     }
 }

@@ -143,7 +143,13 @@ enum Remediation {
         guard text.utf8.allSatisfy({ $0 < 0x80 }) else {
             return text.replacingOccurrences(of: "\n", with: "\n" + indent)
         }
-        return text.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\n" + indent)
+        var result: [UInt8] = []
+        result.reserveCapacity(text.utf8.count + indent.utf8.count * 4)
+        for byte in text.utf8 {
+            result.append(byte)
+            if byte == 0x0A { result.append(contentsOf: indent.utf8) }
+        }
+        return String(decoding: result, as: UTF8.self)
     }
 
     /// What repairs a broken secure channel, on Windows or on a Linux (adcli/realmd) join.

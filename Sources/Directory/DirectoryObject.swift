@@ -16,9 +16,16 @@ public struct DirectoryObject: Sendable, Equatable {
     }
 
     public var kind: Kind
-    public var distinguishedName: String
+    public var distinguishedName: String {
+        didSet { marks = Self.marks(distinguishedName, samAccountName) }
+    }
     /// sAMAccountName as stored, with its trailing `$` for computers; empty when absent.
-    public var samAccountName: String
+    public var samAccountName: String {
+        didSet { marks = Self.marks(distinguishedName, samAccountName) }
+    }
+    /// What the DN and sAMAccountName say of the object's lifecycle, worked out once when either is
+    /// set: every rule asks `isDeleted` and `isConflictObject`, several times per account.
+    private var marks: Marks
     public var commonName: String?
     public var dnsHostName: String?
     /// Nil when absent or not an integer.
@@ -62,6 +69,7 @@ public struct DirectoryObject: Sendable, Equatable {
         self.kind = kind
         self.distinguishedName = distinguishedName
         self.samAccountName = samAccountName
+        marks = Self.marks(distinguishedName, samAccountName)
         self.commonName = commonName
         self.dnsHostName = dnsHostName
         self.userAccountControl = userAccountControl
@@ -81,19 +89,63 @@ public struct DirectoryObject: Sendable, Equatable {
         self.creatorSID = creatorSID
     }
 
-    /// A deleted object: `isDeleted: TRUE`, or an RDN AD mangled on deletion (`CN=WS2\0ADEL:<guid>`).
-    /// Never an ordinary account: the runner hands it to the collecting rules only.
-    public var isDeleted: Bool {
-        // A source that decoded the RDN's escape holds the line feed itself.
-        isDeletedFlag || Self.firstRDNContains(distinguishedName, "\\0adel:")
-            || Self.firstRDNContains(distinguishedName, "\ndel:")
-    }
+    /// A deleted object: `isDeleted: TRUE`, or an RDN AD mangled on deletion (`CN=WS2\0ADEL:<guid>`,
+    /// or with the line feed itself where a source decoded the escape). Never an ordinary account:
+    /// the runner hands it to the collecting rules only.
+    public var isDeleted: Bool { isDeletedFlag || marks.contains(.deletedRDN) }
 
     /// A replication conflict object: two DCs made the same name, AD kept this one as the loser,
     /// renaming its RDN to `CN=PC7\0ACNF:<guid>` and (Windows) its sAMAccountName to `$DUPLICATE-<hex>`.
-    public var isConflictObject: Bool {
-        Self.firstRDNContains(distinguishedName, "\\0acnf:") || Self.firstRDNContains(distinguishedName, "\ncnf:")
-            || (samAccountName.utf8.count > 11 && samAccountName.utf8.prefix(11).elementsEqual("$DUPLICATE-".utf8))
+    public var isConflictObject: Bool { !marks.isDisjoint(with: [.conflictRDN, .duplicateAccountName]) }
+
+    struct Marks: OptionSet, Sendable, Equatable {
+        let rawValue: UInt8
+        static let deletedRDN = Marks(rawValue: 1)
+        static let conflictRDN = Marks(rawValue: 2)
+        static let duplicateAccountName = Marks(rawValue: 4)
+    }
+
+    /// The lifecycle marks of a DN's first RDN (`\0ADEL:`, `\0ACNF:`, escaped or with the line feed
+    /// decoded, any case) and of a `$DUPLICATE-` sAMAccountName, in one pass over the first RDN.
+    static func marks(_ distinguishedName: String, _ samAccountName: String) -> Marks {
+        var marks: Marks = []
+        if samAccountName.utf8.count > 11 && samAccountName.utf8.prefix(11).elementsEqual("$DUPLICATE-".utf8) {
+            marks.insert(.duplicateAccountName)
+        }
+        var dn = distinguishedName
+        dn.withUTF8 { bytes in
+            // The first RDN ends at the first comma that is not escaped.
+            var index = 0
+            var escaped = false
+            while index < bytes.count {
+                let byte = bytes[index]
+                var markStart: Int?
+                if escaped {
+                    escaped = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                    if index + 2 < bytes.count, bytes[index + 1] == UInt8(ascii: "0"),
+                        ASCII.lowercased(bytes[index + 2]) == UInt8(ascii: "a")
+                    {
+                        markStart = index + 3
+                    }
+                } else if byte == UInt8(ascii: ",") {
+                    break
+                } else if byte == 0x0A {
+                    markStart = index + 1
+                }
+                if let start = markStart, start + 4 <= bytes.count, bytes[start + 3] == UInt8(ascii: ":") {
+                    let tag = (
+                        ASCII.lowercased(bytes[start]), ASCII.lowercased(bytes[start + 1]),
+                        ASCII.lowercased(bytes[start + 2])
+                    )
+                    if tag == (UInt8(ascii: "d"), UInt8(ascii: "e"), UInt8(ascii: "l")) { marks.insert(.deletedRDN) }
+                    if tag == (UInt8(ascii: "c"), UInt8(ascii: "n"), UInt8(ascii: "f")) { marks.insert(.conflictRDN) }
+                }
+                index += 1
+            }
+        }
+        return marks
     }
 
     /// Whether the object carries `attribute` (AD's spelling, any case), for the attributes the
@@ -121,44 +173,14 @@ public struct DirectoryObject: Sendable, Equatable {
     /// for `CN=PC1,OU=Sales,DC=corp,DC=example`); nil when the DN has none.
     public var domainDNSName: String? { DistinguishedName.domainDNSName(of: distinguishedName) }
 
-    /// Whether the first RDN of `dn` holds `lowercasedNeedle` (ASCII case-insensitively).
-    private static func firstRDNContains(_ dn: String, _ lowercasedNeedle: StaticString) -> Bool {
-        var dn = dn
-        return dn.withUTF8 { firstRDNContains($0, lowercasedNeedle) }
-    }
-
-    private static func firstRDNContains(_ bytes: UnsafeBufferPointer<UInt8>, _ lowercasedNeedle: StaticString) -> Bool
-    {
-        // The first RDN ends at the first comma that is not escaped. Every needle starts with `\` or
-        // a line feed: a first RDN holding neither (almost every DN) is answered in that one pass.
-        let needle = lowercasedNeedle.utf8Start
-        var end = 0
-        var escaped = false
-        var sawNeedleStart = false
-        while end < bytes.count {
-            if bytes[end] == needle[0] { sawNeedleStart = true }
-            if escaped {
-                escaped = false
-            } else if bytes[end] == UInt8(ascii: "\\") {
-                escaped = true
-            } else if bytes[end] == UInt8(ascii: ",") {
-                break
-            }
-            end += 1
-        }
-        guard sawNeedleStart else { return false }
-        let length = lowercasedNeedle.utf8CodeUnitCount
-        guard end >= length else { return false }
-        outer: for start in 0...(end - length) {
-            for index in 0..<length where ASCII.lowercased(bytes[start + index]) != needle[index] { continue outer }
-            return true
-        }
-        return false
-    }
-
     /// The NetBIOS-style short name: sAMAccountName without its trailing `$`, else the cn.
     public var shortName: String {
-        if samAccountName.hasSuffix("$") { return String(samAccountName.dropLast()) }
+        // Bytewise: `$` is ASCII, and a Character-wise hasSuffix and dropLast cost more than the rest
+        // of a computer's per-account rules together.
+        if samAccountName.utf8.last == UInt8(ascii: "$") {
+            let utf8 = samAccountName.utf8
+            return String(samAccountName[..<utf8.index(before: utf8.endIndex)])
+        }
         if !samAccountName.isEmpty { return samAccountName }
         return commonName ?? ""
     }

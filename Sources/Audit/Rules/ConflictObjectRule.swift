@@ -211,11 +211,13 @@ struct NameSet {
                     ASCII.lowercased(bytes[index + 2]) == UInt8(ascii: "c"), bytes[index + 3] == UInt8(ascii: "=")
                 {
                     let rest = UnsafeBufferPointer(rebasing: bytes[(index + 1)...])
-                    // Bytewise for ASCII (every real domain); Unicode case folding otherwise.
-                    if rest.allSatisfy({ $0 < 0x80 }) {
-                        return String(decoding: rest.map(ASCII.lowercased), as: UTF8.self)
+                    // Bytewise for ASCII (every real domain), written straight into the String's
+                    // storage; Unicode case folding otherwise.
+                    for byte in rest where byte >= 0x80 { return String(decoding: rest, as: UTF8.self).lowercased() }
+                    return String(unsafeUninitializedCapacity: rest.count) { buffer in
+                        for offset in 0..<rest.count { buffer[offset] = ASCII.lowercased(rest[offset]) }
+                        return rest.count
                     }
-                    return String(decoding: rest, as: UTF8.self).lowercased()
                 }
             }
             return ""

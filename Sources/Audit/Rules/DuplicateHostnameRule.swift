@@ -111,7 +111,7 @@ public struct DuplicateHostnameRule: ObjectCollectingRule {
     /// `host` lower-cased without its trailing dot.
     static func normalizedHost(_ host: String) -> String {
         var host = host.lowercased()
-        while host.hasSuffix(".") { host.removeLast() }
+        while host.utf8.last == UInt8(ascii: ".") { host.removeLast() }
         return host
     }
 
@@ -219,10 +219,10 @@ public struct DuplicateHostnameRule: ObjectCollectingRule {
         high.combine(seedHigh)
         var low = Hasher()
         low.combine(seedLow)
-        for part in [domain, name] {
-            high.combine(part)
-            low.combine(part)
-        }
+        high.combine(domain)
+        low.combine(domain)
+        high.combine(name)
+        low.combine(name)
         high.combine(tag)
         low.combine(tag)
         return Fingerprint(

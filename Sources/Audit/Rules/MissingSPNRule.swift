@@ -126,25 +126,32 @@ extension MissingSPNRule {
     /// `holds` without building the lower-cased SPN, when the service class and host are ASCII
     /// (lower-casing is then bytewise); nil otherwise.
     fileprivate static func holdsASCII(_ computer: DirectoryObject, serviceClass: String, host: String) -> Bool? {
-        let classBytes = serviceClass.utf8
-        let hostBytes = host.utf8
-        if classBytes.contains(where: { $0 >= 0x80 }) || hostBytes.contains(where: { $0 >= 0x80 }) { return nil }
-        let length = classBytes.count + 1 + hostBytes.count
-        for spn in computer.servicePrincipalNames where spn.normalized.utf8.count == length {
-            var normalized = spn.normalized.utf8.makeIterator()
-            var equal = true
-            for byte in classBytes where normalized.next() != ASCII.lowercased(byte) {
-                equal = false
-                break
+        var serviceClass = serviceClass
+        var host = host
+        return serviceClass.withUTF8 { classBytes in
+            host.withUTF8 { hostBytes -> Bool? in
+                for byte in classBytes where byte >= 0x80 { return nil }
+                for byte in hostBytes where byte >= 0x80 { return nil }
+                let length = classBytes.count + 1 + hostBytes.count
+                for spn in computer.servicePrincipalNames where spn.normalized.utf8.count == length {
+                    var normalized = spn.normalized
+                    let equal = normalized.withUTF8 { spnBytes in
+                        for index in 0..<classBytes.count where spnBytes[index] != ASCII.lowercased(classBytes[index]) {
+                            return false
+                        }
+                        guard spnBytes[classBytes.count] == UInt8(ascii: "/") else { return false }
+                        let offset = classBytes.count + 1
+                        for index in 0..<hostBytes.count
+                        where spnBytes[offset + index] != ASCII.lowercased(hostBytes[index]) {
+                            return false
+                        }
+                        return true
+                    }
+                    if equal { return true }
+                }
+                return false
             }
-            if !equal || normalized.next() != UInt8(ascii: "/") { continue }
-            for byte in hostBytes where normalized.next() != ASCII.lowercased(byte) {
-                equal = false
-                break
-            }
-            if equal { return true }
         }
-        return false
     }
 }
 
