@@ -22,7 +22,11 @@ struct LDIFParser {
     private var logicalIsComment = false
     private var haveLogical = false
 
-    private var entry: DirectoryEntry?
+    /// The entry being read; meaningful only while `inEntry`. Not an Optional: reading a value
+    /// through `entry!` copied and destroyed the whole entry on every attribute line (a third of
+    /// the reader's instructions).
+    private var entry = DirectoryEntry(distinguishedName: "")
+    private var inEntry = false
     /// The record started with a line other than dn: (ldapsearch's `search:` or `ref:` records).
     private var skippingRecord = false
     private var recordLineCount = 0
@@ -173,7 +177,7 @@ struct LDIFParser {
         }
         recordLineCount += 1
 
-        if entry == nil && !skippingRecord {
+        if !inEntry && !skippingRecord {
             // First line of a record.
             // RFC 2849 puts `version:` only at the start, but two exports concatenated (`cat a.ldif
             // b.ldif`) carry a second one where a record starts: skipped there too.
@@ -189,6 +193,7 @@ struct LDIFParser {
                 started.storage.reserveCapacity(storageEstimate)
                 started.slots.reserveCapacity(slotEstimate)
                 entry = started
+                inEntry = true
                 return
             }
             if Self.nameIs(nameBytes, "search") || Self.nameIs(nameBytes, "result") || Self.nameIs(nameBytes, "ref") {
@@ -234,7 +239,7 @@ struct LDIFParser {
                 return
             }
             do {
-                attribute = try entry!.attributeID(forLowercased: baseName)
+                attribute = try entry.attributeID(forLowercased: baseName)
             } catch {
                 throw atLine(error)
             }
@@ -242,13 +247,13 @@ struct LDIFParser {
             try skipValue(line, colon: colon)
             return
         }
-        let start = entry!.storage.count
+        let start = entry.storage.count
         let source = sourceName
         let lineNumber = logicalStartLine
         try Self.decodeValue(
-            line, colon: colon, into: &entry!.storage, sourceName: source, logicalStartLine: lineNumber)
+            line, colon: colon, into: &entry.storage, sourceName: source, logicalStartLine: lineNumber)
         do {
-            try entry!.closeValue(attribute: attribute, start: start)
+            try entry.closeValue(attribute: attribute, start: start)
         } catch {
             throw atLine(error)
         }
@@ -278,8 +283,10 @@ struct LDIFParser {
             skippingRecord = false
             return
         }
-        guard let finished = entry else { return }
-        entry = nil
+        guard inEntry else { return }
+        inEntry = false
+        let finished = entry
+        entry = DirectoryEntry(distinguishedName: "")
         sawEntry = true
         storageEstimate = max(64, finished.storage.count + finished.storage.count / 4)
         slotEstimate = max(4, finished.slots.count + 2)
