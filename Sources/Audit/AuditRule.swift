@@ -137,19 +137,34 @@ enum Remediation {
         "no safe \(tool) command: the \(error.attribute) \(TerminalText.escaped(error.value)) holds \(error.reason), which \(error.shell.name) cannot quote safely"
     }
 
-    /// `text` with `replacement` after every line feed; ASCII text is done bytewise, anything else
-    /// through Foundation exactly as before.
+    /// `text` with `indent` after every line feed, bytewise: a line feed byte is never part of a
+    /// longer UTF-8 sequence, so this is the literal replacement Foundation would make, without a
+    /// Character walk (remediation texts are indented once per finding and report).
     static func indentingContinuationLines(_ text: String, with indent: String) -> String {
-        guard text.utf8.allSatisfy({ $0 < 0x80 }) else {
-            return text.replacingOccurrences(of: "\n", with: "\n" + indent)
+        var text = text
+        var indent = indent
+        return text.withUTF8 { bytes in
+            indent.withUTF8 { indentBytes in
+                var lineFeeds = 0
+                for byte in bytes where byte == 0x0A { lineFeeds += 1 }
+                guard lineFeeds > 0 else { return String(decoding: bytes, as: UTF8.self) }
+                let count = bytes.count + lineFeeds * indentBytes.count
+                return String(unsafeUninitializedCapacity: count) { output in
+                    var written = 0
+                    for byte in bytes {
+                        output[written] = byte
+                        written += 1
+                        if byte == 0x0A {
+                            for indentByte in indentBytes {
+                                output[written] = indentByte
+                                written += 1
+                            }
+                        }
+                    }
+                    return written
+                }
+            }
         }
-        var result: [UInt8] = []
-        result.reserveCapacity(text.utf8.count + indent.utf8.count * 4)
-        for byte in text.utf8 {
-            result.append(byte)
-            if byte == 0x0A { result.append(contentsOf: indent.utf8) }
-        }
-        return String(decoding: result, as: UTF8.self)
     }
 
     /// What repairs a broken secure channel, on Windows or on a Linux (adcli/realmd) join.

@@ -42,12 +42,17 @@ public final class ReportOutput {
     /// Appends one CSV record (fields formula-neutralised and quoted as `CSV.field` does) and its CRLF,
     /// without building the row as a String first.
     func writeCSVRow(_ fields: [String]) throws {
+        // The row is built in a local array, moved out of the buffer and back, so each field's bytes
+        // are not one exclusive access to a class property each (a computers.csv row has 20 fields).
+        var row = buffer
+        buffer = []
         for (index, field) in fields.enumerated() {
-            if index > 0 { buffer.append(UInt8(ascii: ",")) }
-            CSV.appendField(field, to: &buffer)
+            if index > 0 { row.append(UInt8(ascii: ",")) }
+            CSV.appendField(field, to: &row)
         }
-        buffer.append(0x0D)
-        buffer.append(0x0A)
+        row.append(0x0D)
+        row.append(0x0A)
+        buffer = row
         if fileHandle != nil && buffer.count >= Self.chunkSize { try flush() }
     }
 

@@ -53,9 +53,9 @@ public struct DeletedAccountRule: CollectingRule {
         self.inventory = inventory
         for (index, item) in (inventory?.items ?? []).enumerated() {
             var key = item.name.lowercased()
-            if key.hasSuffix("$") { key.removeLast() }
+            if key.utf8.last == UInt8(ascii: "$") { key.removeLast() }
             if inventoryNames[key] == nil { inventoryNames[key] = index }
-            if let dot = key.firstIndex(of: "."), dot != key.startIndex,
+            if let dot = key.utf8.firstIndex(of: UInt8(ascii: ".")), dot != key.startIndex,
                 inventoryFirstLabels[String(key[..<dot])] == nil
             {
                 inventoryFirstLabels[String(key[..<dot])] = index
@@ -116,7 +116,9 @@ public struct DeletedAccountRule: CollectingRule {
         for name in names { found = found ?? inventoryNames[name] }
         if let fqdn = object.dnsHostName.map({ DuplicateHostnameRule.normalizedHost($0) }) {
             found = found ?? inventoryNames[fqdn]
-            if let dot = fqdn.firstIndex(of: ".") { found = found ?? inventoryNames[String(fqdn[..<dot])] }
+            if let dot = fqdn.utf8.firstIndex(of: UInt8(ascii: ".")) {
+                found = found ?? inventoryNames[String(fqdn[..<dot])]
+            }
         } else {
             for name in names { found = found ?? inventoryFirstLabels[name] }
         }

@@ -58,9 +58,9 @@ public struct MissingAccountRule: CollectingRule {
         byName.reserveCapacity(inventory.items.count)
         for (index, item) in inventory.items.enumerated() {
             var key = item.name.lowercased()
-            if key.hasSuffix("$") { key.removeLast() }
+            if key.utf8.last == UInt8(ascii: "$") { key.removeLast() }
             Self.add(Int32(index), to: &byName[key], shared: &sharedKeys)
-            if let dot = key.firstIndex(of: "."), dot != key.startIndex {
+            if let dot = key.utf8.firstIndex(of: UInt8(ascii: ".")), dot != key.startIndex {
                 Self.add(Int32(index), to: &byFQDNFirstLabel[String(key[..<dot])], shared: &sharedKeys)
             }
         }
@@ -95,17 +95,19 @@ public struct MissingAccountRule: CollectingRule {
         if let cn = computer.commonName?.lowercased(), cn != short { collect(byName[cn], into: &matched) }
         for name in computer.additionalSamAccountNames {
             var key = name.lowercased()
-            if key.hasSuffix("$") { key.removeLast() }
+            if key.utf8.last == UInt8(ascii: "$") { key.removeLast() }
             if key != short { collect(byName[key], into: &matched) }
         }
-        for host in [computer.dnsHostName].compactMap({ $0 }) + computer.additionalDnsHostNames {
+        func collectHost(_ host: String) {
             var fqdn = host.lowercased()
-            while fqdn.hasSuffix(".") { fqdn.removeLast() }
+            while fqdn.utf8.last == UInt8(ascii: ".") { fqdn.removeLast() }
             collect(byName[fqdn], into: &matched)
-            if let dot = fqdn.firstIndex(of: "."), fqdn[..<dot] != short {
+            if let dot = fqdn.utf8.firstIndex(of: UInt8(ascii: ".")), fqdn[..<dot] != short {
                 collect(byName[String(fqdn[..<dot])], into: &matched)
             }
         }
+        if let host = computer.dnsHostName { collectHost(host) }
+        for host in computer.additionalDnsHostNames { collectHost(host) }
         if computer.dnsHostName == nil { collect(byFQDNFirstLabel[short], into: &matched) }
         if computer.isDeleted {
             for index in matched where deletedMatch[index].map({ Self.isLater(computer, than: $0) }) ?? true {
