@@ -6,7 +6,8 @@ import TestSupport
 import XCTest
 
 /// Two real Samba DCs of one domain (`scripts/testdc-pair`): discovery, each DC's own view of a
-/// computer, DC2 held back from replicating, a DC that is down, and a DC with a shifted clock.
+/// computer, DC2 held back from replicating, a logon only DC2 saw, a DC that is down, and a DC
+/// with a shifted clock.
 ///
 /// Everything is read as audit-reader, a plain domain user: server objects, NTDS Settings,
 /// repsFrom, pwdLastSet and replPropertyMetaData are all readable without any delegated right on
@@ -121,6 +122,24 @@ final class MultiDCLiveTests: XCTestCase {
         XCTAssertEqual(afterSync.first { $0.sourceDSA == dc1.dsaGUID }?.consecutiveFailures, 0)
     }
 
+    // MARK: - The true last logon
+
+    func testALogonThroughDC2IsInDC2sLastLogonAlone() throws {
+        let found = try discover()
+        let (dc1, dc2) = (found.domainControllers[0], found.domainControllers[1])
+        try pair.setMachinePassword(TestDCPair.passwordTestComputer)
+        try pair.sync()
+        let before = try [dc1, dc2].map { try account(on: $0).lastLogon }
+
+        try pair.kinitComputer(TestDCPair.passwordTestComputer, on: "dc2")
+        let after = try [dc1, dc2].map { try account(on: $0).lastLogon }
+        XCTAssertEqual(after[0], before[0], "lastLogon is not replicated: DC1 saw no logon")
+        XCTAssertGreaterThan(after[1] ?? 0, before[1] ?? 0, "DC2's KDC recorded the logon")
+        // FILETIME of now, within a minute.
+        let now = (Int64(Date().timeIntervalSince1970) + 11_644_473_600) * 10_000_000
+        XCTAssertLessThan(abs((after[1] ?? 0) - now), 60 * 10_000_000)
+    }
+
     // MARK: - A DC down
 
     func testAStoppedDCIsAFailedReadingAndTheOtherStillAnswers() throws {
@@ -172,7 +191,7 @@ final class MultiDCLiveTests: XCTestCase {
         var found: [DirectoryEntry] = []
         try source.forEachEntry(
             SourceRequest(
-                attributes: ["sAMAccountName", "pwdLastSet", "replPropertyMetaData"],
+                attributes: ["sAMAccountName", "pwdLastSet", "lastLogon", "replPropertyMetaData"],
                 filter: "(sAMAccountName=\(TestDCPair.passwordTestComputer)$)")
         ) { found.append($0) }
         XCTAssertEqual(found.count, 1, dc.hostName)
@@ -180,11 +199,14 @@ final class MultiDCLiveTests: XCTestCase {
         let pwdLastSet = try XCTUnwrap(entry.string("pwdLastSet").flatMap { Int64($0) }, dc.hostName)
         let metadata = try XCTUnwrap(
             entry.firstValue("replPropertyMetaData"), "\(dc.hostName): no replPropertyMetaData")
-        return Account(pwdLastSet: pwdLastSet, metadata: metadata)
+        return Account(
+            pwdLastSet: pwdLastSet, lastLogon: entry.string("lastLogon").flatMap { Int64($0) }, metadata: metadata)
     }
 
     struct Account {
         var pwdLastSet: Int64
+        /// This DC's own, never replicated; absent (or 0) until the account logs on through it.
+        var lastLogon: Int64?
         var metadata: [UInt8]
 
         /// The version of `attid` in replPropertyMetaData: a 16-byte header (version 1, count at

@@ -55,6 +55,9 @@ public struct TestDCPair: Sendable {
     public func sync() throws { try script("sync") }
     /// A new random password for `name`, set on DC1 over LDAPS.
     public func setMachinePassword(_ name: String) throws { try script("set-machine-password", name) }
+    /// A Kerberos logon as the computer `name` against one DC's KDC only ("dc1" or "dc2"), with the
+    /// password `setMachinePassword` set: a logon only that DC records in lastLogon.
+    public func kinitComputer(_ name: String, on dc: String) throws { try script("kinit-computer", name, dc) }
     /// Stops one DC ("dc1" or "dc2") by its PID.
     public func stop(_ dc: String) throws { try script("stop-dc", dc) }
     /// Starts whatever of the pair is stopped; `clockOffset` (e.g. "+10m") runs a restarted DC2
