@@ -198,6 +198,22 @@ public final class LDAPDirectorySource: DirectorySource, CustomStringConvertible
         return found
     }
 
+    /// Runs `body` with the bound connection and its rootDSE (connecting first if needed), with the
+    /// retry policy of a base read: a lost connection is opened again and `body` run again.
+    func withConnection<R>(_ body: (LDAPConnection, DomainControllerInfo) throws -> R) throws -> R {
+        var result: R?
+        try withRetries {
+            if connection == nil { try openConnection() }
+            do {
+                result = try body(connection!, info!)
+            } catch let error as LDAPError where Self.isRetryable(error) {
+                connection = nil
+                throw error
+            }
+        }
+        return result!
+    }
+
     // MARK: - Internals
 
     /// An error thrown by the caller's closure, passed through untouched and never retried.
@@ -272,6 +288,7 @@ public final class LDAPDirectorySource: DirectorySource, CustomStringConvertible
         return DomainControllerInfo(
             defaultNamingContext: defaultNamingContext,
             rootDomainNamingContext: rootDomainNamingContext,
+            configurationNamingContext: rootDSE.string("configurationNamingContext"),
             dnsHostName: rootDSE.string("dnsHostName"),
             currentTime: rootDSE.string("currentTime").flatMap(UTCTime.date(generalizedTime:)),
             domain: domain,

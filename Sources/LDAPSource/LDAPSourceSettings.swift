@@ -142,6 +142,8 @@ public struct LDAPSourceSettings: Sendable {
 public struct DomainControllerInfo: Sendable, Equatable {
     public var defaultNamingContext: String?
     public var rootDomainNamingContext: String?
+    /// `CN=Configuration,<forest root>`: where the server objects of every DC of the forest live.
+    public var configurationNamingContext: String?
     /// The DC's own DNS name (`dc01.corp.example`).
     public var dnsHostName: String?
     /// The DC's clock, for the skew warning (Kerberos fails beyond five minutes).
@@ -154,12 +156,13 @@ public struct DomainControllerInfo: Sendable, Equatable {
     public var supportsPagedResults: Bool
 
     public init(
-        defaultNamingContext: String? = nil, rootDomainNamingContext: String? = nil, dnsHostName: String? = nil,
-        currentTime: Date? = nil, domain: String? = nil, isGlobalCatalogReady: Bool? = nil,
-        supportsPagedResults: Bool = true
+        defaultNamingContext: String? = nil, rootDomainNamingContext: String? = nil,
+        configurationNamingContext: String? = nil, dnsHostName: String? = nil, currentTime: Date? = nil,
+        domain: String? = nil, isGlobalCatalogReady: Bool? = nil, supportsPagedResults: Bool = true
     ) {
         self.defaultNamingContext = defaultNamingContext
         self.rootDomainNamingContext = rootDomainNamingContext
+        self.configurationNamingContext = configurationNamingContext
         self.dnsHostName = dnsHostName
         self.currentTime = currentTime
         self.domain = domain
