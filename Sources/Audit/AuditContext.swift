@@ -14,6 +14,10 @@ public struct AuditContext: Sendable {
     /// (`msDS-EnabledFeature`); nil for an export, which cannot say. Decides how a deleted
     /// account is brought back.
     public var recycleBinEnabled: Bool?
+    /// In a multi-DC audit, what each DC of the domain answered (or why it did not); empty for an
+    /// audit of one source. Each DC's view of an account carries that DC as its origin (its host
+    /// name or the URI it was read from; see `reading(forOrigin:)`).
+    public var domainControllers: [DomainControllerReading] = []
 
     /// A `now` outside the FILETIME range is clamped into it (see `FileTime(date:)`), so nothing traps;
     /// a caller taking `now` from a user refuses such a date first with `FileTime.isRepresentable`.

@@ -15,9 +15,14 @@ public enum AuditRules {
         DuplicateHostnameRule.self,
         ConflictObjectRule.self,
         DeletedAccountRule.self,
+        PasswordNotReplicatedRule.self,
     ]
 
     public static let descriptions: [RuleDescription] = all.map { $0.description }
+
+    /// The rules of an audit of one source: `all` without those that compare DCs
+    /// (`Rule.requiresDomainControllers`), which the runner leaves out when it has no DC readings.
+    public static let singleSource: [any Rule.Type] = all.filter { !$0.requiresDomainControllers }
 
     public static let ids: [String] = descriptions.map(\.id)
 

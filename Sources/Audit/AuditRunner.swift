@@ -48,14 +48,18 @@ public struct AuditRunner {
     public init(
         configuration: AuditConfiguration, now: Date, source: String, inventory: Inventory? = nil,
         domain: String? = nil, domainController: String? = nil, computerSink: ComputerFactsSink? = nil,
-        rules: [any Rule.Type] = AuditRules.all
+        rules: [any Rule.Type] = AuditRules.all, domainControllers: [DomainControllerReading] = []
     ) {
         self.computerSink = computerSink
         origin = source
         origins = []
         context = AuditContext(
             now: now, configuration: configuration, domain: domain, domainController: domainController)
-        let inputs = AuditInputs(inventory: inventory)
+        context.domainControllers = domainControllers
+        let inputs = AuditInputs(inventory: inventory, domainControllers: domainControllers)
+        // Without DC readings the rules that compare DCs are not part of the audit at all: no
+        // section, no CSV, no zero count, so a single-DC audit reports exactly as before.
+        let rules = domainControllers.isEmpty ? rules.filter { !$0.requiresDomainControllers } : rules
         var accountRules: [any AccountRule] = []
         var collectingRules: [any CollectingRule] = []
         var running: [RuleDescription] = []
@@ -97,14 +101,18 @@ public struct AuditRunner {
     /// account (each source's decoded view of it) is held until `finish()`, where a single source
     /// streams and keeps only fingerprints. Only multi-source runs pay it: with one source this is
     /// the streaming runner of `init(configuration:now:source:...)`, named by that source.
+    ///
+    /// A multi-DC audit passes one source per DC, named as `AuditContext.reading(forOrigin:)`
+    /// matches them, and the DCs' readings in `domainControllers`.
     public init(
         configuration: AuditConfiguration, now: Date, sources: [String], inventory: Inventory? = nil,
         domain: String? = nil, domainController: String? = nil, computerSink: ComputerFactsSink? = nil,
-        rules: [any Rule.Type] = AuditRules.all
+        rules: [any Rule.Type] = AuditRules.all, domainControllers: [DomainControllerReading] = []
     ) {
         self.init(
             configuration: configuration, now: now, source: sources.joined(separator: " + "), inventory: inventory,
-            domain: domain, domainController: domainController, computerSink: computerSink, rules: rules)
+            domain: domain, domainController: domainController, computerSink: computerSink, rules: rules,
+            domainControllers: domainControllers)
         guard sources.count > 1 else { return }
         origins = sources
         seenByOrigin = Array(repeating: AccountKeys(), count: sources.count)
@@ -225,7 +233,7 @@ public struct AuditRunner {
             computerSink?(
                 ComputerFacts(
                     computer: object, isExcluded: true, passwordAgeDays: passwordAge, lastLogonAgeDays: lastLogonAge,
-                    findings: []))
+                    findings: [], trueLastLogon: account.trueLastLogon))
             return
         }
         judgedComputers += 1
@@ -249,7 +257,7 @@ public struct AuditRunner {
         computerSink?(
             ComputerFacts(
                 computer: object, isExcluded: false, passwordAgeDays: passwordAge, lastLogonAgeDays: lastLogonAge,
-                findings: Array(findings[firstNew...])))
+                findings: Array(findings[firstNew...]), trueLastLogon: account.trueLastLogon))
     }
 
     /// Runs the collecting rules and returns everything in report order.

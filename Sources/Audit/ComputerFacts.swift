@@ -20,15 +20,24 @@ public struct ComputerFacts: Sendable {
     /// order. The cross-account rules (duplicate-spn, missing-account) are known only when the audit
     /// ends and are not included.
     public var findings: [Finding]
+    /// The newest `lastLogon` over the DCs whose views were read (exact, not replicated), and the
+    /// DC (the view's origin) that saw it; nil when no view carried lastLogon (a single-DC audit
+    /// does not ask for it). Complete only when every DC answered
+    /// (`AuditContext.allDomainControllersAnswered`); otherwise a newer logon may sit on a DC that did not.
+    public var trueLastLogon: FileTime?
+    public var trueLastLogonDC: String?
 
     public init(
-        computer: DirectoryObject, isExcluded: Bool, passwordAgeDays: Int?, lastLogonAgeDays: Int?, findings: [Finding]
+        computer: DirectoryObject, isExcluded: Bool, passwordAgeDays: Int?, lastLogonAgeDays: Int?, findings: [Finding],
+        trueLastLogon: (time: FileTime, origin: String)? = nil
     ) {
         self.computer = computer
         self.isExcluded = isExcluded
         self.passwordAgeDays = passwordAgeDays
         self.lastLogonAgeDays = lastLogonAgeDays
         self.findings = findings
+        self.trueLastLogon = trueLastLogon?.time
+        self.trueLastLogonDC = trueLastLogon?.origin
     }
 
     /// Whether the missing-spn rule looked at this account: not excluded, and what the rule itself

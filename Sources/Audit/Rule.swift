@@ -24,6 +24,10 @@ public protocol Rule: SendableMetatype, Sendable {
     /// the summary says which rule could not judge how many accounts, and the rule's findings,
     /// which would then speak of the export rather than the domain, are withheld.
     static var judgingAttributes: [String] { get }
+    /// The rule compares domain controllers (their views of an account, their clocks, their
+    /// replication): it is part of an audit only when the audit read several DCs
+    /// (`AuditInputs.domainControllers`), so a single-DC audit and its reports stay as they were.
+    static var requiresDomainControllers: Bool { get }
 }
 
 extension Rule {
@@ -35,6 +39,8 @@ extension Rule {
     public static var identity: DetailColumn? { nil }
 
     public static var judgingAttributes: [String] { [] }
+
+    public static var requiresDomainControllers: Bool { false }
 }
 
 /// A rule that judges one computer account on its own, so accounts stream through it.
@@ -94,9 +100,13 @@ extension ObjectCollectingRule {
 public struct AuditInputs: Sendable {
     /// The machines that should have an account; nil when none was given.
     public var inventory: Inventory?
+    /// In a multi-DC audit, what each DC answered: its clock, its repsFrom; empty otherwise. The
+    /// rules about DCs rather than accounts (dc-clock-skew, replication-failure) run only with it.
+    public var domainControllers: [DomainControllerReading]
 
-    public init(inventory: Inventory? = nil) {
+    public init(inventory: Inventory? = nil, domainControllers: [DomainControllerReading] = []) {
         self.inventory = inventory
+        self.domainControllers = domainControllers
     }
 }
 

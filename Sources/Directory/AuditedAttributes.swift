@@ -12,6 +12,17 @@ public enum AuditedAttributes {
         "pwdLastSet", "lastLogonTimestamp", "servicePrincipalName", "operatingSystem",
         "operatingSystemVersion", "whenCreated", "objectGUID", "whenChanged", "isDeleted", "isRecycled",
         "lastKnownParent", "msDS-AdditionalDnsHostName", "msDS-AdditionalSamAccountName", "mS-DS-CreatorSID",
+        "lastLogon", "replPropertyMetaData", "msDS-ReplAttributeMetaData",
+    ]
+    /// What a single-DC audit asks each object for: `all` without `perDomainControllerAttributes`.
+    public static let singleSource: [String] = all.filter { !perDomainControllerAttributes.contains($0) }
+    /// The values that differ from DC to DC and only matter when several DCs are compared:
+    /// `lastLogon` (not replicated; the newest over all DCs is the true last logon) and the
+    /// replication metadata that tells whose machine password is behind. They cost bytes on every
+    /// object (replPropertyMetaData is 16 + 48 bytes per attribute ever written, about 1.5 KB for a
+    /// computer), so only `SourceRequest.domainControllerView` asks for them.
+    public static let perDomainControllerAttributes = [
+        "lastLogon", "replPropertyMetaData", "msDS-ReplAttributeMetaData",
     ]
     /// How many attributes are audited: the size of `DirectoryObject`'s first-value table.
     public static let count = all.count
@@ -45,6 +56,9 @@ public enum AuditedAttributes {
     static let additionalDnsHostName: UInt16 = 17
     static let additionalSamAccountName: UInt16 = 18
     static let creatorSID: UInt16 = 19
+    static let lastLogon: UInt16 = 20
+    static let replPropertyMetaData: UInt16 = 21
+    static let replAttributeMetaData: UInt16 = 22
 
     /// The number of the audited attribute spelt (in any case) by `name`, or nil.
     static func id(ofName name: UnsafeBufferPointer<UInt8>) -> Int? {

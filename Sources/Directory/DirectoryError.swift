@@ -21,6 +21,12 @@ public struct DirectoryError: Error, Sendable, Equatable, CustomStringConvertibl
         case entryTooLarge = "entry-too-large"
         /// The export ended without a single entry: an empty file, or only comments.
         case noEntries = "no-entries"
+        /// A replPropertyMetaData or msDS-ReplAttributeMetaData value that is not the documented layout
+        /// (too short, an unknown version, a count that runs past its end, XML that is not one element).
+        case malformedReplicationMetadata = "malformed-replication-metadata"
+        /// A repsFrom value that is not a REPS_FROM (MS-DRSR 5.170): too short, an unknown version, an
+        /// offset or size that points outside it.
+        case malformedReplicaLink = "malformed-reps-from"
     }
 
     public let code: Code

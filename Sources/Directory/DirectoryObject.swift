@@ -56,6 +56,17 @@ public struct DirectoryObject: Sendable, Equatable {
     /// `mS-DS-CreatorSID`, as `S-1-5-21-...`: set when an account was created by a user through
     /// ms-DS-MachineAccountQuota rather than by an admin or a join with rights of its own.
     public var creatorSID: String?
+    /// `lastLogon`: this DC's own record of the account's last logon, exact but not replicated; the
+    /// newest over every DC is the true last logon. Only a multi-DC read asks for it.
+    public var lastLogon: FileTime?
+    /// The replication stamps of the machine password (unicodePwd) and of pwdLastSet on the DC this
+    /// view came from, from replPropertyMetaData or msDS-ReplAttributeMetaData; nil when the source
+    /// did not return them (a single-DC audit does not ask) or they hold no such stamp.
+    public var unicodePwdMetadata: AttributeMetadata?
+    public var pwdLastSetMetadata: AttributeMetadata?
+    /// Why the replication metadata the source returned could not be read (a malformed value);
+    /// nil when it could, or when there was none.
+    public var replicationMetadataProblem: String?
 
     public init(
         kind: Kind, distinguishedName: String, samAccountName: String, commonName: String? = nil,
@@ -64,7 +75,9 @@ public struct DirectoryObject: Sendable, Equatable {
         servicePrincipalNames: [ServicePrincipalName] = [], operatingSystem: String? = nil,
         operatingSystemVersion: String? = nil, objectGUID: ObjectGUID? = nil, whenCreated: Date? = nil,
         whenChanged: Date? = nil, isDeleted: Bool = false, isRecycled: Bool = false, lastKnownParent: String? = nil,
-        additionalDnsHostNames: [String] = [], additionalSamAccountNames: [String] = [], creatorSID: String? = nil
+        additionalDnsHostNames: [String] = [], additionalSamAccountNames: [String] = [], creatorSID: String? = nil,
+        lastLogon: FileTime? = nil, unicodePwdMetadata: AttributeMetadata? = nil,
+        pwdLastSetMetadata: AttributeMetadata? = nil, replicationMetadataProblem: String? = nil
     ) {
         self.kind = kind
         self.distinguishedName = distinguishedName
@@ -87,6 +100,10 @@ public struct DirectoryObject: Sendable, Equatable {
         self.additionalDnsHostNames = additionalDnsHostNames
         self.additionalSamAccountNames = additionalSamAccountNames
         self.creatorSID = creatorSID
+        self.lastLogon = lastLogon
+        self.unicodePwdMetadata = unicodePwdMetadata
+        self.pwdLastSetMetadata = pwdLastSetMetadata
+        self.replicationMetadataProblem = replicationMetadataProblem
     }
 
     /// A deleted object: `isDeleted: TRUE`, or an RDN AD mangled on deletion (`CN=WS2\0ADEL:<guid>`,
@@ -158,6 +175,7 @@ public struct DirectoryObject: Sendable, Equatable {
         switch attribute {
         case "pwdlastset": passwordLastSet != nil
         case "lastlogontimestamp": lastLogonTimestamp != nil
+        case "lastlogon": lastLogon != nil
         case "useraccountcontrol": userAccountControl != nil
         case "serviceprincipalname": !servicePrincipalNames.isEmpty
         case "dnshostname": dnsHostName != nil
@@ -301,7 +319,7 @@ public struct DirectoryObject: Sendable, Equatable {
                     spns.append(ServicePrincipalName(bytes: bytes(slot)))
                 }
             }
-            return DirectoryObject(
+            var object = DirectoryObject(
                 kind: kind, distinguishedName: entry.distinguishedName,
                 samAccountName: firstString(A.samAccountName) ?? "",
                 commonName: firstString(A.cn),
@@ -321,6 +339,16 @@ public struct DirectoryObject: Sendable, Equatable {
                 additionalDnsHostNames: allStrings(A.additionalDnsHostName),
                 additionalSamAccountNames: allStrings(A.additionalSamAccountName),
                 creatorSID: firstBytes(A.creatorSID).flatMap(SecurityIdentifier.text(ldapBytes:)))
+            // The per-DC values are there only when a multi-DC read asked for them.
+            if first[Int(A.lastLogon)] >= 0 {
+                object.lastLogon = firstBytes(A.lastLogon).flatMap(FileTime.init(ldapBytes:))
+            }
+            if first[Int(A.replPropertyMetaData)] >= 0 || first[Int(A.replAttributeMetaData)] >= 0 {
+                object.decodePasswordStamps(
+                    binary: firstBytes(A.replPropertyMetaData).map(Array.init),
+                    xml: slots.filter { $0.attribute == A.replAttributeMetaData }.map { Array(bytes($0)) })
+            }
+            return object
         }
     }
 
@@ -470,5 +498,45 @@ public enum SecurityIdentifier {
             text += "-\(value)"
         }
         return text
+    }
+}
+
+extension DirectoryObject {
+    /// Finds the unicodePwd and pwdLastSet stamps in the object's replication metadata: the binary
+    /// replPropertyMetaData when present, else the XML values of msDS-ReplAttributeMetaData (only
+    /// those naming one of the two are parsed). A malformed value leaves both nil and says why in
+    /// `replicationMetadataProblem`, so a rule can fall back to pwdLastSet and tell the admin.
+    mutating func decodePasswordStamps(binary: [UInt8]?, xml: [[UInt8]]) {
+        let source = accountName
+        do throws(DirectoryError) {
+            if let binary {
+                for entry in try ReplicationMetadata.decode(replPropertyMetaData: binary, source: source) {
+                    if entry.attributeID == AttributeID.unicodePwd { unicodePwdMetadata = entry }
+                    if entry.attributeID == AttributeID.pwdLastSet { pwdLastSetMetadata = entry }
+                }
+                return
+            }
+            for value in xml
+            where Self.mentions(value, "unicodePwd") || Self.mentions(value, "pwdLastSet") {
+                let entry = try ReplAttributeMetaDataXML.parse(value, source: source)
+                if entry.describes("unicodePwd", attributeID: nil) { unicodePwdMetadata = entry }
+                if entry.describes("pwdLastSet", attributeID: nil) { pwdLastSetMetadata = entry }
+            }
+        } catch {
+            unicodePwdMetadata = nil
+            pwdLastSetMetadata = nil
+            replicationMetadataProblem = error.reason
+        }
+    }
+
+    /// Whether an XML value names `attribute` (`>unicodePwd<`), so the others are not parsed.
+    private static func mentions(_ value: [UInt8], _ attribute: String) -> Bool {
+        let needle = Array(">\(attribute)<".utf8)
+        guard value.count >= needle.count else { return false }
+        for start in 0...(value.count - needle.count)
+        where value[start] == needle[0] && value[start..<(start + needle.count)].elementsEqual(needle) {
+            return true
+        }
+        return false
     }
 }

@@ -43,14 +43,21 @@ public struct SourceRequest: Sendable, Equatable {
     /// An RFC 4515 filter; nil means the source's own (for a live source, `LDAPDirectorySource.filter`).
     public var filter: String?
 
-    public init(attributes: [String] = AuditedAttributes.all, controls: [ServerControl] = [], filter: String? = nil) {
+    public init(
+        attributes: [String] = AuditedAttributes.singleSource, controls: [ServerControl] = [], filter: String? = nil
+    ) {
         self.attributes = attributes
         self.controls = controls
         self.filter = filter
     }
 
-    /// What the audit reads: the audited attributes of computers and other SPN holders.
+    /// What a single-DC audit reads: the audited attributes of computers and other SPN holders,
+    /// without the per-DC values (`AuditedAttributes.perDomainControllerAttributes`).
     public static let audit = SourceRequest()
+
+    /// What a multi-DC audit reads from each DC: `audit` plus `lastLogon`, `replPropertyMetaData`
+    /// and `msDS-ReplAttributeMetaData` (which Windows constructs and Samba ignores).
+    public static let domainControllerView = SourceRequest(attributes: AuditedAttributes.all)
 }
 
 /// An LDAP server control (RFC 4511 4.1.11) to send with a search.

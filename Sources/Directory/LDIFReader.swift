@@ -71,7 +71,10 @@ public struct LDIFReader: DirectorySource, Sendable {
     /// The lower-cased base names `request` asks for; nil (all) for an empty list.
     static func keptAttributes(for request: SourceRequest) -> Set<String>? {
         if request.attributes.isEmpty { return nil }
-        if request.attributes == AuditedAttributes.all { return AuditedAttributes.lowercased }
+        // An export keeps the per-DC values when it has them, whichever of the two audit requests asks.
+        if request.attributes == AuditedAttributes.all || request.attributes == AuditedAttributes.singleSource {
+            return AuditedAttributes.lowercased
+        }
         return Set(request.attributes.map(DirectoryEntry.baseName(of:)))
     }
 

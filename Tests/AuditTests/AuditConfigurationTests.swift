@@ -140,7 +140,7 @@ final class AuditConfigurationTests: XCTestCase {
             #"{"severities": {"stale-passwords": "low"}}"#, key: "severities.stale-passwords",
             reason:
                 "unknown rule; rules are disabled-account, stale-password, missing-spn, duplicate-spn, missing-account, "
-                + "duplicate-hostname, conflict-object, deleted-account")
+                + "duplicate-hostname, conflict-object, deleted-account, password-not-replicated")
         assertError(
             #"{"requiredSPNs": {"WSMAN": {"required": "all"}}}"#, key: "requiredSPNs.WSMAN.required",
             reason: "unknown key; use requiredOn and severity")

@@ -83,7 +83,7 @@ final class AuditRunnerTests: XCTestCase {
             ["disabled-account": 2, "stale-password": 2, "missing-spn": 1, "duplicate-spn": 2, "missing-account": 1])
         XCTAssertEqual(summary.findingsBySeverity, [.high: 5, .medium: 2, .low: 1])
         XCTAssertEqual(summary.totalFindings, 8)
-        XCTAssertEqual(result.rules.map(\.id), AuditRules.ids)
+        XCTAssertEqual(result.rules.map(\.id), AuditRules.singleSource.map { $0.description.id })
         // Password ages 10 (the fixtures' default: DC01, SQL01, LAB-PC07), 3, 400 and 100 days; the gMSA is
         // not a computer here.
         XCTAssertEqual(summary.passwordAge.counts, [4, 0, 0, 1, 0, 1, 0])

@@ -57,7 +57,7 @@ final class SourceRequestTests: XCTestCase {
         XCTAssertEqual(ServerControl.showDeleted.oid, "1.2.840.113556.1.4.417")
         XCTAssertTrue(ServerControl.showDeleted.isCritical)
         XCTAssertNil(ServerControl.showDeleted.value)
-        XCTAssertEqual(SourceRequest.audit.attributes, AuditedAttributes.all)
+        XCTAssertEqual(SourceRequest.audit.attributes, AuditedAttributes.singleSource)
         XCTAssertEqual(SourceRequest.audit.controls, [])
         XCTAssertNil(SourceRequest.audit.filter)
     }

@@ -92,7 +92,7 @@ final class DeletedObjectsReadTests: XCTestCase {
         let isDeleted = ScriptedLDAPServer.tlv(
             0xA3, ScriptedLDAPServer.octets("isDeleted") + ScriptedLDAPServer.octets("TRUE"))
         XCTAssertNotNil(search.firstRange(of: ScriptedLDAPServer.tlv(0xA0, objectClass + isDeleted)))
-        for attribute in AuditedAttributes.all {
+        for attribute in AuditedAttributes.singleSource {
             XCTAssertNotNil(search.firstRange(of: ScriptedLDAPServer.octets(attribute)), attribute)
         }
         // Show Deleted critical (BOOLEAN TRUE after its OID), Show Recycled not (no criticality).
@@ -160,7 +160,7 @@ final class DeletedObjectsReadTests: XCTestCase {
         XCTAssertEqual(
             LDAPDirectorySource.deletedObjectsRequest.controls.map(\.oid),
             ["1.2.840.113556.1.4.417", "1.2.840.113556.1.4.2064"])
-        XCTAssertEqual(LDAPDirectorySource.deletedObjectsRequest.attributes, AuditedAttributes.all)
+        XCTAssertEqual(LDAPDirectorySource.deletedObjectsRequest.attributes, AuditedAttributes.singleSource)
     }
 }
 

@@ -86,8 +86,12 @@ final class LDAPSourceRequestTests: XCTestCase {
         XCTAssertEqual(count, 0)
         let search = try XCTUnwrap(server.searchRequests.last)
         XCTAssertNotNil(search.firstRange(of: ScriptedLDAPServer.octets("servicePrincipalName")))
-        for attribute in AuditedAttributes.all {
+        for attribute in AuditedAttributes.singleSource {
             XCTAssertNotNil(search.firstRange(of: ScriptedLDAPServer.octets(attribute)), attribute)
+        }
+        for attribute in AuditedAttributes.perDomainControllerAttributes {
+            XCTAssertNil(
+                search.firstRange(of: ScriptedLDAPServer.octets(attribute)), "a single-DC audit asks no \(attribute)")
         }
         XCTAssertNil(search.firstRange(of: Array("1.2.840.113556.1.4.417".utf8)), "no Show Deleted")
         XCTAssertNotNil(search.firstRange(of: ScriptedLDAPServer.octets("1.2.840.113556.1.4.319")), "paged")

@@ -73,7 +73,9 @@ enum Fixtures {
             summary.findingsByRule[finding.rule, default: 0] += 1
         }
         summary.countAccounts(with: findings)
-        return AuditResult(summary: summary, findings: findings, rules: AuditRules.descriptions)
+        return AuditResult(
+            summary: summary, findings: findings, rules: AuditRules.singleSource.map { $0.description },
+            registry: AuditRules.singleSource)
     }
 
     /// The checked-in templates, found from this file's path so tests run from any directory.

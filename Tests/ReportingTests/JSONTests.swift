@@ -109,7 +109,7 @@ final class JSONTests: XCTestCase {
             in: text)
         XCTAssertTrue(
             text.contains("\"bySeverity\": {\"critical\": 1, \"high\": 2, \"medium\": 1, \"low\": 1, \"info\": 0}"))
-        assertOrder(AuditRules.ids.map { "\"\($0)\": " }, in: text)
+        assertOrder(AuditRules.singleSource.map { "\"\($0.description.id)\": " }, in: text)
         XCTAssertTrue(
             text.contains(
                 "{\"rule\": \"disabled-account\", \"severity\": \"low\", \"account\": \"WKS-0007$\", \"dn\": \"CN=WKS-0007,OU=Disabled,DC=corp,DC=example\", \"message\": \"The account is disabled; WKS-0007 cannot log on to the domain.\", \"remediation\": \"Enable-ADComputer -Identity 'WKS-0007$' -Server dc01.corp.example\", \"details\": {\"userAccountControl\": 4098, \"enabled\": false}, \"change\": null}"
@@ -125,7 +125,7 @@ final class JSONTests: XCTestCase {
         XCTAssertTrue(root["domain"] is NSNull)
         let summary = try XCTUnwrap(root["summary"] as? [String: Any])
         XCTAssertTrue(summary["clockSkewSeconds"] is NSNull)
-        XCTAssertEqual((summary["byRule"] as? [String: Int])?.count, AuditRules.ids.count)
+        XCTAssertEqual((summary["byRule"] as? [String: Int])?.count, AuditRules.singleSource.count)
         XCTAssertEqual((summary["bySeverity"] as? [String: Int])?.values.reduce(0, +), 0)
         XCTAssertEqual((root["findings"] as? [Any])?.count, 0)
     }

@@ -73,7 +73,8 @@ public struct StalePasswordRule: AccountRule {
     public static let lastLogonLagDays = 14
     /// Clocks on members and DCs may differ by this much before a future time means anything.
 
-    public static let attributes = ["pwdLastSet", "lastLogonTimestamp"]
+    /// lastLogon only counts in a multi-DC audit (`SourceRequest.domainControllerView` reads it).
+    public static let attributes = ["pwdLastSet", "lastLogonTimestamp", "lastLogon"]
 
     static let story = DetailColumn("story", .string)
     /// ISO 8601 UTC, or the integer 0 (never set) or the raw ticks (no valid time).
@@ -89,7 +90,28 @@ public struct StalePasswordRule: AccountRule {
         let computer = account.object
         guard let password = computer.passwordLastSet else { return }
         let configuration = context.configuration
-        let logon = computer.lastLogonTimestamp.flatMap { $0.isNever ? nil : $0 }
+        let replicatedLogon = computer.lastLogonTimestamp.flatMap { $0.isNever ? nil : $0 }
+        // In a multi-DC audit where every DC answered, the newest lastLogon over them is the true
+        // last logon, exact to the logon; it replaces lastLogonTimestamp and its 14-day lag (unless
+        // lastLogonTimestamp is newer, which only a DC that did not report lastLogon can explain).
+        var exactLogon: (time: FileTime, dc: String)?
+        if context.allDomainControllersAnswered, let newest = account.trueLastLogon,
+            replicatedLogon.map({ !$0.isValid || newest.time >= $0 }) ?? true
+        {
+            exactLogon = (
+                newest.time, context.reading(forOrigin: newest.origin)?.domainController.hostName ?? newest.origin
+            )
+        }
+        let logon = exactLogon?.time ?? replicatedLogon
+        /// The lastLogonTimestamp detail: the replicated value itself, also when the story used the true last logon.
+        func logonDetail(_ logon: FileTime, asString: Bool = false) -> (key: String, value: DetailValue)? {
+            let shown = exactLogon == nil ? logon : replicatedLogon
+            guard let shown else { return nil }
+            return (
+                Self.lastLogonTimestamp.key,
+                asString ? .string(AuditContext.timestamp(shown)) : AuditContext.timeDetail(shown)
+            )
+        }
         let logonInFuture = logon.map(context.isInFuture) ?? false
         let logonNotATime = logon.map { !$0.isValid } ?? false
         let logonIsValid = logon != nil && !logonInFuture && !logonNotATime
@@ -113,13 +135,13 @@ public struct StalePasswordRule: AccountRule {
                 // No machine holds the account, so a logon is no reset under a running machine.
                 story = .neverSet
                 message = .neverSetNeverJoined(computer, logon: logonIsValid ? logon : nil)
-                if let logon, logonIsValid {
-                    details.append((Self.lastLogonTimestamp.key, .string(AuditContext.timestamp(logon))))
+                if let logon, logonIsValid, let detail = logonDetail(logon, asString: true) {
+                    details.append(detail)
                 }
             } else if let logon, logonIsValid {
                 story = .resetPending
                 message = .resetPending(computer, logon: logon)
-                details.append((Self.lastLogonTimestamp.key, .string(AuditContext.timestamp(logon))))
+                if let detail = logonDetail(logon, asString: true) { details.append(detail) }
             } else {
                 story = .neverSet
                 message = .neverSet(computer)
@@ -140,7 +162,7 @@ public struct StalePasswordRule: AccountRule {
             if isCluster || neverJoined {
                 var logonAge: Int?
                 if let logon {
-                    details.append((Self.lastLogonTimestamp.key, AuditContext.timeDetail(logon)))
+                    if let detail = logonDetail(logon) { details.append(detail) }
                     if logonIsValid {
                         logonAge = context.ageInDays(logon) ?? 0
                         details.append((Self.lastLogonAgeDays.key, .integer(Int64(logonAge ?? 0))))
@@ -159,7 +181,7 @@ public struct StalePasswordRule: AccountRule {
                         used: logonIsValid)
                 }
             } else if let logon {
-                details.append((Self.lastLogonTimestamp.key, AuditContext.timeDetail(logon)))
+                if let detail = logonDetail(logon) { details.append(detail) }
                 if logonInFuture {
                     story = .logonInFuture
                     message = .logonInFuture(computer, password: password, passwordAge: passwordAge, logon: logon)
@@ -170,20 +192,24 @@ public struct StalePasswordRule: AccountRule {
                     let logonAge = context.ageInDays(logon) ?? 0
                     details.append((Self.lastLogonAgeDays.key, .integer(Int64(logonAge))))
                     let rotationDue = AuditContext.adding(days: configuration.passwordRotationDays, to: password)
-                    let recentLogonDays = configuration.passwordRotationDays + Self.lastLogonLagDays
+                    // The true last logon has no lag to allow for.
+                    let recentLogonDays =
+                        configuration.passwordRotationDays + (exactLogon == nil ? Self.lastLogonLagDays : 0)
                     if logon.ticks > rotationDue && logonAge <= recentLogonDays {
                         story = .aliveNotRotating
                         message = .aliveNotRotating(
-                            computer, password: password, passwordAge: passwordAge, logon: logon, logonAge: logonAge)
+                            computer, password: password, passwordAge: passwordAge, logon: logon, logonAge: logonAge,
+                            seenBy: exactLogon?.dc, domainControllers: context.domainControllers.count)
                     } else if logon.ticks > rotationDue {
                         story = .rotationStopped
                         message = .rotationStopped(
                             computer, password: password, passwordAge: passwordAge, logon: logon, logonAge: logonAge,
-                            rotationDays: configuration.passwordRotationDays)
+                            rotationDays: configuration.passwordRotationDays, seenBy: exactLogon?.dc)
                     } else {
                         story = .dormant
                         message = .dormant(
-                            computer, password: password, passwordAge: passwordAge, logon: logon, logonAge: logonAge)
+                            computer, password: password, passwordAge: passwordAge, logon: logon, logonAge: logonAge,
+                            seenBy: exactLogon?.dc)
                     }
                 }
             } else {
@@ -357,23 +383,31 @@ extension String {
         "Machine password last set \(AuditContext.day(password)) (\(passwordAge) days ago); lastLogonTimestamp \(AuditContext.day(logon)) is in the future, which is no proof of life (a clock problem or a known Windows bug): whether \(computer.shortName) is alive is unknown."
     }
 
+    /// `seenBy`: the DC whose lastLogon is the true last logon (a multi-DC audit where every DC
+    /// answered); nil when the logon is lastLogonTimestamp, whose lag the text then mentions.
     fileprivate static func aliveNotRotating(
-        _ computer: DirectoryObject, password: FileTime, passwordAge: Int, logon: FileTime, logonAge: Int
+        _ computer: DirectoryObject, password: FileTime, passwordAge: Int, logon: FileTime, logonAge: Int,
+        seenBy: String? = nil, domainControllers: Int = 0
     ) -> String {
-        "Alive but not rotating its password: last logon \(AuditContext.day(logon)) (\(logonAge) days ago, lastLogonTimestamp lags up to 14 days) while the machine password was last set \(AuditContext.day(password)) (\(passwordAge) days ago). Its secure channel is broken or password changes are disabled."
+        let source =
+            seenBy.map { "on \($0), the newest lastLogon of all \(domainControllers) DCs" }
+            ?? "lastLogonTimestamp lags up to 14 days"
+        return
+            "Alive but not rotating its password: last logon \(AuditContext.day(logon)) (\(logonAge) days ago, \(source)) while the machine password was last set \(AuditContext.day(password)) (\(passwordAge) days ago). Its secure channel is broken or password changes are disabled."
     }
 
     fileprivate static func rotationStopped(
         _ computer: DirectoryObject, password: FileTime, passwordAge: Int, logon: FileTime, logonAge: Int,
-        rotationDays: Int
+        rotationDays: Int, seenBy: String? = nil
     ) -> String {
-        "Stopped rotating while alive, then went quiet: machine password last set \(AuditContext.day(password)) (\(passwordAge) days ago), yet it logged on \(AuditContext.day(logon)) (\(logonAge) days ago), after its \(rotationDays)-day rotation was due. Expect a trust failure if it returns."
+        "Stopped rotating while alive, then went quiet: machine password last set \(AuditContext.day(password)) (\(passwordAge) days ago), yet it logged on \(AuditContext.day(logon)) (\(logonAge) days ago\(seenBy.map { ", on \($0)" } ?? "")), after its \(rotationDays)-day rotation was due. Expect a trust failure if it returns."
     }
 
     fileprivate static func dormant(
-        _ computer: DirectoryObject, password: FileTime, passwordAge: Int, logon: FileTime, logonAge: Int
+        _ computer: DirectoryObject, password: FileTime, passwordAge: Int, logon: FileTime, logonAge: Int,
+        seenBy: String? = nil
     ) -> String {
-        "Dormant: machine password last set \(AuditContext.day(password)) (\(passwordAge) days ago) and last logon \(AuditContext.day(logon)) (\(logonAge) days ago). A cleanup candidate; if it returns it will need its secure channel repaired."
+        "Dormant: machine password last set \(AuditContext.day(password)) (\(passwordAge) days ago) and last logon \(AuditContext.day(logon)) (\(logonAge) days ago\(seenBy.map { ", on \($0)" } ?? "")). A cleanup candidate; if it returns it will need its secure channel repaired."
     }
 
     fileprivate static func neverLoggedOn(_ computer: DirectoryObject, password: FileTime, passwordAge: Int) -> String {

@@ -1,0 +1,55 @@
+import Directory
+
+/// How a multi-DC audit ties an account's views to the DCs they came from.
+extension AuditContext {
+    /// A multi-DC audit in which every DC answered: what is read over the views (the true last
+    /// logon, whose password is newest) is then complete. False for an audit of one source.
+    public var allDomainControllersAnswered: Bool {
+        !domainControllers.isEmpty && domainControllers.allSatisfy(\.answered)
+    }
+
+    /// The DCs that could not be read, by host name: what a finding that compares DCs could not compare.
+    public var unansweredDomainControllers: [String] {
+        domainControllers.filter { !$0.answered }.map(\.domainController.hostName)
+    }
+
+    /// The reading of the DC a view came from: its origin is the DC's host name
+    /// (`dc02.corp.example`) or a URI naming it (`ldaps://dc02.corp.example:636`), compared
+    /// case-insensitively; nil when no DC matches (an export, or a source the audit did not discover).
+    public func reading(forOrigin origin: String) -> DomainControllerReading? {
+        let host = Self.hostName(ofOrigin: origin)
+        return domainControllers.first { $0.domainController.hostName.lowercased() == host }
+    }
+
+    /// The DC whose invocationId is `id`: the one that made a change a replication stamp records.
+    public func domainController(invocationID id: ObjectGUID?) -> DomainController? {
+        guard let id else { return nil }
+        return domainControllers.first { $0.domainController.invocationID == id }?.domainController
+    }
+
+    /// `dc02.corp.example` for `ldaps://DC02.corp.example:636/` or `dc02.corp.example`.
+    static func hostName(ofOrigin origin: String) -> String {
+        var text = Substring(origin.lowercased())
+        if let scheme = text.range(of: "://") { text = text[scheme.upperBound...] }
+        if let end = text.firstIndex(where: { $0 == "/" || $0 == ":" }) { text = text[..<end] }
+        return String(text)
+    }
+}
+
+extension AccountView {
+    /// The newest `lastLogon` over the views that carry one, and the origin (the DC) whose view it
+    /// is; nil when none does. lastLogon is not replicated, so each DC holds only the logons it
+    /// served: the newest over every DC is the true last logon, where lastLogonTimestamp lags it by
+    /// up to 14 days.
+    public var trueLastLogon: (time: FileTime, origin: String)? {
+        // First, then the others, without building `views`: the runner asks this of every computer.
+        var newest: (time: FileTime, origin: String)?
+        func consider(_ view: View) {
+            guard let logon = view.object.lastLogon, logon.isValid, !logon.isNever else { return }
+            if newest.map({ logon > $0.time }) ?? true { newest = (logon, view.origin) }
+        }
+        consider(first)
+        for view in others { consider(view) }
+        return newest
+    }
+}
