@@ -98,6 +98,9 @@ public struct AuditSummary: Sendable, Equatable {
     public var findingsByRule: [String: Int] = [:]
     /// Seconds the DC's clock is ahead (+) or behind (-) the audit host, for live audits.
     public var clockSkewSeconds: Double?
+    /// In a multi-DC audit (`--dcs`), each DC of the domain with what it answered (its clock, its
+    /// repsFrom) or why it could not be read; empty for an audit of one source.
+    public var domainControllerReadings: [DomainControllerReading] = []
     /// Objects that appeared again in the input (the same DN, compared as AD does) and were skipped:
     /// each object is audited once, as it first appeared. Repeats are not in `objectsRead` either.
     public var repeatedObjects = 0

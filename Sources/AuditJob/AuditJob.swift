@@ -74,7 +74,11 @@ public struct AuditJob {
                 return .reportNotWritten(error)
             }
         }
-        let computerSink = computers.map { ComputersCSV.sink(writingTo: $0, byteOrderMark: writer.csvByteOrderMark) }
+        let perDomainController = settings.domainControllers != .first
+        let computerSink = computers.map {
+            ComputersCSV.sink(
+                writingTo: $0, byteOrderMark: writer.csvByteOrderMark, perDomainController: perDomainController)
+        }
 
         let result: AuditResult
         do {
@@ -156,6 +160,9 @@ public struct AuditJob {
     /// Streams the whole source through the rules. A live source is connected and bound first,
     /// so a wrong password or an untrusted certificate is reported at once and names the DC.
     func read(computerSink: ComputerFactsSink?, _ warn: (AuditJobWarning) -> Void) throws -> AuditResult {
+        if case .ldap(let ldapSettings) = settings.source, settings.domainControllers != .first {
+            return try readDomainControllers(ldapSettings, computerSink: computerSink, warn)
+        }
         let source: any DirectorySource =
             switch settings.source {
             case .ldif(let reader): reader

@@ -27,6 +27,9 @@ public enum AuditJobWarning {
     /// `source` carries some audited attributes for no computer (`AuditSummary.attributesNotInExport`),
     /// so the rules that need them could not judge (`AuditSummary.unjudged`); `sentence` says so.
     case attributesNotInExport(source: String, sentence: String)
+    /// A DC of a multi-DC audit could not be read (`reason` in the error's own words, untrusted:
+    /// it can quote the DC's name); the audit went on with the others.
+    case domainControllerNotRead(host: String, reason: String)
 }
 
 /// Why nothing was written after the source was opened.

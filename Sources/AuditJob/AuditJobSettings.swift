@@ -57,6 +57,11 @@ public struct AuditJobSettings {
     public var waitLockSeconds: TimeInterval
     /// How the reports word a file this run did not write; a frontend passes its own terms.
     public var hints: ReportHints
+    /// Which DCs a live audit reads; `.first` (the URI's) unless the frontend asks for more.
+    public var domainControllers: DomainControllerSelection = .first
+    /// A DC of the selection that cannot be read stops the run (nothing replaced) instead of
+    /// being named in the report.
+    public var requireAllDomainControllers = false
 
     public init(
         source: Source, configuration: AuditConfiguration = AuditConfiguration(), inventory: Inventory? = nil,

@@ -22,6 +22,9 @@ import Directory
 ///   computers, which the missing-spn rule does not judge
 /// - `findings`: the ids of the per-account rules that reported it (`disabled-account|stale-password`);
 ///   duplicate-spn is known only when the audit ends and is not listed here (see duplicate-spn.csv)
+/// - a multi-DC audit (`--dcs`) adds `lastLogon` (the newest lastLogon over the DCs that answered:
+///   exact, unlike the replicated lastLogonTimestamp, which lags 9 to 14 days; formatted as
+///   pwdLastSet) and `lastLogonDC` (the DC that saw it)
 public enum ComputersCSV {
     public static let fileName = "computers.csv"
     public static let header = [
@@ -29,6 +32,21 @@ public enum ComputersCSV {
         "pwdLastSet",
         "passwordAgeDays", "lastLogonTimestamp", "lastLogonAgeDays", "spnCount", "spnStatus", "findings",
     ]
+
+    /// The columns a multi-DC audit adds after `header`.
+    public static let domainControllerHeader = ["lastLogon", "lastLogonDC"]
+
+    /// `header`, and `domainControllerHeader` after it when every DC was read.
+    public static func header(perDomainController: Bool) -> [String] {
+        perDomainController ? header + domainControllerHeader : header
+    }
+
+    /// One computer's cells, in `header(perDomainController:)` order.
+    public static func cells(_ facts: ComputerFacts, perDomainController: Bool) -> [String] {
+        var cells = cells(facts)
+        if perDomainController { cells += [time(facts.trueLastLogon), facts.trueLastLogonDC ?? ""] }
+        return cells
+    }
 
     /// One computer's cells, in `header` order.
     public static func cells(_ facts: ComputerFacts) -> [String] {
@@ -58,9 +76,13 @@ public enum ComputersCSV {
 
     /// Writes the header to `report` and returns the sink that appends one row per computer.
     /// Write errors are kept by the report and thrown when it is committed.
-    public static func sink(writingTo report: StreamedReport, byteOrderMark: Bool = false) -> ComputerFactsSink {
+    /// `perDomainController`: the audit reads every DC (`--dcs`), so the true last logon is known.
+    public static func sink(
+        writingTo report: StreamedReport, byteOrderMark: Bool = false, perDomainController: Bool = false
+    ) -> ComputerFactsSink {
         if byteOrderMark { report.write(bytes: CSV.byteOrderMark) }
-        report.writeCSVRow(header)
+        report.writeCSVRow(header(perDomainController: perDomainController))
+        if perDomainController { return { facts in report.writeCSVRow(cells(facts, perDomainController: true)) } }
         return { facts in report.writeCSVRow(cells(facts)) }
     }
 

@@ -114,6 +114,9 @@ public enum FindingsJSON {
             try json.field("reason", reason)
         }
         try json.endObject()
+        if !summary.domainControllerReadings.isEmpty {
+            try writeDomainControllers(DomainControllerSummary.summaries(summary.domainControllerReadings), to: json)
+        }
         try json.key("attributesNotInExport")
         try json.beginArray(inline: true)
         for attribute in summary.attributesNotInExport { try json.value(attribute) }
@@ -254,4 +257,47 @@ public enum FindingsJSON {
     /// `2026-11-24T00:00:00Z`: UTC to the second, the form `--now` accepts back.
     /// Whole seconds, rounded down, as the history file names are.
     static func timestamp(_ date: Date) -> String { UTCTime.timestamp(date) }
+
+    /// `"domainControllersRead"`: a multi-DC audit's DCs, each with its roles, whether it answered,
+    /// its clock offset and its inbound partners (only in a multi-DC audit's summary).
+    private static func writeDomainControllers(_ summaries: [DomainControllerSummary], to json: JSONWriter) throws {
+        try json.key("domainControllersRead")
+        try json.beginArray()
+        for dc in summaries {
+            try json.beginObject()
+            try json.field("hostName", dc.hostName)
+            try json.field("site", dc.site)
+            try json.key("globalCatalog")
+            try json.value(dc.isGlobalCatalog)
+            try json.key("readOnly")
+            try json.value(dc.isReadOnly)
+            try json.key("pdcEmulator")
+            try json.value(dc.isPDCEmulator)
+            try json.key("inboundReplicationDisabled")
+            try json.value(dc.inboundDisabled)
+            try json.key("outboundReplicationDisabled")
+            try json.value(dc.outboundDisabled)
+            try json.field("status", dc.failure == nil ? "answered" : "not-read")
+            if let failure = dc.failure { try json.field("reason", failure) }
+            try json.key("clockOffsetSeconds")
+            try json.value(dc.clockOffsetSeconds)
+            try json.key("inboundPartners")
+            try json.beginArray()
+            for partner in dc.partners {
+                try json.beginObject(inline: true)
+                try json.field("partner", partner.name)
+                try json.field(
+                    "lastSuccess", partner.lastSuccess.isNever ? nil : AuditContext.timestamp(partner.lastSuccess))
+                try json.field(
+                    "lastAttempt", partner.lastAttempt.isNever ? nil : AuditContext.timestamp(partner.lastAttempt))
+                try json.field("consecutiveFailures", partner.consecutiveFailures)
+                try json.field("lastResult", Int(partner.lastResult.signedCode))
+                try json.field("lastResultName", partner.lastResult.name)
+                try json.endObject()
+            }
+            try json.endArray()
+            try json.endObject()
+        }
+        try json.endArray()
+    }
 }

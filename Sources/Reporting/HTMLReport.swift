@@ -77,6 +77,20 @@ public enum HTMLReport {
             "findings": .number(summary.totalFindings),
         ])
         context["deletedObjects"] = .string(deletedObjectsText(summary))
+        if !summary.domainControllerReadings.isEmpty {
+            let summaries = DomainControllerSummary.summaries(summary.domainControllerReadings)
+            context["hasDomainControllers"] = .bool(true)
+            context["domainControllers"] = .list(
+                summaries.map { dc in
+                    [
+                        "hostName": .string(dc.hostName), "site": .string(dc.site ?? "unknown"),
+                        "roles": .string(dc.roles),
+                        "status": .string(dc.failure.map { "not read: \($0)" } ?? "answered"),
+                        "clock": .string(dc.clockOffsetSeconds.map(describeSkew) ?? "unknown"),
+                        "partners": .list(dc.partnerLines.map { ["line": .string($0)] }),
+                    ]
+                })
+        }
         context["severities"] = .list(
             Severity.allCases.reversed().map { severity in
                 [

@@ -145,9 +145,13 @@ enum AuditCommand {
     /// Prints what the job reports while it runs, as it happens.
     static func report(_ event: AuditJobEvent, _ settings: AuditSettings) {
         switch event {
+        case .warning(.domainControllerNotRead(let host, let reason)):
+            printError(
+                "trustaudit: warning: domain controller \(TerminalText.escaped(host)) was not read: \(TerminalText.escaped(reason)); the findings that compare DCs name it among those they could not compare (--require-all-dcs makes this an error)."
+            )
         case .warning(.clockSkew(let source, let skew)):
             printError(
-                "trustaudit: warning: \(source) is \(Int(abs(skew))) s \(skew > 0 ? "ahead of" : "behind") this host; Kerberos fails beyond 5 minutes. Check time sync (w32tm /query /status on the DC, chronyc tracking here)."
+                "trustaudit: warning: \(TerminalText.escaped(source)) is \(Int(abs(skew))) s \(skew > 0 ? "ahead of" : "behind") this host; Kerberos fails beyond 5 minutes. Check time sync (w32tm /query /status on the DC, chronyc tracking here)."
             )
         case .warning(.baselineUnusable(let error)):
             printError("trustaudit: warning: not comparing with the previous run: \(OptionWording.describe(error))")

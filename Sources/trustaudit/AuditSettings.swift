@@ -1,5 +1,6 @@
 import Audit
 import AuditJob
+import Codecs
 import CommandLineOptions
 import Directory
 import Foundation
@@ -110,6 +111,39 @@ struct AuditSettings {
             source: source, configuration: configuration, inventory: inventory, outputDirectory: outputDirectory,
             formats: formats, templatesDirectory: templatesDirectory, baseline: baseline, keepDays: keepDays,
             mail: mail, now: now, waitLockSeconds: waitLockSeconds, hints: Self.hints)
+        job.domainControllers = try Self.domainControllers(parsed)
+        job.requireAllDomainControllers = parsed.has("--require-all-dcs")
+    }
+
+    /// `--dcs all` or `--dcs dc01,dc02.corp.example`; `.first` without it.
+    static func domainControllers(_ parsed: ParsedArguments) throws -> DomainControllerSelection {
+        let command = AuditCommand.name
+        guard let value = parsed.value("--dcs") else {
+            if parsed.has("--require-all-dcs") {
+                throw UsageError(message: "\(command): --require-all-dcs only applies with --dcs all or --dcs LIST.")
+            }
+            return .first
+        }
+        if parsed.has("--gc") {
+            throw UsageError(
+                message:
+                    "\(command): --dcs reads the DCs of one domain; it cannot be combined with --gc (a forest audit) yet."
+            )
+        }
+        if value.lowercased() == "all" { return .all }
+        let names = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let isHostName: (String) -> Bool = { name in
+            name.utf8.allSatisfy {
+                ASCII.isLetter($0) || ASCII.isDigit($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".")
+            }
+        }
+        guard !names.isEmpty, names.allSatisfy(isHostName) else {
+            throw UsageError(
+                message:
+                    "\(command): --dcs '\(TerminalText.escaped(value))' must be all, or DC names separated by commas (dc01,dc02.corp.example)."
+            )
+        }
+        return .named(names)
     }
 
     /// `--format LIST`: any of csv, html, json, comma-separated; all three when not given.

@@ -50,6 +50,14 @@ enum LiveSourceOptions {
                 "also read the deleted computers (Show Deleted, the Deleted Objects container; Administrators by default)"
         ),
         OptionSpec(
+            name: "--dcs", valueName: "all|LIST",
+            help:
+                "read every domain controller of the domain (all) or these (dc01,dc02): machine passwords that did not replicate, the true last logon, DC clocks and replication"
+        ),
+        OptionSpec(
+            name: "--require-all-dcs", valueName: nil,
+            help: "with --dcs: a DC that cannot be read stops the audit (exit 3) instead of being named in the report"),
+        OptionSpec(
             name: "--network-timeout", valueName: "SECONDS",
             help: "give up connecting after this long (default 10, at most 86400)"),
         OptionSpec(

@@ -230,6 +230,7 @@ final class AuditJobTests: XCTestCase {
         case .warning(.repeatedObjects): "repeatedObjects"
         case .warning(.historyNotKept): "historyNotKept"
         case .warning(.attributesNotInExport): "attributesNotInExport"
+        case .warning(.domainControllerNotRead): "domainControllerNotRead"
         case .sourceRead: "sourceRead"
         case .reportsWritten: "reportsWritten"
         }

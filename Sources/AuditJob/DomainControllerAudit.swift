@@ -1,0 +1,188 @@
+import Audit
+import Directory
+import Dispatch
+import Foundation
+import LDAPSource
+
+/// Which domain controllers a live audit reads.
+public enum DomainControllerSelection: Sendable, Equatable {
+    /// The one DC the URI names: the audit as it always was.
+    case first
+    /// Every DC of the domain, found from the server objects under CN=Sites.
+    case all
+    /// These DCs of the domain, by DNS name or first label (`dc01`, `dc02.corp.example`).
+    case named([String])
+}
+
+/// A `--dcs` selection that cannot be met: a named DC that is not one of the domain's.
+public struct DomainControllerSelectionError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The names asked for that match no DC.
+    public var unknown: [String]
+    /// The DCs the domain has, by host name.
+    public var known: [String]
+    public var domain: String?
+
+    public var description: String {
+        let names = unknown.map { "'\($0)'" }.joined(separator: ", ")
+        let domain = domain.map { " of \($0)" } ?? ""
+        let known = known.isEmpty ? "none was found" : "its DCs are " + known.joined(separator: ", ")
+        return
+            "\(names) \(unknown.count == 1 ? "is not a domain controller" : "are not domain controllers")\(domain) (\(known), from the server objects under CN=Sites)"
+    }
+}
+
+/// Several DCs could not be read while every one was required (`requireAllDomainControllers`).
+public struct DomainControllersUnavailable: Error, Sendable, CustomStringConvertible {
+    public var failed: [DomainControllerReading]
+
+    public var description: String {
+        let list = failed.map { reading -> String in
+            if case .failed(let reason) = reading.outcome { return "\(reading.domainController.hostName): \(reason)" }
+            return reading.domainController.hostName
+        }
+        return "every domain controller was required, and \(failed.count) could not be read: "
+            + list.joined(separator: "; ")
+    }
+}
+
+extension AuditJob {
+    /// How many DCs are read at once: each is a connection and a thread, and most of a DC's time
+    /// is the network's, so more than the cores, but bounded for a domain of hundreds of DCs.
+    static let concurrentDomainControllers = 8
+
+    /// A multi-DC audit: the first DC (the URI) is bound and asked for the domain's DCs, each
+    /// selected DC is asked for its clock and repsFrom (in parallel), then every DC that answered
+    /// is read at once through one `MergedSource`, so each account reaches the rules with every
+    /// DC's view of it. A DC that cannot be read is named in the summary and a warning, and the
+    /// rules that compare DCs say which they could not compare; with `requireAllDomainControllers`
+    /// it stops the run before any report is replaced.
+    func readDomainControllers(
+        _ ldapSettings: LDAPSourceSettings, computerSink: ComputerFactsSink?, _ warn: (AuditJobWarning) -> Void
+    ) throws -> AuditResult {
+        let first = LDAPDirectorySource(settings: ldapSettings)
+        let metadata = try first.readMetadata()
+        let discovered = try first.discoverDomainControllers()
+        let selected = try Self.select(
+            settings.domainControllers, from: discovered.domainControllers, domain: metadata.domain)
+
+        let readings = Self.readEach(selected, settings: ldapSettings)
+        let failed = readings.filter { !$0.answered }
+        if settings.requireAllDomainControllers && !failed.isEmpty {
+            throw DomainControllersUnavailable(failed: failed)
+        }
+        for reading in failed {
+            if case .failed(let reason) = reading.outcome {
+                warn(.domainControllerNotRead(host: reading.domainController.hostName, reason: reason))
+            }
+        }
+        for reading in readings {
+            guard let time = reading.currentTime, let askedAt = reading.askedAt else { continue }
+            let skew = time.timeIntervalSince(askedAt)
+            if abs(skew) > Self.kerberosClockSkewTolerance {
+                warn(.clockSkew(source: reading.domainController.hostName, seconds: skew))
+            }
+        }
+
+        let answered = readings.filter(\.answered)
+        let sources: [any DirectorySource] = try answered.map {
+            try LDAPDirectorySource.forDomainController($0.domainController, settings: ldapSettings)
+        }
+        let names = answered.map(\.domainController.hostName)
+        var runner = AuditRunner(
+            configuration: settings.configuration, now: settings.now, sources: names, inventory: settings.inventory,
+            domain: metadata.domain, domainController: metadata.domainControllerHostName, computerSink: computerSink,
+            domainControllers: readings)
+        if let time = metadata.currentTime { runner.recordClockSkew(seconds: time.timeIntervalSince(Date())) }
+        try MergedSource(sources).forEachBatch(.domainControllerView) { batch in
+            for entry in batch.entries { runner.add(entry, origin: batch.origin) }
+        }
+        // Deleted objects are the same on every DC that replicates: read them from the first DC, as
+        // the view of the answered DC it is (or the first one that answered).
+        var deletedObjects: DeletedObjectsVisibility?
+        if ldapSettings.readsDeletedObjects, !answered.isEmpty {
+            let firstHost = metadata.domainControllerHostName?.lowercased()
+            let origin = names.firstIndex { $0.lowercased() == firstHost } ?? 0
+            let read = try first.readDeletedObjects { entry in runner.add(entry, origin: origin) }
+            if let reason = read.notVisibleReason {
+                deletedObjects = .notVisible(reason: reason)
+            } else {
+                runner.recordRecycleBin(enabled: read.recycleBin)
+                deletedObjects = .visible(recycleBin: read.recycleBin)
+            }
+        } else if !ldapSettings.readsDeletedObjects {
+            deletedObjects = .notRequested
+        }
+        var result = runner.finish()
+        result.summary.deletedObjects =
+            deletedObjects ?? (result.summary.deletedComputers > 0 ? .visible(recycleBin: nil) : .notRequested)
+        result.summary.domainControllerReadings = readings
+        return result
+    }
+
+    /// The DCs `selection` names among `domainControllers`, in the domain's order (by host name).
+    static func select(
+        _ selection: DomainControllerSelection, from domainControllers: [DomainController], domain: String?
+    ) throws -> [DomainController] {
+        switch selection {
+        case .first, .all:
+            guard !domainControllers.isEmpty else {
+                throw DomainControllerSelectionError(unknown: ["all"], known: [], domain: domain)
+            }
+            return domainControllers
+        case .named(let names):
+            func matches(_ name: String, _ domainController: DomainController) -> Bool {
+                let wanted = name.lowercased()
+                let host = domainController.hostName.lowercased()
+                return host == wanted || host.split(separator: ".").first.map(String.init) == wanted
+            }
+            let unknown = names.filter { name in !domainControllers.contains { matches(name, $0) } }
+            guard unknown.isEmpty else {
+                throw DomainControllerSelectionError(
+                    unknown: unknown, known: domainControllers.map(\.hostName), domain: domain)
+            }
+            return domainControllers.filter { domainController in names.contains { matches($0, domainController) } }
+        }
+    }
+
+    /// Each DC's reading, at most `concurrentDomainControllers` at once, in the order given.
+    static func readEach(_ domainControllers: [DomainController], settings: LDAPSourceSettings)
+        -> [DomainControllerReading]
+    {
+        let results = ReadingSlots(count: domainControllers.count)
+        let limit = DispatchSemaphore(value: concurrentDomainControllers)
+        let group = DispatchGroup()
+        for (index, domainController) in domainControllers.enumerated() {
+            limit.wait()
+            group.enter()
+            let thread = Thread {
+                results.set(index, DomainControllerReader.read(domainController, settings: settings))
+                limit.signal()
+                group.leave()
+            }
+            thread.stackSize = 1 << 22
+            thread.start()
+        }
+        group.wait()
+        return results.all
+    }
+}
+
+/// The readings as they come back from their threads, by index.
+private final class ReadingSlots: @unchecked Sendable {
+    private var slots: [DomainControllerReading?]
+    private let lock = NSLock()
+
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+    func set(_ index: Int, _ reading: DomainControllerReading) {
+        lock.lock()
+        slots[index] = reading
+        lock.unlock()
+    }
+
+    var all: [DomainControllerReading] {
+        lock.lock()
+        defer { lock.unlock() }
+        return slots.compactMap { $0 }
+    }
+}
