@@ -16,6 +16,8 @@ public enum AuditRules {
         ConflictObjectRule.self,
         DeletedAccountRule.self,
         PasswordNotReplicatedRule.self,
+        DCClockSkewRule.self,
+        ReplicationFailureRule.self,
     ]
 
     public static let descriptions: [RuleDescription] = all.map { $0.description }

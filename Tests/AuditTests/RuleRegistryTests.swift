@@ -44,6 +44,7 @@ final class RuleRegistryTests: XCTestCase {
             [
                 "disabled-account", "stale-password", "missing-spn", "duplicate-spn", "missing-account",
                 "duplicate-hostname", "conflict-object", "deleted-account", "password-not-replicated",
+                "dc-clock-skew", "replication-failure",
             ])
         XCTAssertEqual(
             AuditRules.singleSource.map { $0.description.id }, Array(AuditRules.ids.prefix(8)),
