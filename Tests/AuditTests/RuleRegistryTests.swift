@@ -9,6 +9,9 @@ final class RuleRegistryTests: XCTestCase {
         XCTAssertEqual(AuditRules.attributes, AuditedAttributes.all, "the LDAP request and the bench stay identical")
         XCTAssertEqual(AuditRules.lowercasedAttributes, AuditedAttributes.lowercased)
         XCTAssertEqual(
+            AuditRules.attributes(for: AuditRules.singleSource), AuditedAttributes.singleSource,
+            "a single-DC audit's rules read what SourceRequest.audit asks for, no more")
+        XCTAssertEqual(
             Array(AuditedAttributes.all.prefix(13)),
             [
                 "objectClass", "objectCategory", "sAMAccountName", "cn", "dNSHostName", "userAccountControl",
