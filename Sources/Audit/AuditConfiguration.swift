@@ -112,6 +112,12 @@ public struct AuditConfiguration: Sendable {
     public var excludedContainers: [String] = []
     /// The DC named in fix commands (`Reset-ComputerMachinePassword -Server ...`); else the audited DC or domain.
     public var remediationServer: String?
+    /// How far a DC's clock may be from the audit host's or the PDC emulator's before dc-clock-skew
+    /// reports it: Kerberos' default maximum tolerance for computer clock synchronization.
+    public var maxClockSkewMinutes = 5
+    /// How long a DC may go without a successful pull from a partner before replication-failure
+    /// reports the link even without failures (repadmin /replsum's "largest delta" worth a look).
+    public var replicationFailureHours = 24
 
     public init() {}
 
@@ -192,6 +198,16 @@ extension AuditConfiguration {
                 }
             case "passwordRotationDays":
                 configuration.passwordRotationDays = try days(value, key: key, range: 1...999, fail: fail)
+            case "maxClockSkewMinutes":
+                guard let minutes = value.integer, (1...1440).contains(minutes) else {
+                    throw fail(key, "must be a whole number of minutes from 1 to 1440")
+                }
+                configuration.maxClockSkewMinutes = minutes
+            case "replicationFailureHours":
+                guard let hours = value.integer, (1...8760).contains(hours) else {
+                    throw fail(key, "must be a whole number of hours from 1 to 8760")
+                }
+                configuration.replicationFailureHours = hours
             case "remediationServer":
                 guard let server = value.string, !server.isEmpty else { throw fail(key, "must be a DC host name") }
                 guard isHostName(server) else {
@@ -287,7 +303,7 @@ extension AuditConfiguration {
             default:
                 throw fail(
                     key,
-                    "unknown key; known keys are stalePasswordDays, clusterStalePasswordDays, passwordRotationDays, requiredSPNs, duplicateSPNExclusions, severities, exclude, remediationServer"
+                    "unknown key; known keys are stalePasswordDays, clusterStalePasswordDays, passwordRotationDays, requiredSPNs, duplicateSPNExclusions, severities, exclude, remediationServer, maxClockSkewMinutes, replicationFailureHours"
                 )
             }
         }

@@ -16,6 +16,8 @@ public enum AuditRules {
         ConflictObjectRule.self,
         DeletedAccountRule.self,
         PasswordNotReplicatedRule.self,
+        DCClockSkewRule.self,
+        ReplicationFailureRule.self,
     ]
 
     public static let descriptions: [RuleDescription] = all.map { $0.description }
@@ -37,7 +39,9 @@ public enum AuditRules {
         "lastKnownParent", "msDS-AdditionalDnsHostName", "msDS-AdditionalSamAccountName", "mS-DS-CreatorSID",
     ]
 
-    /// What the sources fetch for `all`: `attributes(for: all)`, equal to `AuditedAttributes.all`.
+    /// What the sources fetch for `all`: `attributes(for: all)`, equal to `AuditedAttributes.all`
+    /// (`SourceRequest.domainControllerView`); a single-source audit's `attributes(for: singleSource)`
+    /// is `AuditedAttributes.singleSource` (`SourceRequest.audit`).
     public static let attributes: [String] = attributes(for: all)
 
     /// `attributes` lower-cased, for filtering while parsing (`LDIFReader`'s `keptAttributes`).

@@ -58,15 +58,38 @@ public struct DirectoryObject: Sendable, Equatable {
     public var creatorSID: String?
     /// `lastLogon`: this DC's own record of the account's last logon, exact but not replicated; the
     /// newest over every DC is the true last logon. Only a multi-DC read asks for it.
-    public var lastLogon: FileTime?
+    public var lastLogon: FileTime? {
+        get { perDomainController?.lastLogon }
+        set { updatePerDomainController { $0.lastLogon = newValue } }
+    }
     /// The replication stamps of the machine password (unicodePwd) and of pwdLastSet on the DC this
     /// view came from, from replPropertyMetaData or msDS-ReplAttributeMetaData; nil when the source
     /// did not return them (a single-DC audit does not ask) or they hold no such stamp.
-    public var unicodePwdMetadata: AttributeMetadata?
-    public var pwdLastSetMetadata: AttributeMetadata?
+    public var unicodePwdMetadata: AttributeMetadata? {
+        get { perDomainController?.unicodePwd }
+        set { updatePerDomainController { $0.unicodePwd = newValue } }
+    }
+    public var pwdLastSetMetadata: AttributeMetadata? {
+        get { perDomainController?.pwdLastSet }
+        set { updatePerDomainController { $0.pwdLastSet = newValue } }
+    }
     /// Why the replication metadata the source returned could not be read (a malformed value);
     /// nil when it could, or when there was none.
-    public var replicationMetadataProblem: String?
+    public var replicationMetadataProblem: String? {
+        get { perDomainController?.problem }
+        set { updatePerDomainController { $0.problem = newValue } }
+    }
+
+    /// The per-DC values, boxed: they are absent from every object of a single-DC audit, which then
+    /// carries one nil reference per object instead of some 250 bytes of optionals through the
+    /// pipeline's copies.
+    private var perDomainController: PerDomainControllerValues?
+
+    private mutating func updatePerDomainController(_ change: (inout PerDomainControllerValues.Fields) -> Void) {
+        var fields = perDomainController?.fields ?? PerDomainControllerValues.Fields()
+        change(&fields)
+        perDomainController = fields == PerDomainControllerValues.Fields() ? nil : PerDomainControllerValues(fields)
+    }
 
     public init(
         kind: Kind, distinguishedName: String, samAccountName: String, commonName: String? = nil,
@@ -100,10 +123,11 @@ public struct DirectoryObject: Sendable, Equatable {
         self.additionalDnsHostNames = additionalDnsHostNames
         self.additionalSamAccountNames = additionalSamAccountNames
         self.creatorSID = creatorSID
-        self.lastLogon = lastLogon
-        self.unicodePwdMetadata = unicodePwdMetadata
-        self.pwdLastSetMetadata = pwdLastSetMetadata
-        self.replicationMetadataProblem = replicationMetadataProblem
+        let fields = PerDomainControllerValues.Fields(
+            lastLogon: lastLogon, unicodePwd: unicodePwdMetadata, pwdLastSet: pwdLastSetMetadata,
+            problem: replicationMetadataProblem)
+        self.perDomainController =
+            fields == PerDomainControllerValues.Fields() ? nil : PerDomainControllerValues(fields)
     }
 
     /// A deleted object: `isDeleted: TRUE`, or an RDN AD mangled on deletion (`CN=WS2\0ADEL:<guid>`,
@@ -499,6 +523,27 @@ public enum SecurityIdentifier {
         }
         return text
     }
+}
+
+/// `DirectoryObject`'s per-DC values, immutable and shared between copies of the object.
+final class PerDomainControllerValues: Sendable, Equatable {
+    struct Fields: Sendable, Equatable {
+        var lastLogon: FileTime?
+        var unicodePwd: AttributeMetadata?
+        var pwdLastSet: AttributeMetadata?
+        var problem: String?
+    }
+
+    let fields: Fields
+
+    init(_ fields: Fields) { self.fields = fields }
+
+    var lastLogon: FileTime? { fields.lastLogon }
+    var unicodePwd: AttributeMetadata? { fields.unicodePwd }
+    var pwdLastSet: AttributeMetadata? { fields.pwdLastSet }
+    var problem: String? { fields.problem }
+
+    static func == (lhs: PerDomainControllerValues, rhs: PerDomainControllerValues) -> Bool { lhs.fields == rhs.fields }
 }
 
 extension DirectoryObject {

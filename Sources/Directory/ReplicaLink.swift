@@ -130,7 +130,7 @@ public struct ReplicaLink: Sendable, Equatable {
     public var neverSucceeded: Bool { lastSuccess.isNever }
 }
 
-/// ulReplicaFlags of a REPS_FROM (the DRS_OPTIONS bits MS-DRSR 5.41 defines that a replica link carries).
+/// ulReplicaFlags of a REPS_FROM: the DRS_OPTIONS bits (MS-DRSR 5.39; Samba drsuapi.idl `drsuapi_DrsOptions`) a replica link carries.
 public struct ReplicaFlags: OptionSet, Sendable, Equatable {
     public let rawValue: UInt32
     public init(rawValue: UInt32) { self.rawValue = rawValue }

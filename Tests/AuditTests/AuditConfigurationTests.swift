@@ -134,13 +134,14 @@ final class AuditConfigurationTests: XCTestCase {
         assertError(
             #"{"stalePaswordDays": 90}"#, key: "stalePaswordDays",
             reason:
-                "unknown key; known keys are stalePasswordDays, clusterStalePasswordDays, passwordRotationDays, requiredSPNs, duplicateSPNExclusions, severities, exclude, remediationServer"
+                "unknown key; known keys are stalePasswordDays, clusterStalePasswordDays, passwordRotationDays, requiredSPNs, duplicateSPNExclusions, severities, exclude, remediationServer, maxClockSkewMinutes, replicationFailureHours"
         )
         assertError(
             #"{"severities": {"stale-passwords": "low"}}"#, key: "severities.stale-passwords",
             reason:
                 "unknown rule; rules are disabled-account, stale-password, missing-spn, duplicate-spn, missing-account, "
-                + "duplicate-hostname, conflict-object, deleted-account, password-not-replicated")
+                + "duplicate-hostname, conflict-object, deleted-account, password-not-replicated, "
+                + "dc-clock-skew, replication-failure")
         assertError(
             #"{"requiredSPNs": {"WSMAN": {"required": "all"}}}"#, key: "requiredSPNs.WSMAN.required",
             reason: "unknown key; use requiredOn and severity")

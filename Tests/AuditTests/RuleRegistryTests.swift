@@ -9,6 +9,9 @@ final class RuleRegistryTests: XCTestCase {
         XCTAssertEqual(AuditRules.attributes, AuditedAttributes.all, "the LDAP request and the bench stay identical")
         XCTAssertEqual(AuditRules.lowercasedAttributes, AuditedAttributes.lowercased)
         XCTAssertEqual(
+            AuditRules.attributes(for: AuditRules.singleSource), AuditedAttributes.singleSource,
+            "a single-DC audit's rules read what SourceRequest.audit asks for, no more")
+        XCTAssertEqual(
             Array(AuditedAttributes.all.prefix(13)),
             [
                 "objectClass", "objectCategory", "sAMAccountName", "cn", "dNSHostName", "userAccountControl",
@@ -44,6 +47,7 @@ final class RuleRegistryTests: XCTestCase {
             [
                 "disabled-account", "stale-password", "missing-spn", "duplicate-spn", "missing-account",
                 "duplicate-hostname", "conflict-object", "deleted-account", "password-not-replicated",
+                "dc-clock-skew", "replication-failure",
             ])
         XCTAssertEqual(
             AuditRules.singleSource.map { $0.description.id }, Array(AuditRules.ids.prefix(8)),

@@ -73,8 +73,8 @@ public struct StalePasswordRule: AccountRule {
     public static let lastLogonLagDays = 14
     /// Clocks on members and DCs may differ by this much before a future time means anything.
 
-    /// lastLogon only counts in a multi-DC audit (`SourceRequest.domainControllerView` reads it).
-    public static let attributes = ["pwdLastSet", "lastLogonTimestamp", "lastLogon"]
+    /// lastLogon counts too, but only in a multi-DC audit, whose password-not-replicated rule asks for it.
+    public static let attributes = ["pwdLastSet", "lastLogonTimestamp"]
 
     static let story = DetailColumn("story", .string)
     /// ISO 8601 UTC, or the integer 0 (never set) or the raw ticks (no valid time).
