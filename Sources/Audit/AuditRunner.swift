@@ -268,7 +268,7 @@ public struct AuditRunner {
             let accounts = held
             held = []
             heldIndex = [:]
-            for account in accounts { audit(account) }
+            for account in accounts { audit(account.currentFirst) }
         }
         for rule in collectingRules {
             findings += rule.findings(in: context)

@@ -52,4 +52,25 @@ extension AccountView {
         for view in others { consider(view) }
         return newest
     }
+
+    /// The same account with its most current view first: the one holding the newest machine
+    /// password (the highest unicodePwd metadata version, then the newest pwdLastSet), else the
+    /// first that arrived.
+    ///
+    /// The single-source rules read `first`. In a multi-DC audit the views arrive in whatever
+    /// order the DCs answer, and a DC that missed the last password change would otherwise tell
+    /// stale-password that a machine which rotated an hour ago never set its password (the change
+    /// it missed is password-not-replicated's finding, not a stale password).
+    public var currentFirst: AccountView {
+        guard !others.isEmpty else { return self }
+        func rank(_ view: View) -> (Int64, Int64) {
+            (Int64(view.object.unicodePwdMetadata?.version ?? 0), view.object.passwordLastSet?.ticks ?? Int64.min)
+        }
+        var best = first
+        for view in others where rank(view) > rank(best) { best = view }
+        guard best.origin != first.origin else { return self }
+        var reordered = AccountView(best.object, origin: best.origin)
+        for view in views where view.origin != best.origin { _ = reordered.merge(view) }
+        return reordered
+    }
 }

@@ -84,3 +84,42 @@ final class TrueLastLogonTests: XCTestCase {
         XCTAssertFalse(Fixture.context().allDomainControllersAnswered, "one source: nothing to be complete about")
     }
 }
+
+/// In a multi-DC audit the single-source rules read the view holding the newest machine password,
+/// whichever DC answered first.
+final class CurrentViewFirstTests: XCTestCase {
+    func testTheViewWithTheNewestPasswordComesFirstWhicheverArrivedFirst() {
+        // DC02 missed the rotation an hour ago and still holds the password of 200 days ago.
+        let behind = DCFixture.view(version: 3, writtenTicksAgo: 200 * DCFixture.day)
+        let current = DCFixture.view(version: 4, writtenTicksAgo: DCFixture.hour)
+        var account = AccountView(behind, origin: "dc02.corp.example")
+        XCTAssertTrue(account.merge(AccountView.View(origin: "dc01.corp.example", object: current)))
+
+        let reordered = account.currentFirst
+        XCTAssertEqual(reordered.first.origin, "dc01.corp.example")
+        XCTAssertEqual(reordered.object.unicodePwdMetadata?.version, 4)
+        XCTAssertEqual(reordered.views.map(\.origin), ["dc01.corp.example", "dc02.corp.example"])
+        XCTAssertEqual(account.first.origin, "dc02.corp.example", "the original is left as it was")
+    }
+
+    func testStalePasswordJudgesTheNewestPasswordNotTheDCThatAnsweredFirst() {
+        let behind = DCFixture.view(version: 3, writtenTicksAgo: 200 * DCFixture.day, lastLogonTicksAgo: DCFixture.day)
+        let current = DCFixture.view(version: 4, writtenTicksAgo: DCFixture.hour)
+        var runner = AuditRunner(
+            configuration: AuditConfiguration(), now: Fixture.now,
+            sources: ["dc02.corp.example", "dc01.corp.example"],
+            domainControllers: [DCFixture.reading(DCFixture.dc01), DCFixture.reading(DCFixture.dc02)])
+        runner.add(behind, origin: 0)
+        runner.add(current, origin: 1)
+        let result = runner.finish()
+        XCTAssertEqual(result.findings.filter { $0.rule == "stale-password" }.map(\.account), [])
+        XCTAssertEqual(result.findings.filter { $0.rule == "password-not-replicated" }.map(\.account), ["WKS-0142$"])
+    }
+
+    func testOneViewIsItsOwnCurrentView() {
+        let account = AccountView(
+            DCFixture.view(version: 2, writtenTicksAgo: DCFixture.day), origin: "dc01.corp.example")
+        XCTAssertEqual(account.currentFirst.first.origin, "dc01.corp.example")
+        XCTAssertTrue(account.currentFirst.others.isEmpty)
+    }
+}
