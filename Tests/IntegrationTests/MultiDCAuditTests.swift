@@ -76,6 +76,15 @@ final class MultiDCAuditTests: XCTestCase {
         XCTAssertEqual(dc2Partners.first?["partner"] as? String, "dc1.two.test")
         XCTAssertEqual(dc2Partners.first?["lastResult"] as? Int, 8457)
         XCTAssertEqual(dc2Partners.first?["lastResultName"] as? String, "ERROR_DS_DRA_SINK_DISABLED")
+        // replication-failure names DC2 and the result of its failing pull from DC1.
+        let failures = try findings(of: "replication-failure").filter { $0["account"] as? String == "dc2.two.test" }
+        XCTAssertFalse(failures.isEmpty, "replication-failure for dc2.two.test")
+        XCTAssertTrue(
+            failures.contains { ($0["message"] as? String ?? "").contains("8457") }
+                || failures.contains {
+                    ($0["details"] as? [String: Any])?["lastResult"] as? String == "8457 ERROR_DS_DRA_SINK_DISABLED"
+                },
+            "\(failures)")
         let html = try String(contentsOf: output.appendingPathComponent("report.html"), encoding: .utf8)
         XCTAssertTrue(html.contains("id=\"domain-controllers\""))
         XCTAssertTrue(html.contains("8457 ERROR_DS_DRA_SINK_DISABLED"), "the HTML names DC2's failing partner")
@@ -85,6 +94,7 @@ final class MultiDCAuditTests: XCTestCase {
         outcome = try audit()
         XCTAssertTrue([0, 1].contains(outcome.status), outcome.stderr)
         XCTAssertEqual(try findings(of: "password-not-replicated").count, 0, "after a sync both DCs agree")
+        XCTAssertEqual(try findings(of: "replication-failure").count, 0, "and replicate again")
         let synced = try XCTUnwrap(try domainControllersRead()[1]["inboundPartners"] as? [[String: Any]])
         XCTAssertEqual(synced.first?["lastResult"] as? Int, 0)
     }
