@@ -99,7 +99,7 @@ public final class LDAPConnection {
     public static let rootDSEAttributes = [
         "defaultNamingContext", "rootDomainNamingContext", "configurationNamingContext", "currentTime",
         "dnsHostName", "serverName", "supportedControl", "isGlobalCatalogReady",
-        "domainControllerFunctionality",
+        "domainControllerFunctionality", "dsServiceName",
     ]
 
     /// Reads the server's root DSE (base "", scope base).

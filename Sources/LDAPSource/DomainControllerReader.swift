@@ -107,8 +107,18 @@ public enum DomainControllerReader {
             let head = try connection.searchAll(
                 base: namingContext, scope: .base, attributes: ["repsFrom"], pageSize: 0
             ).first
+            // The DC's own NTDS Settings options, as the DC itself holds them: a change of its
+            // options (inbound replication disabled) is written on that DC and reaches the DC that
+            // discovery asked only by replication, which may be what is broken.
+            var current = domainController
+            if let dsa = rootDSE.string("dsServiceName"),
+                let options = try connection.searchAll(base: dsa, scope: .base, attributes: ["options"], pageSize: 0)
+                    .first?.string("options").flatMap({ Int64($0) })
+            {
+                current.options = NTDSDSAOptions(rawValue: UInt32(truncatingIfNeeded: options))
+            }
             return DomainControllerReading(
-                domainController: domainController, outcome: .answered, currentTime: currentTime,
+                domainController: current, outcome: .answered, currentTime: currentTime,
                 askedAt: askedAt, repsFrom: head?.values("repsFrom") ?? [])
         } catch let error as LDAPError {
             return DomainControllerReading(domainController: domainController, outcome: .failed(error.description))

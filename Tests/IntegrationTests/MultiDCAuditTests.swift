@@ -72,6 +72,9 @@ final class MultiDCAuditTests: XCTestCase {
         let dcs = try domainControllersRead()
         XCTAssertEqual(dcs.map { $0["hostName"] as? String }, ["dc1.two.test", "dc2.two.test"])
         XCTAssertEqual(dcs.map { $0["status"] as? String }, ["answered", "answered"])
+        XCTAssertEqual(
+            dcs.map { $0["inboundReplicationDisabled"] as? Bool }, [false, true],
+            "DC2's own NTDS Settings say so, whether or not DC1 has replicated the change yet")
         let dc2Partners = try XCTUnwrap(dcs[1]["inboundPartners"] as? [[String: Any]])
         XCTAssertEqual(dc2Partners.first?["partner"] as? String, "dc1.two.test")
         XCTAssertEqual(dc2Partners.first?["lastResult"] as? Int, 8457)
