@@ -163,6 +163,11 @@ public struct AuditJob {
         if case .ldap(let ldapSettings) = settings.source, settings.domainControllers != .first {
             return try readDomainControllers(ldapSettings, computerSink: computerSink, warn)
         }
+        if case .ldap(let ldapSettings) = settings.source, ldapSettings.searchesGlobalCatalog,
+            settings.readsPasswordsFromEachDomain
+        {
+            return try readForest(ldapSettings, computerSink: computerSink, warn)
+        }
         let source: any DirectorySource =
             switch settings.source {
             case .ldif(let reader): reader
@@ -193,12 +198,17 @@ public struct AuditJob {
     /// the same runner (which hands them to the collecting rules only), and what could be seen of
     /// them. Nil for an export: its deleted objects came with the other entries, and it is visible
     /// when it holds any.
+    ///
+    /// `origin`: in a several-source run, the index of the source the deleted objects are that
+    /// source's view of; nil for a single-source run.
     func readDeletedObjects(
-        from source: any DirectorySource, into runner: inout AuditRunner
+        from source: any DirectorySource, into runner: inout AuditRunner, origin: Int? = nil
     ) throws -> DeletedObjectsVisibility? {
         guard let live = source as? LDAPDirectorySource else { return nil }
         guard live.settings.readsDeletedObjects else { return .notRequested }
-        let read = try live.readDeletedObjects { entry in runner.add(entry) }
+        let read = try live.readDeletedObjects { entry in
+            if let origin { runner.add(entry, origin: origin) } else { runner.add(entry) }
+        }
         if let reason = read.notVisibleReason { return .notVisible(reason: reason) }
         runner.recordRecycleBin(enabled: read.recycleBin)
         return .visible(recycleBin: read.recycleBin)

@@ -62,6 +62,10 @@ public struct AuditJobSettings {
     /// A DC of the selection that cannot be read stops the run (nothing replaced) instead of
     /// being named in the report.
     public var requireAllDomainControllers = false
+    /// A Global Catalog audit also reads each domain's computers from one DC of that domain, for
+    /// what the Global Catalog does not hold (pwdLastSet), so stale-password judges the whole
+    /// forest. Off, the Global Catalog alone is read (and stale-password says it cannot judge).
+    public var readsPasswordsFromEachDomain = true
 
     public init(
         source: Source, configuration: AuditConfiguration = AuditConfiguration(), inventory: Inventory? = nil,

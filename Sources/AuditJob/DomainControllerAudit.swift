@@ -67,7 +67,7 @@ extension AuditJob {
 
         let readings = Self.readEach(selected, settings: ldapSettings)
         let failed = readings.filter { !$0.answered }
-        if settings.requireAllDomainControllers && !failed.isEmpty {
+        if (settings.requireAllDomainControllers || failed.count == readings.count) && !failed.isEmpty {
             throw DomainControllersUnavailable(failed: failed)
         }
         for reading in failed {
@@ -97,25 +97,71 @@ extension AuditJob {
             for entry in batch.entries { runner.add(entry, origin: batch.origin) }
         }
         // Deleted objects are the same on every DC that replicates: read them from the first DC, as
-        // the view of the answered DC it is (or the first one that answered).
-        var deletedObjects: DeletedObjectsVisibility?
-        if ldapSettings.readsDeletedObjects, !answered.isEmpty {
-            let firstHost = metadata.domainControllerHostName?.lowercased()
-            let origin = names.firstIndex { $0.lowercased() == firstHost } ?? 0
-            let read = try first.readDeletedObjects { entry in runner.add(entry, origin: origin) }
-            if let reason = read.notVisibleReason {
-                deletedObjects = .notVisible(reason: reason)
-            } else {
-                runner.recordRecycleBin(enabled: read.recycleBin)
-                deletedObjects = .visible(recycleBin: read.recycleBin)
-            }
-        } else if !ldapSettings.readsDeletedObjects {
-            deletedObjects = .notRequested
-        }
+        // the view of that DC (or of the first one that answered).
+        let firstHost = metadata.domainControllerHostName?.lowercased()
+        let deletedOrigin = names.firstIndex { $0.lowercased() == firstHost } ?? 0
+        let deletedObjects =
+            answered.isEmpty ? nil : try readDeletedObjects(from: first, into: &runner, origin: deletedOrigin)
         var result = runner.finish()
         result.summary.deletedObjects =
             deletedObjects ?? (result.summary.deletedComputers > 0 ? .visible(recycleBin: nil) : .notRequested)
         result.summary.domainControllerReadings = readings
+        return result
+    }
+
+    /// A forest audit: the Global Catalog (every object of the forest, for SPN uniqueness) and,
+    /// for each domain, one writable DC of it that answers, read at once through one
+    /// `MergedSource`. Each account is then seen by the Global Catalog and by its own domain's
+    /// DC, whose view (with pwdLastSet, which the Global Catalog does not hold) the single-source
+    /// rules read. A domain none of whose DCs answers is a warning; its accounts keep the Global
+    /// Catalog's view, which stale-password cannot judge.
+    func readForest(
+        _ ldapSettings: LDAPSourceSettings, computerSink: ComputerFactsSink?, _ warn: (AuditJobWarning) -> Void
+    ) throws -> AuditResult {
+        let catalog = LDAPDirectorySource(settings: ldapSettings)
+        let metadata = try catalog.readMetadata()
+        let domains = try catalog.discoverForestDomains()
+        var sources: [any DirectorySource] = [catalog]
+        var names = [metadata.name]
+        for domain in domains {
+            var chosen: DomainController?
+            var reasons: [String] = []
+            for candidate in domain.domainControllers where !candidate.isReadOnly {
+                let reading = DomainControllerReader.read(candidate, settings: ldapSettings)
+                if reading.answered {
+                    chosen = candidate
+                    break
+                }
+                if case .failed(let reason) = reading.outcome { reasons.append("\(candidate.hostName): \(reason)") }
+            }
+            guard let chosen else {
+                warn(
+                    .domainControllerNotRead(
+                        host: domain.dnsName,
+                        reason: reasons.isEmpty
+                            ? "no writable DC of this domain was found under CN=Sites"
+                            : "no DC of this domain answered (" + reasons.joined(separator: "; ") + ")"))
+                continue
+            }
+            sources.append(try LDAPDirectorySource.forDomainController(chosen, settings: ldapSettings))
+            names.append(chosen.hostName)
+        }
+        var runner = AuditRunner(
+            configuration: settings.configuration, now: settings.now, sources: names, inventory: settings.inventory,
+            domain: metadata.domain, domainController: metadata.domainControllerHostName, computerSink: computerSink)
+        if let time = metadata.currentTime {
+            let skew = time.timeIntervalSince(Date())
+            runner.recordClockSkew(seconds: skew)
+            if abs(skew) > Self.kerberosClockSkewTolerance { warn(.clockSkew(source: metadata.name, seconds: skew)) }
+        }
+        try MergedSource(sources).forEachBatch(.audit) { batch in
+            for entry in batch.entries { runner.add(entry, origin: batch.origin) }
+        }
+        // Deleted objects as the single-source audit reads them: from the Global Catalog's connection.
+        let deletedObjects = try readDeletedObjects(from: catalog, into: &runner, origin: 0)
+        var result = runner.finish()
+        result.summary.deletedObjects =
+            deletedObjects ?? (result.summary.deletedComputers > 0 ? .visible(recycleBin: nil) : .notRequested)
         return result
     }
 

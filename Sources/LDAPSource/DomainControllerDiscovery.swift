@@ -202,3 +202,59 @@ extension LDAPDirectorySource {
         LDAPDirectorySource(settings: try settings.forDomainController(domainController))
     }
 }
+
+/// One domain of the forest, as its crossRef under CN=Partitions names it, with its DCs.
+public struct ForestDomain: Sendable, Equatable {
+    /// `corp.example` (the crossRef's dnsRoot).
+    public var dnsName: String
+    /// `DC=corp,DC=example` (the crossRef's nCName).
+    public var namingContext: String
+    public var domainControllers: [DomainController]
+
+    public init(dnsName: String, namingContext: String, domainControllers: [DomainController]) {
+        self.dnsName = dnsName
+        self.namingContext = namingContext
+        self.domainControllers = domainControllers
+    }
+}
+
+extension DomainControllerDiscovery {
+    /// The crossRefs of the forest's domains: SYSTEM_FLAG_CR_NTDS_DOMAIN (0x2) set.
+    public static let domainCrossRefFilter = "(&(objectClass=crossRef)(systemFlags:1.2.840.113556.1.4.803:=2))"
+}
+
+extension LDAPDirectorySource {
+    /// Every domain of the forest with its DCs, over this source's connection (a Global Catalog
+    /// holds the configuration partition and a partial copy of every domain, which is all the
+    /// discovery reads): what a forest audit needs to ask a DC of each domain for the attributes
+    /// the Global Catalog does not hold (pwdLastSet).
+    public func discoverForestDomains() throws -> [ForestDomain] {
+        try withConnection { connection, info in
+            let configuration =
+                info.configurationNamingContext ?? info.rootDomainNamingContext.map { "CN=Configuration,\($0)" }
+            guard let configuration else {
+                throw LDAPError(
+                    .noSuchObject, resultCode: 32, operation: .search, serverURI: description,
+                    diagnosticMessage:
+                        "the rootDSE names no configurationNamingContext, so the forest's domains cannot be found")
+            }
+            let crossRefs = try connection.searchAll(
+                base: "CN=Partitions,\(configuration)", scope: .oneLevel,
+                filter: DomainControllerDiscovery.domainCrossRefFilter, attributes: ["nCName", "dnsRoot"],
+                pageSize: settings.pageSize)
+            var domains: [ForestDomain] = []
+            for crossRef in crossRefs {
+                guard let namingContext = crossRef.string("nCName") else { continue }
+                let dnsName =
+                    crossRef.string("dnsRoot") ?? DistinguishedName.domainDNSName(of: namingContext) ?? namingContext
+                let found = try DomainControllerDiscovery.discover(
+                    using: connection, configurationNamingContext: configuration, defaultNamingContext: namingContext,
+                    pageSize: settings.pageSize)
+                domains.append(
+                    ForestDomain(
+                        dnsName: dnsName, namingContext: namingContext, domainControllers: found.domainControllers))
+            }
+            return domains.sorted { $0.dnsName.lowercased() < $1.dnsName.lowercased() }
+        }
+    }
+}

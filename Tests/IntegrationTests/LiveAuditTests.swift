@@ -118,6 +118,19 @@ final class LiveAuditTests: XCTestCase {
             catalog.findings.filter { $0["rule"] as? String == "duplicate-spn" }.compactMap { $0["account"] as? String }
         )
         XCTAssertTrue(duplicates.isSuperset(of: ["DUP-01$", "svc-sql", "DUP-02$", "DUP-03$"]), "\(duplicates)")
+
+        // The Global Catalog holds no pwdLastSet: the forest audit reads it from a DC of each domain,
+        // so stale-password judges every computer and finds what an audit of the DC finds.
+        let summary = try XCTUnwrap(catalog.json["summary"] as? [String: Any])
+        XCTAssertEqual((summary["unjudged"] as? [Any])?.count, 0, "\(summary["unjudged"] ?? "")")
+        XCTAssertEqual((summary["attributesNotInExport"] as? [String]) ?? ["?"], [])
+        let ldaps = try audit(["--uri", dc.ldapsURI, "--ca-file", dc.caFile] + simpleBind, into: "gc-ldaps")
+        func stale(_ findings: [[String: Any]]) -> [String] {
+            findings.filter { $0["rule"] as? String == "stale-password" }.compactMap { $0["account"] as? String }
+                .sorted()
+        }
+        XCTAssertFalse(stale(ldaps.findings).isEmpty)
+        XCTAssertEqual(stale(catalog.findings), stale(ldaps.findings))
     }
 
     // MARK: - Failures, each with its exit code and a message that says what to do
