@@ -49,7 +49,8 @@ let package = Package(
         .executableTarget(
             name: "trustaudit",
             dependencies: [
-                "AuditJob", "Codecs", "CommandLineOptions", "Directory", "Audit", "Reporting", "LDAPClient", "LDAPSource",
+                "AuditJob", "Codecs", "CommandLineOptions", "Directory", "Audit", "Reporting", "LDAPClient",
+                "LDAPSource",
                 "Delivery", "UntrustedInput",
             ]),
         // Writes deterministic, realistic AD exports for the demo, the tests and the benchmark.
