@@ -176,6 +176,20 @@ enum Remediation {
         }
     }
 
+    /// `repadmin /showrepl DC` and `repadmin /syncall DC /AdeP` for a DC named by the directory (its
+    /// dNSHostName), quoted for cmd.exe, or, for a name cmd.exe cannot take, the way to run them on
+    /// that DC itself: what the replication rules tell an admin to look at, then to force.
+    static func repadminShowAndSync(_ domainController: String) -> (show: String, sync: String) {
+        let onTheDC = "run it on that DC itself, where it needs no DC name"
+        let show = command(.commandPrompt, tool: "repadmin", instead: onTheDC) { writer throws(UnwritableValue) in
+            "repadmin /showrepl \(try writer.argument(domainController, "DC name"))"
+        }
+        let sync = command(.commandPrompt, tool: "repadmin", instead: onTheDC) { writer throws(UnwritableValue) in
+            "repadmin /syncall \(try writer.argument(domainController, "DC name")) /AdeP"
+        }
+        return (show, sync)
+    }
+
     /// What repairs a broken secure channel, on Windows or on a Linux (adcli/realmd) join.
     static func repairSecureChannel(_ subject: RemediationSubject) -> String {
         let host = prose(subject.host)

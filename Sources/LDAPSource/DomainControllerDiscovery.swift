@@ -179,14 +179,7 @@ extension LDAPDirectorySource {
                     .noSuchObject, resultCode: 32, operation: .search, serverURI: description,
                     diagnosticMessage: "the rootDSE names no defaultNamingContext, so the domain's DCs cannot be found")
             }
-            let configuration =
-                info.configurationNamingContext ?? info.rootDomainNamingContext.map { "CN=Configuration,\($0)" }
-            guard let configuration else {
-                throw LDAPError(
-                    .noSuchObject, resultCode: 32, operation: .search, serverURI: description,
-                    diagnosticMessage:
-                        "the rootDSE names no configurationNamingContext, so the domain's DCs cannot be found")
-            }
+            let configuration = try configurationNamingContext(info, toFind: "the domain's DCs")
             return try DomainControllerDiscovery.discover(
                 using: connection, configurationNamingContext: configuration, defaultNamingContext: domain,
                 pageSize: settings.pageSize)
@@ -224,20 +217,23 @@ extension DomainControllerDiscovery {
 }
 
 extension LDAPDirectorySource {
+    /// `CN=Configuration,<forest root>` from the rootDSE (or built from its rootDomainNamingContext),
+    /// where the server objects and crossRefs live; `.noSuchObject` without either.
+    func configurationNamingContext(_ info: DomainControllerInfo, toFind what: String) throws -> String {
+        if let configuration = info.configurationNamingContext { return configuration }
+        if let root = info.rootDomainNamingContext { return "CN=Configuration,\(root)" }
+        throw LDAPError(
+            .noSuchObject, resultCode: 32, operation: .search, serverURI: description,
+            diagnosticMessage: "the rootDSE names no configurationNamingContext, so \(what) cannot be found")
+    }
+
     /// Every domain of the forest with its DCs, over this source's connection (a Global Catalog
     /// holds the configuration partition and a partial copy of every domain, which is all the
     /// discovery reads): what a forest audit needs to ask a DC of each domain for the attributes
     /// the Global Catalog does not hold (pwdLastSet).
     public func discoverForestDomains() throws -> [ForestDomain] {
         try withConnection { connection, info in
-            let configuration =
-                info.configurationNamingContext ?? info.rootDomainNamingContext.map { "CN=Configuration,\($0)" }
-            guard let configuration else {
-                throw LDAPError(
-                    .noSuchObject, resultCode: 32, operation: .search, serverURI: description,
-                    diagnosticMessage:
-                        "the rootDSE names no configurationNamingContext, so the forest's domains cannot be found")
-            }
+            let configuration = try configurationNamingContext(info, toFind: "the forest's domains")
             let crossRefs = try connection.searchAll(
                 base: "CN=Partitions,\(configuration)", scope: .oneLevel,
                 filter: DomainControllerDiscovery.domainCrossRefFilter, attributes: ["nCName", "dnsRoot"],

@@ -230,15 +230,7 @@ public struct PasswordNotReplicatedRule: AccountRule {
         var text: String {
             var lines: [String] = []
             for dc in behind {
-                let onTheDC = "run it on that DC itself, where it needs no DC name"
-                let show = Remediation.command(.commandPrompt, tool: "repadmin", instead: onTheDC) {
-                    writer throws(UnwritableValue) in
-                    "repadmin /showrepl \(try writer.argument(dc, "DC name"))"
-                }
-                let sync = Remediation.command(.commandPrompt, tool: "repadmin", instead: onTheDC) {
-                    writer throws(UnwritableValue) in
-                    "repadmin /syncall \(try writer.argument(dc, "DC name")) /AdeP"
-                }
+                let (show, sync) = Remediation.repadminShowAndSync(dc)
                 let samba = Remediation.command(
                     .posix, tool: "samba-tool",
                     instead: "on that DC, name the partner by its DSA GUID, which drs showrepl lists"

@@ -137,15 +137,7 @@ public struct ReplicationFailureRule: CollectingRule {
     }
 
     static func linkFix(_ dc: DomainController, partner: String?, result: ReplicationResult?) -> String {
-        let onTheDC = "run it on that DC itself, where it needs no DC name"
-        let show = Remediation.command(.commandPrompt, tool: "repadmin", instead: onTheDC) {
-            writer throws(UnwritableValue) in
-            "repadmin /showrepl \(try writer.argument(dc.hostName, "DC name"))"
-        }
-        let sync = Remediation.command(.commandPrompt, tool: "repadmin", instead: onTheDC) {
-            writer throws(UnwritableValue) in
-            "repadmin /syncall \(try writer.argument(dc.hostName, "DC name")) /AdeP"
-        }
+        let (show, sync) = Remediation.repadminShowAndSync(dc.hostName)
         let samba = Remediation.command(
             .posix, tool: "samba-tool", instead: "run it on that DC itself, without the name"
         ) {
