@@ -93,7 +93,9 @@ extension AuditJob {
             domain: metadata.domain, domainController: metadata.domainControllerHostName, computerSink: computerSink,
             domainControllers: readings)
         if let time = metadata.currentTime { runner.recordClockSkew(seconds: time.timeIntervalSince(Date())) }
-        try MergedSource(sources).forEachBatch(.domainControllerView) { batch in
+        try MergedSource(sources, maximumConcurrentSources: Self.concurrentDomainControllers).forEachBatch(
+            .domainControllerView
+        ) { batch in
             for entry in batch.entries { runner.add(entry, origin: batch.origin) }
         }
         // Deleted objects are the same on every DC that replicates: read them from the first DC, as
@@ -154,7 +156,8 @@ extension AuditJob {
             runner.recordClockSkew(seconds: skew)
             if abs(skew) > Self.kerberosClockSkewTolerance { warn(.clockSkew(source: metadata.name, seconds: skew)) }
         }
-        try MergedSource(sources).forEachBatch(.audit) { batch in
+        try MergedSource(sources, maximumConcurrentSources: Self.concurrentDomainControllers).forEachBatch(.audit) {
+            batch in
             for entry in batch.entries { runner.add(entry, origin: batch.origin) }
         }
         // Deleted objects as the single-source audit reads them: from the Global Catalog's connection.

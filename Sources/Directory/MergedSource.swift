@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 
 /// Several sources read at once, each on its own thread, their entries handed to one consumer.
@@ -28,8 +29,13 @@ public final class MergedSource {
     static let batchSize = 512
     static let queuedBatchesPerSource = 8
 
-    public init(_ sources: [any DirectorySource]) {
+    /// How many sources read at once; the others wait for one to finish (a domain of fifty DCs is
+    /// not fifty connections and threads at once). Nil: all of them.
+    public let maximumConcurrentSources: Int?
+
+    public init(_ sources: [any DirectorySource], maximumConcurrentSources: Int? = nil) {
         self.sources = sources
+        self.maximumConcurrentSources = maximumConcurrentSources.map { max(1, $0) }
     }
 
     /// "corp.ldif + ldaps://dc01.corp.example": every source, in order.
@@ -46,9 +52,12 @@ public final class MergedSource {
         guard !sources.isEmpty else { return }
         let queue = BoundedBatchQueue<Batch>(
             capacity: Self.queuedBatchesPerSource * sources.count, producers: sources.count)
+        let turns = maximumConcurrentSources.map { DispatchSemaphore(value: $0) }
         for (origin, source) in sources.enumerated() {
             let lent = Lent(source)
             let thread = Thread {
+                turns?.wait()
+                defer { turns?.signal() }
                 Self.run(lent.source, origin: origin, request: request, into: queue)
             }
             thread.stackSize = 1 << 22

@@ -102,6 +102,15 @@ final class MergedSourceTests: XCTestCase {
         XCTAssertEqual(sources.map(\.request), [request, request])
     }
 
+    func testAtMostTheGivenNumberOfSourcesReadAtOnceAndAllAreRead() throws {
+        let gauge = ConcurrencyGauge()
+        let sources = (0..<5).map { SlowSource(name: "dc0\($0).corp.example", gauge: gauge) }
+        var byOrigin = [Int](repeating: 0, count: sources.count)
+        try MergedSource(sources, maximumConcurrentSources: 2).forEachEntry { origin, _ in byOrigin[origin] += 1 }
+        XCTAssertEqual(byOrigin, [3, 3, 3, 3, 3])
+        XCTAssertEqual(gauge.highest, 2, "two sources at once, never more, and the limit was reached")
+    }
+
     func testNoSourceDeliversNothing() throws {
         var count = 0
         try MergedSource([]).forEachEntry { _, _ in count += 1 }
@@ -148,6 +157,53 @@ private final class EndlessSource: DirectorySource, @unchecked Sendable {
             try body(entry)
             index += 1
             lock.withLock { _produced = index }
+        }
+    }
+}
+
+/// How many sources are reading at this moment, and the most there ever were.
+private final class ConcurrencyGauge: @unchecked Sendable {
+    private let lock = NSLock()
+    private var current = 0
+    private(set) var highest = 0
+
+    func enter() {
+        lock.lock()
+        current += 1
+        highest = max(highest, current)
+        lock.unlock()
+    }
+
+    func leave() {
+        lock.lock()
+        current -= 1
+        lock.unlock()
+    }
+}
+
+/// A DC that takes a while to answer: three computers, 50 ms apart.
+private final class SlowSource: DirectorySource, @unchecked Sendable {
+    let name: String
+    let gauge: ConcurrencyGauge
+
+    init(name: String, gauge: ConcurrencyGauge) {
+        self.name = name
+        self.gauge = gauge
+    }
+
+    var description: String { name }
+
+    func readMetadata() throws -> SourceMetadata { SourceMetadata(kind: .domainController, name: name) }
+
+    func forEachEntry(_ request: SourceRequest, _ body: (DirectoryEntry) throws -> Void) throws {
+        gauge.enter()
+        defer { gauge.leave() }
+        for index in 0..<3 {
+            Thread.sleep(forTimeInterval: 0.05)
+            try body(
+                try DirectoryEntry(
+                    distinguishedName: "CN=WKS-\(index),OU=Workstations,DC=corp,DC=example",
+                    attributes: ["objectClass": [Array("computer".utf8)]]))
         }
     }
 }
