@@ -138,6 +138,25 @@ final class MultiDCAuditTests: XCTestCase {
             "no report is replaced when a required DC is missing")
     }
 
+    func testADCTenMinutesAheadIsADCClockSkewFinding() throws {
+        // DC2 under libfaketime (LD_PRELOAD with ldb's DEEPBIND off; see scripts/testdc-pair).
+        try pair.stop("dc2")
+        try pair.start(clockOffset: "+10m")
+        defer {
+            try? pair.stop("dc2")
+            try? pair.start()
+        }
+        let outcome = try audit()
+        XCTAssertTrue([0, 1].contains(outcome.status), outcome.stderr)
+        let skew = try findings(of: "dc-clock-skew")
+        XCTAssertEqual(skew.map { $0["account"] as? String }, ["dc2.two.test"], outcome.stderr)
+        XCTAssertEqual(skew.first?["severity"] as? String, "high")
+        XCTAssertTrue((skew.first?["remediation"] as? String ?? "").contains("w32tm"), "\(skew)")
+        XCTAssertTrue(outcome.stderr.contains("dc2.two.test is 6"), "the clock warning on stderr: \(outcome.stderr)")
+        let offset = try XCTUnwrap(try domainControllersRead()[1]["clockOffsetSeconds"] as? Double)
+        XCTAssertEqual(offset, 600, accuracy: 3)
+    }
+
     func testADCNameThatIsNotOneOfTheDomainsIsRefusedNamingTheDCs() throws {
         let outcome = try audit(["--dcs", "dc1,dc03"])
         XCTAssertEqual(outcome.status, 3, outcome.stderr)
