@@ -189,6 +189,37 @@ final class ReplicationMetadataTests: XCTestCase {
         XCTAssertTrue(entries[0].describes("UNICODEPWD", attributeID: AttributeID.unicodePwd))
     }
 
+    /// Two values as a Windows DC returned them to `ldapsearch ... msDS-ReplAttributeMetaData` for
+    /// CN=Administrator of a public lab domain (sittingduck.info), as published with that command
+    /// in a pentester's LDAP notes: ISO 8601 times, an empty pszLastOriginatingDsaDN, and the
+    /// element closed on a line of its own.
+    func testValuesAsAWindowsDCReturnedThem() throws {
+        let published = [
+            "<DS_REPL_ATTR_META_DATA>\n\t<pszAttributeName>msDS-SupportedEncryptionTypes</pszAttributeName>\n"
+                + "\t<dwVersion>1</dwVersion>\n\t<ftimeLastOriginatingChange>2015-10-14T03:28:14Z</ftimeLastOriginatingChange>\n"
+                + "\t<uuidLastOriginatingDsaInvocationID>8d2a1f5c-58d4-4efa-bcd2-f7d85ef53013</uuidLastOriginatingDsaInvocationID>\n"
+                + "\t<usnOriginatingChange>12776</usnOriginatingChange>\n\t<usnLocalChange>12776</usnLocalChange>\n"
+                + "\t<pszLastOriginatingDsaDN></pszLastOriginatingDsaDN>\n</DS_REPL_ATTR_META_DATA>\n\u{0}",
+            "<DS_REPL_ATTR_META_DATA>\n\t<pszAttributeName>lastLogonTimestamp</pszAttributeName>\n"
+                + "\t<dwVersion>2</dwVersion>\n\t<ftimeLastOriginatingChange>2017-06-20T00:17:22Z</ftimeLastOriginatingChange>\n"
+                + "\t<uuidLastOriginatingDsaInvocationID>29bded81-10df-44a3-8ed6-19f582cb8b4e</uuidLastOriginatingDsaInvocationID>\n"
+                + "\t<usnOriginatingChange>343946</usnOriginatingChange>\n\t<usnLocalChange>343946</usnLocalChange>\n"
+                + "\t<pszLastOriginatingDsaDN></pszLastOriginatingDsaDN>\n</DS_REPL_ATTR_META_DATA>\n\u{0}",
+        ].map { Array($0.utf8) }
+        let entries = try ReplicationMetadata.decode(replAttributeMetaData: published, source: "dc.sittingduck.info")
+        XCTAssertEqual(entries.map(\.attributeName), ["msDS-SupportedEncryptionTypes", "lastLogonTimestamp"])
+        XCTAssertEqual(entries.map(\.version), [1, 2])
+        XCTAssertEqual(
+            entries.map { UTCTime.timestamp($0.originatingChangeTime) },
+            [
+                "2015-10-14T03:28:14Z", "2017-06-20T00:17:22Z",
+            ])
+        XCTAssertEqual(entries[1].originatingInvocationID?.description, "29bded81-10df-44a3-8ed6-19f582cb8b4e")
+        XCTAssertEqual(entries.map(\.originatingUSN), [12776, 343_946])
+        XCTAssertEqual(entries.map(\.localUSN), [12776, 343_946])
+        XCTAssertEqual(entries.map(\.originatingDSA), [nil, nil])
+    }
+
     /// A binary stamp and an XML stamp of one write compare equal on what the rules read.
     func testBothFormsAgree() throws {
         let binary = try ReplicationMetadata.decode(
