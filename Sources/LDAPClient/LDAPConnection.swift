@@ -313,8 +313,12 @@ public final class LDAPConnection {
         return entry
     }
 
+    /// Asked of every attribute of every entry, and almost every name has no option at all: the
+    /// ';' is looked for in the bytes first, since Foundation's case-insensitive search on each name
+    /// was a tenth of a `--dcs all` audit's CPU (perf, 10,000 computers on two DCs).
     private func isRanged(_ name: String) -> Bool {
-        name.range(of: ";range=", options: .caseInsensitive) != nil
+        guard name.utf8.contains(UInt8(ascii: ";")) else { return false }
+        return name.range(of: ";range=", options: .caseInsensitive) != nil
     }
 
     /// Fetches the remaining chunks of every ranged attribute of `entry` with base-scope reads and
