@@ -555,7 +555,10 @@ extension DirectoryObject {
         let source = accountName
         do throws(DirectoryError) {
             if let binary {
-                for entry in try ReplicationMetadata.decode(replPropertyMetaData: binary, source: source) {
+                for entry in try ReplicationMetadata.decode(
+                    replPropertyMetaData: binary, source: source,
+                    only: [AttributeID.unicodePwd, AttributeID.pwdLastSet])
+                {
                     if entry.attributeID == AttributeID.unicodePwd { unicodePwdMetadata = entry }
                     if entry.attributeID == AttributeID.pwdLastSet { pwdLastSetMetadata = entry }
                 }

@@ -99,6 +99,21 @@ final class ReplicationMetadataTests: XCTestCase {
         XCTAssertEqual(entries[6].attributeName, "dNSHostName")
     }
 
+    func testOnlyTheWantedStampsAreDecoded() throws {
+        let blob = B.replPropertyMetaData(
+            B.computerMetadata(passwordVersion: 2, changedAt: B.passwordChangeSeconds, by: B.dc1Invocation))
+        let all = try ReplicationMetadata.decode(replPropertyMetaData: blob, source: "dc1.two.test")
+        let wanted = try ReplicationMetadata.decode(
+            replPropertyMetaData: blob, source: "dc1.two.test", only: [AttributeID.pwdLastSet, AttributeID.unicodePwd])
+        XCTAssertEqual(wanted.count, 2)
+        XCTAssertEqual(
+            wanted, all.filter { $0.attributeID == AttributeID.unicodePwd || $0.attributeID == AttributeID.pwdLastSet })
+        // The count is still checked against the length, wanted or not.
+        XCTAssertThrowsError(
+            try ReplicationMetadata.decode(
+                replPropertyMetaData: Array(blob.dropLast(48)), source: "dc1.two.test", only: [AttributeID.unicodePwd]))
+    }
+
     func testAnEmptyVectorIsNoEntries() throws {
         XCTAssertEqual(
             try ReplicationMetadata.decode(replPropertyMetaData: B.replPropertyMetaData([]), source: "x"), [])
