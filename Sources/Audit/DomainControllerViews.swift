@@ -74,3 +74,16 @@ extension AccountView {
         return reordered
     }
 }
+
+extension ReplicaLink {
+    /// The partner's host name, when it is a DC the audit knows by its DSA GUID; else its
+    /// `<guid>._msdcs.<forest>` address or the GUID itself; nil when the link names none of them.
+    public func partnerName(among readings: [DomainControllerReading]) -> String? {
+        if let guid = sourceDSAObjectGUID,
+            let known = readings.first(where: { $0.domainController.dsaGUID == guid })
+        {
+            return known.domainController.hostName
+        }
+        return sourceAddress ?? sourceDSAObjectGUID?.description
+    }
+}

@@ -40,11 +40,9 @@ struct DomainControllerSummary {
             for value in reading.repsFrom {
                 do {
                     let link = try ReplicaLink(repsFrom: value, source: dc.hostName)
-                    let partner = readings.first { $0.domainController.dsaGUID == link.sourceDSAObjectGUID }
                     partners.append(
                         Partner(
-                            name: partner?.domainController.hostName
-                                ?? link.sourceAddress ?? link.sourceDSAObjectGUID.map { "\($0)" } ?? "unknown",
+                            name: link.partnerName(among: readings) ?? "unknown",
                             lastSuccess: link.lastSuccess, lastAttempt: link.lastAttempt,
                             consecutiveFailures: Int(link.consecutiveFailures), lastResult: link.lastResult))
                 } catch {

@@ -125,15 +125,8 @@ public struct ReplicationFailureRule: CollectingRule {
         return findings
     }
 
-    /// The partner's host name, when it is a DC the audit knows by its DSA GUID; else its
-    /// `<guid>._msdcs.<forest>` address or the GUID itself.
     static func partnerName(_ link: ReplicaLink, among readings: [DomainControllerReading]) -> String {
-        if let guid = link.sourceDSAObjectGUID,
-            let known = readings.first(where: { $0.domainController.dsaGUID == guid })
-        {
-            return known.domainController.hostName
-        }
-        return link.sourceAddress ?? link.sourceDSAObjectGUID?.description ?? "an unknown partner"
+        link.partnerName(among: readings) ?? "an unknown partner"
     }
 
     static func linkFix(_ dc: DomainController, partner: String?, result: ReplicationResult?) -> String {
