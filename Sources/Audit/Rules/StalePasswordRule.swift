@@ -254,16 +254,20 @@ public struct StalePasswordRule: AccountRule {
         """
 
     static func remediation(for story: Story, _ computer: RemediationSubject, isCluster: Bool = false) -> String {
-        let repair = isCluster ? clusterRepair : Remediation.repairSecureChannel(computer)
+        // Each command is rendered only for the stories that show it: a report renders this text once
+        // per format for every finding, and a strict policy makes nearly every computer one.
+        var repair: String { isCluster ? clusterRepair : Remediation.repairSecureChannel(computer) }
         let fromTheMachine = isCluster ? "from the cluster" : "from the machine"
-        let name = Remediation.prose(computer.shortName)
+        var name: String { Remediation.prose(computer.shortName) }
         func adComputer(_ verb: String, identity: String, _ attribute: String, parameters: String = "") -> String {
             Remediation.command(.powerShell, tool: verb) { writer throws(UnwritableValue) in
                 "\(verb) -Identity \(try writer.quoted(identity, attribute))\(parameters) -Server \(try writer.server(computer.server))"
             }
         }
-        let disable = adComputer("Disable-ADComputer", identity: computer.accountName, "sAMAccountName")
-        let remove = adComputer("Remove-ADComputer", identity: computer.distinguishedName, "distinguishedName")
+        var disable: String { adComputer("Disable-ADComputer", identity: computer.accountName, "sAMAccountName") }
+        var remove: String {
+            adComputer("Remove-ADComputer", identity: computer.distinguishedName, "distinguishedName")
+        }
         switch story {
         case .aliveNotRotating, .rotationStopped, .logonInFuture, .logonNotATime:
             return """
