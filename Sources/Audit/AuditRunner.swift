@@ -285,11 +285,7 @@ public struct AuditRunner {
         var ranked = Array(unsorted.indices)
         ranked.sort { lhs, rhs in
             if ruleRanks[lhs] != ruleRanks[rhs] { return ruleRanks[lhs] < ruleRanks[rhs] }
-            if unsorted[lhs].severity != unsorted[rhs].severity {
-                return unsorted[lhs].severity > unsorted[rhs].severity
-            }
-            if accounts[lhs] != accounts[rhs] { return accounts[lhs] < accounts[rhs] }
-            return Self.orderAfterAccount(unsorted[lhs], unsorted[rhs])
+            return Self.orderWithinRule(unsorted[lhs], accounts[lhs], unsorted[rhs], accounts[rhs])
         }
         findings = ranked.map { unsorted[$0] }
         var bySeverity: [Severity: Int] = [:]
@@ -360,15 +356,16 @@ public struct AuditRunner {
 
     /// `reportOrder` between two findings of one rule.
     private static func orderWithinRule(_ lhs: Finding, _ rhs: Finding) -> Bool {
-        if lhs.severity != rhs.severity { return lhs.severity > rhs.severity }
-        let lhsAccount = lhs.account.lowercased()
-        let rhsAccount = rhs.account.lowercased()
-        if lhsAccount != rhsAccount { return lhsAccount < rhsAccount }
-        return orderAfterAccount(lhs, rhs)
+        orderWithinRule(lhs, lhs.account.lowercased(), rhs, rhs.account.lowercased())
     }
 
-    /// `orderWithinRule` between two findings of one rule, severity and account.
-    private static func orderAfterAccount(_ lhs: Finding, _ rhs: Finding) -> Bool {
+    /// `orderWithinRule` with each finding's account already lower-cased, as the sort in `finish()`
+    /// works them out once.
+    private static func orderWithinRule(
+        _ lhs: Finding, _ lhsAccount: String, _ rhs: Finding, _ rhsAccount: String
+    ) -> Bool {
+        if lhs.severity != rhs.severity { return lhs.severity > rhs.severity }
+        if lhsAccount != rhsAccount { return lhsAccount < rhsAccount }
         if lhs.distinguishedName != rhs.distinguishedName {
             return (lhs.distinguishedName ?? "") < (rhs.distinguishedName ?? "")
         }
