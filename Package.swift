@@ -69,8 +69,10 @@ let package = Package(
         // Runs the audit job in-process on the CLI's fixtures: its outcomes, and that it prints nothing.
         .testTarget(
             name: "AuditJobTests", dependencies: ["AuditJob", "Audit", "Directory", "LDAPClient", "Reporting"]),
-        // Runs the built `trustaudit` executable end to end on LDIF fixtures; needs no server.
-        .testTarget(name: "CLITests", dependencies: ["Directory", "TestSupport"], exclude: ["Fixtures"]),
+        // Runs the built `trustaudit` executable end to end on LDIF fixtures (some under a
+        // pseudo-terminal); needs no server. Links the executable's module too, for the unit tests of
+        // what it draws on a terminal (the progress line's text and throttle, colour).
+        .testTarget(name: "CLITests", dependencies: ["Directory", "TestSupport", "trustaudit"], exclude: ["Fixtures"]),
         // Runs the executable and the LDAP client against a throwaway Samba AD DC (scripts/testdc),
         // which the tests start themselves; skipped without one unless CI=true.
         .testTarget(name: "IntegrationTests", dependencies: ["Directory", "LDAPClient", "LDAPSource", "TestSupport"]),

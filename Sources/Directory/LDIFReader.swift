@@ -52,6 +52,25 @@ public struct LDIFReader: DirectorySource, Sendable {
     static let batchSize = 512
     static let queuedBatches = 8
 
+    /// Called on the caller's thread once per batch of entries delivered (at most every
+    /// `batchSize` entries, and once at the end), so a frontend can draw a progress line; nil
+    /// counts nothing. Counting costs one add per line and a store per entry; the rendering, and
+    /// how often to redraw, are the frontend's.
+    public var progress: (@Sendable (LDIFReadProgress) -> Void)?
+
+    /// The input's size in bytes: the byte count, or a regular file's size; nil for a pipe, a FIFO
+    /// or a file that cannot be looked at (the read reports that error itself).
+    public func inputSize() -> Int? {
+        switch input {
+        case .bytes(let bytes, _):
+            return bytes.count
+        case .file(let path):
+            var info = stat()
+            guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+            return Int(info.st_size)
+        }
+    }
+
     /// An export: no DC, no clock; its domain is not known before its entries are read.
     public func readMetadata() throws -> SourceMetadata {
         SourceMetadata(kind: .ldifExport, name: description)
@@ -78,32 +97,67 @@ public struct LDIFReader: DirectorySource, Sendable {
         return Set(request.attributes.map(DirectoryEntry.baseName(of:)))
     }
 
+    /// A batch from the reader thread, with how far the read had got when it was full.
+    struct Batch {
+        var entries: [DirectoryEntry]
+        var bytesRead: Int
+        var accounts: Int
+    }
+
     private func forEachEntry(keeping kept: Set<String>?, _ body: (DirectoryEntry) throws -> Void) throws {
+        let totalBytes = progress == nil ? nil : inputSize()
+        var counted = LDIFReadProgress(bytesRead: 0, totalBytes: totalBytes, entriesRead: 0, accountsRead: 0)
         guard isPipelined else {
-            try readAll(keeping: kept, predecode: false, body)
+            guard let progress else {
+                try readAll(keeping: kept, predecode: false, position: nil, body)
+                return
+            }
+            let position = LDIFReadPosition()
+            try readAll(keeping: kept, predecode: false, position: position) { entry in
+                try body(entry)
+                counted.entriesRead += 1
+                if DirectoryObject(entry: entry)?.kind.isComputerClass == true { counted.accountsRead += 1 }
+                if counted.entriesRead % Self.batchSize == 0 {
+                    counted.bytesRead = position.bytes
+                    progress(counted)
+                }
+            }
+            // The whole input is read: what follows the last entry (comments, a search result) too.
+            counted.bytesRead = totalBytes ?? position.bytes
+            progress(counted)
             return
         }
-        let queue = BoundedBatchQueue<[DirectoryEntry]>(capacity: Self.queuedBatches)
+        let queue = BoundedBatchQueue<Batch>(capacity: Self.queuedBatches)
         let reader = self
+        let counts = progress != nil
         let thread = Thread {
-            var batch: [DirectoryEntry] = []
-            batch.reserveCapacity(Self.batchSize)
+            var batch = Batch(entries: [], bytesRead: 0, accounts: 0)
+            batch.entries.reserveCapacity(Self.batchSize)
+            let position = counts ? LDIFReadPosition() : nil
+            func push() -> Bool {
+                batch.bytesRead = position?.bytes ?? 0
+                let full = batch
+                batch = Batch(entries: [], bytesRead: 0, accounts: 0)
+                batch.entries.reserveCapacity(Self.batchSize)
+                return queue.push(full)
+            }
             do {
-                try reader.readAll(keeping: kept, predecode: true) { entry in
-                    batch.append(entry)
-                    if batch.count == Self.batchSize {
-                        guard queue.push(batch) else { throw BoundedBatchQueue<[DirectoryEntry]>.Cancelled() }
-                        batch = []
-                        batch.reserveCapacity(Self.batchSize)
+                try reader.readAll(keeping: kept, predecode: true, position: position) { entry in
+                    batch.entries.append(entry)
+                    if counts, case .object(let object) = entry.predecoded, object.kind.isComputerClass {
+                        batch.accounts += 1
+                    }
+                    if batch.entries.count == Self.batchSize {
+                        guard push() else { throw BoundedBatchQueue<Batch>.Cancelled() }
                     }
                 }
-                if !batch.isEmpty { _ = queue.push(batch) }
+                if !batch.entries.isEmpty { _ = push() }
                 queue.finish(error: nil)
-            } catch is BoundedBatchQueue<[DirectoryEntry]>.Cancelled {
+            } catch is BoundedBatchQueue<Batch>.Cancelled {
                 queue.finish(error: nil)
             } catch {
                 // The entries before the error are delivered, as a sequential read would.
-                if !batch.isEmpty { _ = queue.push(batch) }
+                if !batch.entries.isEmpty { _ = push() }
                 queue.finish(error: error)
             }
         }
@@ -111,16 +165,28 @@ public struct LDIFReader: DirectorySource, Sendable {
         thread.start()
         defer { queue.cancelAndWait() }
         while let batch = try queue.pop() {
-            for entry in batch { try body(entry) }
+            for entry in batch.entries { try body(entry) }
+            if let progress {
+                counted.entriesRead += batch.entries.count
+                counted.accountsRead += batch.accounts
+                counted.bytesRead = batch.bytesRead
+                progress(counted)
+            }
+        }
+        if let progress, let totalBytes {
+            counted.bytesRead = totalBytes
+            progress(counted)
         }
     }
 
     /// Reads the whole input on the current thread.
     func readAll(
-        keeping kept: Set<String>?, predecode: Bool, _ body: (DirectoryEntry) throws -> Void
+        keeping kept: Set<String>?, predecode: Bool, position: LDIFReadPosition?,
+        _ body: (DirectoryEntry) throws -> Void
     ) throws {
         var parser = LDIFParser(sourceName: description, keptAttributes: kept)
         parser.predecodes = predecode
+        parser.position = position
         switch input {
         case .bytes(let bytes, _):
             try bytes.withUnsafeBufferPointer { try parser.feed($0, body) }
@@ -157,5 +223,24 @@ public struct LDIFReader: DirectorySource, Sendable {
                     "the export holds no entry (the file is empty or has only comments); export again, e.g. ldapsearch ... '(objectClass=computer)'"
             )
         }
+    }
+}
+
+/// How far an LDIF read has got, as `LDIFReader.progress` reports it after each batch.
+public struct LDIFReadProgress: Sendable, Equatable {
+    /// Bytes of the input up to the end of the last entry delivered.
+    public var bytesRead: Int
+    /// The whole input's size; nil when it is not a regular file (a pipe has no size).
+    public var totalBytes: Int?
+    /// Records with a dn delivered so far, whatever they are.
+    public var entriesRead: Int
+    /// Those of them that are computer accounts (computers, gMSAs and MSAs).
+    public var accountsRead: Int
+
+    public init(bytesRead: Int, totalBytes: Int?, entriesRead: Int, accountsRead: Int) {
+        self.bytesRead = bytesRead
+        self.totalBytes = totalBytes
+        self.entriesRead = entriesRead
+        self.accountsRead = accountsRead
     }
 }

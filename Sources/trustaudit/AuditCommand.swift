@@ -94,6 +94,7 @@ enum AuditCommand {
     static func execute(_ settings: AuditSettings) -> ExitCode {
         // Before any temporary exists: a stopped run removes its own (Signals).
         Signals.removeTemporariesWhenStopped()
+        StatusLine.shared.erasesWithEscape = settings.terminal.erasesWithEscape
         let output = settings.job.outputDirectory
         let outcome = AuditJob(settings.job).run { event in report(event, settings) }
         switch outcome {
@@ -167,11 +168,12 @@ enum AuditCommand {
             printError(
                 "\(name): the reports were written, but the history was not kept: \(OptionWording.describe(error))")
         case .sourceRead:
-            // Ends the live read's progress line.
-            if case .ldap(let ldapSettings) = settings.job.source, ldapSettings.progress != nil { printError("") }
+            // The read's progress line (LDIF or live) goes before anything else is said.
+            StatusLine.shared.clear()
         case .reportsWritten(let result, let written, let changes):
             if !settings.quiet || isAtThreshold(result, settings) {
-                printOutput(summaryLine(result, written: written, changes: changes))
+                printOutput(
+                    summaryLine(result, written: written, changes: changes), colour: settings.terminal.coloursOutput)
             }
         }
     }
@@ -182,21 +184,39 @@ enum AuditCommand {
         return result.findings.contains { $0.severity >= threshold }
     }
 
-    /// One line an admin (or a cron mail) can read at a glance.
-    static func summaryLine(_ result: AuditResult, written: [URL], changes: FindingChanges? = nil) -> String {
+    /// One line an admin (or a cron mail) can read at a glance; in pieces, so a terminal can show
+    /// the total in bold and each severity in its colour (`StyledText.render`).
+    static func summaryLine(_ result: AuditResult, written: [URL], changes: FindingChanges? = nil) -> [StyledText] {
         let summary = result.summary
-        let severities = summary.severityCounts
-        var line = "trustaudit: \(summary.computers) computer accounts audited"
-        if let domain = summary.domain { line += " in \(TerminalText.escaped(domain))" }
-        line +=
-            " from \(TerminalText.escaped(summary.source)); \(summary.totalFindings) finding\(summary.totalFindings == 1 ? "" : "s")"
-        if !severities.isEmpty { line += " (\(severities.joined(separator: ", ")))" }
+        var line = [StyledText("trustaudit: \(summary.computers) computer accounts audited")]
+        if let domain = summary.domain { line.append(StyledText(" in \(TerminalText.escaped(domain))")) }
+        line.append(StyledText(" from \(TerminalText.escaped(summary.source)); "))
+        line.append(
+            StyledText("\(summary.totalFindings) finding\(summary.totalFindings == 1 ? "" : "s")", .bold))
+        // The same words as `AuditSummary.severityCounts`, most severe first, each its own piece.
+        let severities = Severity.allCases.reversed().compactMap { severity -> StyledText? in
+            guard let count = summary.findingsBySeverity[severity], count > 0 else { return nil }
+            return StyledText("\(count) \(severity.rawValue)", .severity(severity))
+        }
+        if !severities.isEmpty {
+            line.append(StyledText(" ("))
+            for (index, piece) in severities.enumerated() {
+                if index > 0 { line.append(StyledText(", ")) }
+                line.append(piece)
+            }
+            line.append(StyledText(")"))
+        }
         if let changes {
-            line += "; \(changes.newCount) new, \(changes.resolved.count) resolved since \(changes.baselineGeneratedAt)"
+            line.append(
+                StyledText(
+                    "; \(changes.newCount) new, \(changes.resolved.count) resolved since \(changes.baselineGeneratedAt)"
+                ))
         }
         if let first = written.first {
-            line += "; reports in \(first.deletingLastPathComponent().path)/: "
-            line += written.map(\.lastPathComponent).joined(separator: ", ")
+            line.append(
+                StyledText(
+                    "; reports in \(first.deletingLastPathComponent().path)/: "
+                        + written.map(\.lastPathComponent).joined(separator: ", ")))
         }
         return line
     }

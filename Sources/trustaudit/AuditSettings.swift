@@ -13,6 +13,8 @@ struct AuditSettings {
     var job: AuditJobSettings
     var failOn: Severity?
     var quiet: Bool
+    /// Progress line and colour: the same rules for the LDIF and the live read.
+    var terminal: TerminalPolicy
 
     /// The reports' wording for a file this run did not write, and the mail's signature, in terms
     /// of the options: what every report said before the wording left Reporting.
@@ -27,13 +29,19 @@ struct AuditSettings {
             throw UsageError(message: "\(command): unexpected argument '\(stray)'. See '\(command) --help'.")
         }
         quiet = parsed.has("--quiet")
+        terminal = TerminalPolicy.forProcess(quiet: quiet)
         // Mail settings first: a mistyped address is a usage error before any password prompt or read.
         let mail = try MailOptions.settings(parsed)
-        let live = try LiveSourceOptions.settings(parsed, quiet: quiet)
+        let live = try LiveSourceOptions.settings(parsed, showsProgress: terminal.showsProgress)
         let source: AuditJobSettings.Source
         switch (parsed.value("--ldif"), live) {
         case (let path?, nil):
-            source = .ldif(LDIFReader(path: path))
+            var reader = LDIFReader(path: path)
+            if terminal.showsProgress {
+                let reporter = ProgressReporter()
+                reader.progress = { reporter.ldif($0) }
+            }
+            source = .ldif(reader)
         case (nil, let live?):
             source = .ldap(live)
         case (_?, _?):

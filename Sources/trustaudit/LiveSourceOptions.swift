@@ -74,7 +74,7 @@ enum LiveSourceOptions {
     /// The URI and security rules (every URI of a list, the Global Catalog ports, no simple bind
     /// in clear) are `LDAPSourceSettings.validate()`'s; this maps its errors to usage messages in
     /// terms of the options, before a password is asked for.
-    static func settings(_ parsed: ParsedArguments, quiet: Bool) throws -> LDAPSourceSettings? {
+    static func settings(_ parsed: ParsedArguments, showsProgress: Bool) throws -> LDAPSourceSettings? {
         let command = AuditCommand.name
         guard let uri = parsed.value("--uri") else {
             for name in options.map(\.name) where parsed.has(name) {
@@ -149,10 +149,10 @@ enum LiveSourceOptions {
         if case .simple(let dn, _) = settings.bind {
             settings.bind = .simple(dn: dn, password: try password(parsed))
         }
-        if !quiet && isatty(STDERR_FILENO) == 1 {
-            settings.progress = { pages, entries in
-                FileHandle.standardError.write(Data("\rtrustaudit: \(entries) entries read in \(pages) pages".utf8))
-            }
+        // The policy is `TerminalPolicy`'s (a terminal on stderr, no --quiet), as for an LDIF read.
+        if showsProgress {
+            let reporter = ProgressReporter()
+            settings.progress = { pages, entries in reporter.live(pages: pages, entries: entries) }
         }
         return settings
     }

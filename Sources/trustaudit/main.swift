@@ -60,6 +60,7 @@ func run(_ arguments: [String]) -> ExitCode {
 /// character from the directory, a server or a file that was not escaped where it was put in still
 /// cannot move the cursor, clear the screen or forge a line.
 func printError(_ message: String) {
+    StatusLine.shared.clear()
     var line = TerminalText.neutralized(message)
     if !line.hasSuffix("\n") { line += "\n" }
     FileHandle.standardError.write(Data(line.utf8))
@@ -67,7 +68,15 @@ func printError(_ message: String) {
 
 /// `print` for output that carries directory text (the summary line), neutralized as `printError` is.
 func printOutput(_ message: String) {
+    StatusLine.shared.clear()
     print(TerminalText.neutralized(message))
+}
+
+/// `printOutput` for a line in pieces, coloured when `colour` is true (`TerminalPolicy.coloursOutput`);
+/// each piece is neutralized before the colour goes around it.
+func printOutput(_ pieces: [StyledText], colour: Bool) {
+    StatusLine.shared.clear()
+    print(StyledText.render(pieces, colour: colour))
 }
 
 exit(run(Array(CommandLine.arguments.dropFirst())).rawValue)
