@@ -100,11 +100,18 @@ public struct AuditJob {
             warn(.attributesNotInExport(source: settings.source.description, sentence: sentence))
         }
         let changes = baseline.map { FindingChanges(result: result, baseline: $0) }
+        // The nights kept so far and this one, for the chart in report.html and the mail; read
+        // before this run's copy is kept, which it then joins.
+        var trend: ReportTrend?
+        if let keepDays = settings.keepDays, settings.formats.contains(.html) || settings.mail != nil {
+            trend = ReportTrend.load(
+                historyIn: output, current: result.summary, keepDays: keepDays, rules: result.registry)
+        }
 
         let written: [URL]
         do {
             written = try writer.write(
-                result, formats: settings.formats, to: output, changes: changes,
+                result, formats: settings.formats, to: output, changes: changes, trend: trend,
                 streamed: computers.map { [$0] } ?? [])
         } catch {
             return .reportNotWritten(error)
@@ -128,7 +135,7 @@ public struct AuditJob {
             do {
                 completion.mail = try MailJob.deliver(
                     mail, result: result, changes: changes, written: written, outputDirectory: output,
-                    template: writer.template, formats: settings.formats, hints: settings.hints)
+                    template: writer.template, formats: settings.formats, trend: trend, hints: settings.hints)
             } catch {
                 return .mailNotDelivered(completion, error)
             }

@@ -78,7 +78,7 @@ public enum MailJob {
     /// Composes the mail for the reports just written, without sending it.
     public static func compose(
         _ settings: Settings, result: AuditResult, changes: FindingChanges?, written: [URL], outputDirectory: URL,
-        template: Template?, formats: Set<ReportFormat>, hints: ReportHints = ReportHints()
+        template: Template?, formats: Set<ReportFormat>, trend: ReportTrend? = nil, hints: ReportHints = ReportHints()
     ) throws -> (report: MailReport, message: MailMessage) {
         let files = try candidates(written).map { url in
             let attributes = try FileManager.default.attributesOfItem(atPath: url.path)
@@ -87,7 +87,7 @@ public enum MailJob {
         }
         let report = try MailReport(
             result: result, changes: changes, files: files, outputDirectory: outputDirectory.path + "/",
-            template: template, formats: formats, subject: settings.subject, hints: hints)
+            template: template, formats: formats, subject: settings.subject, trend: trend, hints: hints)
         let attachments: [MailMessage.Attachment] = try report.attached.map { file in
             let data = try Data(contentsOf: URL(fileURLWithPath: file.path))
             return (fileName: file.name, contentType: contentType(ofFileNamed: file.name), data: Array(data))
@@ -101,12 +101,12 @@ public enum MailJob {
     /// Mails the written reports; throws when the mail was not delivered (the reports stay).
     public static func deliver(
         _ settings: Settings, result: AuditResult, changes: FindingChanges?, written: [URL], outputDirectory: URL,
-        template: Template?, formats: Set<ReportFormat>, hints: ReportHints = ReportHints()
+        template: Template?, formats: Set<ReportFormat>, trend: ReportTrend? = nil, hints: ReportHints = ReportHints()
     ) throws -> Delivery {
         if settings.onlyOnFindings && result.findings.isEmpty { return .skippedNoFindings }
         let (report, message) = try compose(
             settings, result: result, changes: changes, written: written, outputDirectory: outputDirectory,
-            template: template, formats: formats, hints: hints)
+            template: template, formats: formats, trend: trend, hints: hints)
         try settings.route.transport.send(
             message.rendered(), from: settings.sender.address, to: settings.recipients.map(\.address))
         return .delivered(subject: report.subject, recipients: settings.recipients, route: settings.route.description)

@@ -22,6 +22,11 @@ import Foundation
 /// generatedAt), `source` (its file), `new`, `persisting`, `resolved`, `text` (one sentence)},
 /// `resolvedFindings[]` {`rule`, `severity`, `badgeStyle`, `account`, `dn`, `message`} (at most
 /// `maximumFindingsPerRule`), `hasResolved`, `resolvedMore` {`count`, `file`} (absent unless capped).
+///
+/// With a kept history of two nights or more (`--keep`; absent otherwise): `trend` {`chart`,
+/// `count` (nights), `first`, `last` (their generatedAt), `nights[]` {`generatedAt`, `label`,
+/// `critical`, `high`, `medium`, `low`, `info`, `total`} oldest first, `movers[]` {`rule`, `first`,
+/// `last`, `growth` ("+3")}, `hasMovers`, `unreadable` {`count`, `names`} (absent when every copy was read)}.
 public enum HTMLReport {
     /// The most findings shown per rule. A report for a domain where 40,000 machines share one
     /// problem must still open in a browser and a mail client; the full list is in the CSV and JSON.
@@ -31,14 +36,14 @@ public enum HTMLReport {
     /// does; `hints` words how to get a file this run did not write.
     public static func render(
         _ result: AuditResult, template: Template, formats: Set<ReportFormat>, changes: FindingChanges? = nil,
-        hints: ReportHints = ReportHints()
+        trend: ReportTrend? = nil, hints: ReportHints = ReportHints()
     ) throws -> String {
-        try template.render(context(for: result, formats: formats, changes: changes, hints: hints))
+        try template.render(context(for: result, formats: formats, changes: changes, trend: trend, hints: hints))
     }
 
     public static func context(
         for result: AuditResult, formats: Set<ReportFormat>, changes: FindingChanges? = nil,
-        hints: ReportHints = ReportHints()
+        trend: ReportTrend? = nil, hints: ReportHints = ReportHints()
     ) -> TemplateValue {
         let summary = result.summary
         let fullListFile: String
@@ -164,7 +169,51 @@ public enum HTMLReport {
                 return .object(section)
             })
         if let changes { addChanges(changes, formats: formats, hints: hints, to: &context) }
+        if let trend, trend.nights.count >= 2 { context["trend"] = trendValue(trend) }
         return .object(context)
+    }
+
+    /// The trend section's values: the chart, its table twin (the same numbers) and the top movers.
+    static func trendValue(_ trend: ReportTrend) -> TemplateValue {
+        let severities = Array(Severity.allCases.reversed())
+        let labels = trend.labels
+        let chart = SVGChart.stackedBars(
+            title: "Findings per night, by severity, over the last \(trend.nights.count) nights",
+            columns: zip(labels, trend.nights).map { label, night in
+                (
+                    label: label, title: night.generatedAt,
+                    // Most severe at the bottom, where the eye starts.
+                    counts: severities.map { (severity: $0, count: night.bySeverity[$0] ?? 0) }
+                )
+            })
+        let nights: [TemplateValue] = zip(labels, trend.nights).map { label, night in
+            var row: [String: TemplateValue] = [
+                "generatedAt": .string(night.generatedAt), "label": .string(label), "total": .number(night.total),
+            ]
+            for severity in severities { row[severity.rawValue] = .number(night.bySeverity[severity] ?? 0) }
+            return .object(row)
+        }
+        let movers: [TemplateValue] = trend.movers.map { mover in
+            [
+                "rule": .string(mover.rule), "first": .number(mover.first), "last": .number(mover.last),
+                "growth": .string("+\(mover.growth)"),
+            ]
+        }
+        var value: [String: TemplateValue] = [
+            "chart": .html(chart),
+            "count": .number(trend.nights.count),
+            "first": .string(trend.nights.first?.generatedAt ?? ""),
+            "last": .string(trend.nights.last?.generatedAt ?? ""),
+            "nights": .list(nights),
+            "movers": .list(movers),
+            "hasMovers": .bool(!movers.isEmpty),
+        ]
+        if !trend.unreadable.isEmpty {
+            value["unreadable"] = [
+                "count": .number(trend.unreadable.count), "names": .string(trend.unreadable.joined(separator: ", ")),
+            ]
+        }
+        return .object(value)
     }
 
     private static func addChanges(

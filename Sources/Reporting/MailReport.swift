@@ -50,10 +50,12 @@ public struct MailReport: Sendable {
     ///     of the text body.
     ///   - formats: the reports that were written, so the HTML's "N more in ..." names one that exists.
     ///   - subject: replaces `defaultSubject(for:changes:)`.
+    ///   - trend: the kept nights, charted in the HTML body as in report.html.
     ///   - hints: the frontend's wording for the signature and for files this run did not write.
     public init(
         result: AuditResult, changes: FindingChanges?, files: [File], outputDirectory: String, template: Template?,
-        formats: Set<ReportFormat>, subject: String? = nil, hints: ReportHints = ReportHints()
+        formats: Set<ReportFormat>, subject: String? = nil, trend: ReportTrend? = nil,
+        hints: ReportHints = ReportHints()
     ) throws {
         let (attached, notAttached) = Self.selectAttachments(files)
         self.attached = attached
@@ -65,7 +67,7 @@ public struct MailReport: Sendable {
         textBody = text
         if let template {
             htmlBody = try HTMLReport.render(
-                result, template: template, formats: formats, changes: changes, hints: hints)
+                result, template: template, formats: formats, changes: changes, trend: trend, hints: hints)
         } else {
             htmlBody =
                 "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>\(HTML.escape(self.subject))</title></head>"

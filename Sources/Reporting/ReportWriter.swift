@@ -55,11 +55,12 @@ public struct ReportWriter: Sendable {
     ///
     /// - Parameters:
     ///   - changes: the comparison with a baseline run, shown in every report; nil on a first run.
+    ///   - trend: the kept nights, charted in report.html; nil without a history of two nights.
     ///   - streamed: reports already written during the audit (`beginStreamedReport`), committed with
     ///     the others, all or nothing; on failure their temporaries are removed too.
     public func write(
         _ result: AuditResult, formats: Set<ReportFormat>, to directory: URL, changes: FindingChanges? = nil,
-        streamed: [StreamedReport] = []
+        trend: ReportTrend? = nil, streamed: [StreamedReport] = []
     ) throws -> [URL] {
         let pid = ProcessInfo.processInfo.processIdentifier
         let temporaries = self.temporaries
@@ -113,7 +114,7 @@ public struct ReportWriter: Sendable {
         if renderHTMLFirst, let template {
             do {
                 work.html = try HTMLReport.render(
-                    result, template: template, formats: formats, changes: changes, hints: hints)
+                    result, template: template, formats: formats, changes: changes, trend: trend, hints: hints)
             } catch {
                 discardAll()
                 throw error
@@ -139,7 +140,7 @@ public struct ReportWriter: Sendable {
                 guard renderHTML, let template else { return }
                 do {
                     work.html = try HTMLReport.render(
-                        result, template: template, formats: formats, changes: changes, hints: hints)
+                        result, template: template, formats: formats, changes: changes, trend: trend, hints: hints)
                 } catch {
                     work.htmlError = error
                 }

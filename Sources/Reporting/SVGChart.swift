@@ -87,6 +87,87 @@ enum SVGChart {
         return svg + "</svg>"
     }
 
+    /// Fill colours of the trend's severities, darkest for the most severe, in the hues of the
+    /// report's badges; the table beside the chart carries the same numbers for anyone who cannot
+    /// tell them apart.
+    static func severityColor(_ severity: Severity) -> String {
+        switch severity {
+        case .critical: return "#7f1d1d"
+        case .high: return "#c2410c"
+        case .medium: return "#ca8a04"
+        case .low: return "#0369a1"
+        case .info: return "#64748b"
+        }
+    }
+
+    /// One stacked bar per night, a segment per severity (critical at the bottom), the night's total
+    /// above it and its label below; a legend on top. Each segment carries a `<title>` with its night
+    /// and count, which a browser shows on hover and a screen reader reads.
+    ///
+    /// Segment heights come from rounded cumulative sums, so a bar's segments add up to its total's
+    /// height exactly. With many nights the labels thin out to one in every few, the totals go.
+    static func stackedBars(
+        title: String, columns: [(label: String, title: String, counts: [(severity: Severity, count: Int)])],
+        width: Int = 640
+    ) -> String {
+        let left = 44
+        let right = 10
+        let top = 40
+        let plotHeight = 160
+        let baseline = top + plotHeight
+        let height = baseline + 30
+        let plotWidth = width - left - right
+        let slot = columns.isEmpty ? plotWidth : plotWidth / columns.count
+        let barWidth = max(1, min(48, slot * 7 / 10))
+        let totals = columns.map { $0.counts.reduce(0) { $0 + $1.count } }
+        let largest = max(1, totals.max() ?? 0)
+        let labelEvery = max(1, Int((Double(columns.count) * 64 / Double(plotWidth)).rounded(.up)))
+        let showsTotals = slot >= 28
+
+        var svg = open(title: title, width: width, height: height)
+        // Legend: most severe first, as every table of the report lists them.
+        var x = left
+        for severity in Severity.allCases.reversed() {
+            svg += "<rect x=\"\(x)\" y=\"6\" width=\"12\" height=\"12\" fill=\"\(severityColor(severity))\"/>"
+            svg +=
+                "<text x=\"\(x + 16)\" y=\"17\" font-size=\"12\" fill=\"\(textColor)\">\(severity.rawValue)</text>"
+            x += 16 + severity.rawValue.count * 7 + 18
+        }
+        // The scale: 0 at the baseline, the largest total at the top.
+        svg +=
+            "<line x1=\"\(left)\" y1=\"\(top)\" x2=\"\(width - right)\" y2=\"\(top)\" stroke=\"#d0d7de\" stroke-width=\"1\" stroke-dasharray=\"3,3\"/>"
+        svg +=
+            "<text x=\"\(left - 6)\" y=\"\(top + 4)\" text-anchor=\"end\" font-size=\"12\" fill=\"\(textColor)\">\(largest)</text>"
+        svg +=
+            "<text x=\"\(left - 6)\" y=\"\(baseline + 4)\" text-anchor=\"end\" font-size=\"12\" fill=\"\(textColor)\">0</text>"
+        for (index, column) in columns.enumerated() {
+            let center = left + index * slot + slot / 2
+            let barX = center - barWidth / 2
+            var cumulative = 0
+            var previousTop = baseline
+            for (severity, count) in column.counts where count > 0 {
+                cumulative += count
+                let segmentTop = baseline - Int((Double(cumulative * plotHeight) / Double(largest)).rounded())
+                svg +=
+                    "<rect x=\"\(barX)\" y=\"\(segmentTop)\" width=\"\(barWidth)\" height=\"\(previousTop - segmentTop)\" fill=\"\(severityColor(severity))\">"
+                    + "<title>\(HTML.escape(column.title)): \(count) \(severity.rawValue)</title></rect>"
+                previousTop = segmentTop
+            }
+            if showsTotals {
+                svg +=
+                    "<text x=\"\(center)\" y=\"\(previousTop - 5)\" text-anchor=\"middle\" font-size=\"12\" fill=\"\(textColor)\">\(totals[index])</text>"
+            }
+            // Thinned from the newest night back, so tonight is always labelled.
+            if (columns.count - 1 - index) % labelEvery == 0 {
+                svg +=
+                    "<text x=\"\(center)\" y=\"\(baseline + 18)\" text-anchor=\"middle\" font-size=\"12\" fill=\"\(textColor)\">\(HTML.escape(column.label))</text>"
+            }
+        }
+        svg +=
+            "<line x1=\"\(left)\" y1=\"\(baseline)\" x2=\"\(width - right)\" y2=\"\(baseline)\" stroke=\"\(mutedColor)\" stroke-width=\"1\"/>"
+        return svg + "</svg>"
+    }
+
     private static func open(title: String, width: Int, height: Int) -> String {
         let escaped = HTML.escape(title)
         return

@@ -193,6 +193,31 @@ final class NightlyRunTests: XCTestCase {
         XCTAssertTrue(csvOnly.stderr.contains("json"), csvOnly.stderr)
     }
 
+    /// With --keep, report.html charts the kept nights from the second night on; without it, never.
+    func testKeptNightsAreChartedInTheReport() throws {
+        let report = output.appendingPathComponent("report.html")
+        XCTAssertEqual(try audit(now: "2026-11-22T00:00:00Z", extra: ["--keep", "30"]).status, 0)
+        XCTAssertFalse(try String(contentsOf: report, encoding: .utf8).contains("Findings per night"), "one night")
+        XCTAssertEqual(try audit(now: "2026-11-23T00:00:00Z", extra: ["--keep", "30"]).status, 0)
+        let third = try audit(ldif: try nextNightFixture(), now: "2026-11-24T00:00:00Z", extra: ["--keep", "30"])
+        XCTAssertEqual(third.status, 0, third.stderr)
+        let html = try String(contentsOf: report, encoding: .utf8)
+        XCTAssertTrue(html.contains("The last 3 runs kept in the history, from 2026-11-22T00:00:00Z"), html)
+        let totals = try (["22", "23", "24"]).map { day -> Int in
+            let copy = try json("findings-2026-11-\(day)T000000Z.json", in: output.appendingPathComponent("history"))
+            return try XCTUnwrap((copy["summary"] as? [String: Any])?["findings"] as? Int)
+        }
+        for (day, total) in zip(["22", "23", "24"], totals) {
+            let row = try XCTUnwrap(
+                html.range(of: "2026-11-\(day)T00:00:00Z</th>[^\n]*</tr>", options: .regularExpression), day)
+            XCTAssertTrue(
+                html[row].hasSuffix(">\(total)</td></tr>"), "night \(day) should total \(total): \(html[row])")
+        }
+        // The mail-less run without --keep keeps the chart out, even with a history on disk.
+        XCTAssertEqual(try audit(now: "2026-11-25T00:00:00Z").status, 0)
+        XCTAssertFalse(try String(contentsOf: report, encoding: .utf8).contains("Findings per night"))
+    }
+
     func testComputersCSVHasARowPerComputerAndEveryRuleHasACSV() throws {
         let result = try audit(extra: ["--format", "csv"])
         XCTAssertEqual(result.status, 0, result.stderr)
