@@ -59,7 +59,10 @@ let package = Package(
         .testTarget(name: "CodecsTests", dependencies: ["Codecs"]),
         .testTarget(name: "DirectoryTests", dependencies: ["Codecs", "Directory"]),
         .testTarget(name: "AuditTests", dependencies: ["Audit", "Directory"]),
-        .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Audit", "Directory"], exclude: ["Golden"]),
+        // Validates findings.json against docs/findings.schema.json with python3-jsonschema (TestSupport).
+        .testTarget(
+            name: "ReportingTests", dependencies: ["Reporting", "Audit", "Directory", "TestSupport"],
+            exclude: ["Golden"]),
         // Needs no server: options, errors, and in-process TCP servers that misbehave.
         .testTarget(name: "LDAPClientTests", dependencies: ["LDAPClient", "CLDAP", "UntrustedInput"]),
         // The live source's settings and policy; needs no server.

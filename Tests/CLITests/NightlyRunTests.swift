@@ -218,6 +218,46 @@ final class NightlyRunTests: XCTestCase {
         XCTAssertFalse(try String(contentsOf: report, encoding: .utf8).contains("Findings per night"))
     }
 
+    /// Every findings.json the command writes matches docs/findings.schema.json: the demo's, a first
+    /// night, a night compared with it (new, persisting, resolved), its history copies, and a run
+    /// against an explicit --baseline.
+    func testEveryFindingsJSONItWritesMatchesTheSchema() throws {
+        let samples = ExecutableRunner.repositoryRoot.appendingPathComponent("Samples")
+        let demo = workDirectory.appendingPathComponent("demo")
+        let demoRun = try ExecutableRunner.run(
+            ExecutableRunner.trustaudit,
+            [
+                "audit", "--ldif", samples.appendingPathComponent("corp.example.ldif").path, "--inventory",
+                samples.appendingPathComponent("inventory.txt").path, "--now", "2026-11-24T00:00:00Z", "--output",
+                demo.path,
+            ])
+        XCTAssertEqual(demoRun.status, 0, demoRun.stderr)
+        XCTAssertEqual(try audit(now: "2026-11-23T00:00:00Z", extra: ["--keep", "7"]).status, 0)
+        let second = try audit(ldif: try nextNightFixture(), extra: ["--keep", "7"])
+        XCTAssertEqual(second.status, 0, second.stderr)
+        let compared = try json()
+        XCTAssertNotNil(compared["baseline"] as? [String: Any], "the second night is compared with the first")
+        XCTAssertFalse((compared["resolved"] as? [Any] ?? []).isEmpty, "and something was resolved")
+        let explicit = workDirectory.appendingPathComponent("explicit")
+        let baselineRun = try ExecutableRunner.run(
+            ExecutableRunner.trustaudit,
+            [
+                "audit", "--ldif", fixture("small-domain.ldif"), "--now", "2026-11-25T00:00:00Z", "--output",
+                explicit.path, "--baseline", output.appendingPathComponent("findings.json").path,
+            ])
+        XCTAssertEqual(baselineRun.status, 0, baselineRun.stderr)
+        let history = output.appendingPathComponent("history")
+        let copies = try FileManager.default.contentsOfDirectory(atPath: history.path).sorted().map {
+            history.appendingPathComponent($0)
+        }
+        XCTAssertEqual(copies.count, 2)
+        try FindingsSchema.assertValid(
+            [
+                demo.appendingPathComponent("findings.json"), output.appendingPathComponent("findings.json"),
+                explicit.appendingPathComponent("findings.json"),
+            ] + copies)
+    }
+
     func testComputersCSVHasARowPerComputerAndEveryRuleHasACSV() throws {
         let result = try audit(extra: ["--format", "csv"])
         XCTAssertEqual(result.status, 0, result.stderr)

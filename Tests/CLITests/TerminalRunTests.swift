@@ -98,6 +98,8 @@ final class TerminalRunTests: XCTestCase {
         XCTAssertFalse(run.stdout.contains("\u{1B}"), run.stdout)
         XCTAssertFalse(run.stdout.contains("\r"), run.stdout)
         XCTAssertTrue(run.stdout.contains("6107 findings (2116 high, 2142 medium, 1849 low)"), run.stdout)
+        // The generator's 20,000 accounts exercise most rules: their findings.json matches the schema.
+        try FindingsSchema.assertValid([workDirectory.appendingPathComponent("out/findings.json")])
     }
 
     func testQuietOnATerminalShowsNoProgress() throws {
