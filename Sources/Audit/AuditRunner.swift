@@ -29,6 +29,9 @@ public struct AuditRunner {
     /// Merge mode only: per origin, the accounts that source already gave (a repeat within one
     /// source is dropped and counted, as in a single-source run).
     private var seenByOrigin: [AccountKeys] = []
+    /// Merge mode only: the origins asked only for what DCs are compared by
+    /// (`SourceRequest.domainControllerComparison`), whose views no rule judges on their own.
+    private var comparisonOnlyOrigins: Set<Int> = []
     /// Attributes whose absence from a whole export is told (those the rules need to judge, and the
     /// ages the report charts), and how many judged computers carried each.
     private let trackedAttributes: [String]
@@ -103,11 +106,14 @@ public struct AuditRunner {
     /// the streaming runner of `init(configuration:now:source:...)`, named by that source.
     ///
     /// A multi-DC audit passes one source per DC, named as `AuditContext.reading(forOrigin:)`
-    /// matches them, and the DCs' readings in `domainControllers`.
+    /// matches them, and the DCs' readings in `domainControllers`. `comparisonOnlyOrigins` are the
+    /// sources read with `SourceRequest.domainControllerComparison`: their views count no account
+    /// and are judged only beside a full view of it (see `accountsWithoutFullView`).
     public init(
         configuration: AuditConfiguration, now: Date, sources: [String], inventory: Inventory? = nil,
         domain: String? = nil, domainController: String? = nil, computerSink: ComputerFactsSink? = nil,
-        rules: [any Rule.Type] = AuditRules.all, domainControllers: [DomainControllerReading] = []
+        rules: [any Rule.Type] = AuditRules.all, domainControllers: [DomainControllerReading] = [],
+        comparisonOnlyOrigins: Set<Int> = []
     ) {
         self.init(
             configuration: configuration, now: now, source: sources.joined(separator: " + "), inventory: inventory,
@@ -116,6 +122,7 @@ public struct AuditRunner {
         guard sources.count > 1 else { return }
         origins = sources
         seenByOrigin = Array(repeating: AccountKeys(), count: sources.count)
+        self.comparisonOnlyOrigins = comparisonOnlyOrigins.filter { sources.indices.contains($0) }
     }
 
     /// True when several sources' views are merged (and held) before the rules run.
@@ -128,7 +135,7 @@ public struct AuditRunner {
     /// several-source run keeps it for `finish()`; a single-source run ignores `origin`.
     public mutating func add(_ entry: DirectoryEntry, origin: Int) {
         guard let object = DirectoryObject(entry: entry) else {
-            summary.objectsRead += 1
+            if !comparisonOnlyOrigins.contains(origin) { summary.objectsRead += 1 }
             return
         }
         add(object, origin: origin)
@@ -149,14 +156,41 @@ public struct AuditRunner {
             summary.repeatedObjects += 1
             return
         }
+        let isComparisonOnly = comparisonOnlyOrigins.contains(origin)
+        let view = AccountView.View(origin: origins[origin], object: object, isComparisonOnly: isComparisonOnly)
         let key = AccountKey(object)
         if let index = heldIndex[key] {
-            _ = held[index].merge(AccountView.View(origin: origins[origin], object: object))
+            if !isComparisonOnly && !held[index].hasFullView { summary.objectsRead += 1 }
+            _ = held[index].merge(view)
             return
         }
-        summary.objectsRead += 1
+        if !isComparisonOnly { summary.objectsRead += 1 }
         heldIndex[key] = held.count
-        held.append(AccountView(object, origin: origins[origin]))
+        held.append(AccountView(view))
+    }
+
+    /// The accounts only comparison-only sources gave so far (a computer created on one DC and not
+    /// yet replicated to the one read in full), each with the origin of its first view: what the
+    /// caller reads again in full from that source and hands to `completeView(_:origin:)`. An
+    /// account still without a full view at `finish()` is not audited: its absent values would
+    /// read as empty (no SPNs, no host name) to every rule.
+    public var accountsWithoutFullView: [(origin: Int, account: DirectoryObject)] {
+        held.filter { !$0.hasFullView }.compactMap { account in
+            origins.firstIndex(of: account.first.origin).map { ($0, account.object) }
+        }
+    }
+
+    /// Puts the full view `entry` (from a comparison-only source, read again with every audited
+    /// attribute) in place of that source's comparison-only view of the same account; ignored for
+    /// an account not held or not seen by that source.
+    public mutating func completeView(_ entry: DirectoryEntry, origin: Int) {
+        guard mergesSources, origins.indices.contains(origin), let object = DirectoryObject(entry: entry),
+            let index = heldIndex[AccountKey(object)]
+        else { return }
+        let account = held[index]
+        guard account.views.contains(where: { $0.origin == origins[origin] }) else { return }
+        if !account.hasFullView { summary.objectsRead += 1 }
+        held[index] = account.replacing(AccountView.View(origin: origins[origin], object: object))
     }
 
     /// Decodes and audits one raw entry; entries that are neither computers nor SPN holders are only counted.
@@ -268,7 +302,7 @@ public struct AuditRunner {
             let accounts = held
             held = []
             heldIndex = [:]
-            for account in accounts { audit(account.currentFirst) }
+            for account in accounts where account.hasFullView { audit(account.currentFirst) }
         }
         for rule in collectingRules {
             findings += rule.findings(in: context)

@@ -58,6 +58,9 @@ public struct TestDCPair: Sendable {
     /// A Kerberos logon as the computer `name` against one DC's KDC only ("dc1" or "dc2"), with the
     /// password `setMachinePassword` set: a logon only that DC records in lastLogon.
     public func kinitComputer(_ name: String, on dc: String) throws { try script("kinit-computer", name, dc) }
+    /// A computer `name` (host name, HOST and RestrictedKrbHost SPNs) created on one DC only.
+    public func addComputer(_ name: String, on dc: String) throws { try script("add-computer", name, dc) }
+    public func deleteComputer(_ name: String, on dc: String) throws { try script("delete-computer", name, dc) }
     /// Stops one DC ("dc1" or "dc2") by its PID.
     public func stop(_ dc: String) throws { try script("stop-dc", dc) }
     /// Starts whatever of the pair is stopped; `clockOffset` (e.g. "+10m") runs a restarted DC2
