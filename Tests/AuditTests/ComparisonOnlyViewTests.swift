@@ -91,16 +91,15 @@ final class ComparisonOnlyViewTests: XCTestCase {
     }
 
     func testTheNewestPasswordOnAComparisonOnlyDCLeadsWithTheFullViewsOtherValues() throws {
-        var runner = runner()
-        // DC1 (read in full) missed the last rotation: its pwdLastSet is 45 days old, DC2's 2 days.
-        for entry in try entries(Self.web(pwdLastSetDaysAgo: 2), .domainControllerComparison) {
-            runner.add(entry, origin: 1)
-        }
-        for entry in try entries(Self.web(pwdLastSetDaysAgo: 45), .domainControllerView) {
-            runner.add(entry, origin: 0)
-        }
-        let account = try XCTUnwrap(runner.heldAccounts.first)
-        XCTAssertTrue(account.first.isComparisonOnly)
+        // DC1 (read in full) missed the last rotations: its pwdLastSet is 75 days old (stale at 60), DC2's 2 days.
+        let slim = try XCTUnwrap(try entries(Self.web(pwdLastSetDaysAgo: 2), .domainControllerComparison).first)
+        let full = try XCTUnwrap(try entries(Self.web(pwdLastSetDaysAgo: 75), .domainControllerView).first)
+        var account = AccountView(
+            AccountView.View(
+                origin: Self.dc02, object: try XCTUnwrap(DirectoryObject(entry: slim)), isComparisonOnly: true))
+        XCTAssertTrue(
+            account.merge(AccountView.View(origin: Self.dc01, object: try XCTUnwrap(DirectoryObject(entry: full)))))
+        XCTAssertTrue(account.hasFullView)
         let current = account.currentFirst
         XCTAssertEqual(current.first.origin, Self.dc02)
         XCTAssertFalse(current.first.isComparisonOnly)
@@ -109,7 +108,12 @@ final class ComparisonOnlyViewTests: XCTestCase {
         XCTAssertEqual(current.object.servicePrincipalNames.count, 5)
         XCTAssertEqual(current.object.operatingSystem, "Windows Server 2022 Standard")
         XCTAssertEqual(current.others.map(\.origin), [Self.dc01])
+
+        var runner = runner()
+        runner.add(slim, origin: 1)
+        runner.add(full, origin: 0)
         let result = runner.finish()
+        XCTAssertEqual(result.summary.computers, 1)
         XCTAssertEqual(result.findings.filter { $0.rule == "stale-password" }, [])
     }
 
