@@ -11,10 +11,7 @@ final class ComparisonOnlyViewTests: XCTestCase {
     private static let dc02 = "dc02.corp.example"
 
     private static func web(pwdLastSetDaysAgo days: Int64) -> String {
-        Fixture.computer(
-            "WEB-0001", container: "OU=Servers,DC=corp,DC=example", pwdLastSet: Fixture.ticks(daysAgo: days),
-            operatingSystem: "Windows Server 2022 Standard",
-            spns: Fixture.joinSPNs("WEB-0001") + ["HTTP/intranet.corp.example"])
+        SeveralSourcesTests.web(pwdLastSetDaysAgo: days)
     }
     /// Joined on DC2 a minute ago; DC1 has not replicated it yet.
     private static let app = Fixture.computer(

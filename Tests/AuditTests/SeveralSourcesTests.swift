@@ -8,7 +8,7 @@ final class SeveralSourcesTests: XCTestCase {
     private static let dc01 = "dc01-corp.ldif"
     private static let dc02 = "dc02-corp.ldif"
     /// The same computer (one objectGUID) as two DCs saw it: pwdLastSet differs until replication.
-    private static func web(pwdLastSetDaysAgo days: Int64) -> String {
+    static func web(pwdLastSetDaysAgo days: Int64) -> String {
         Fixture.computer(
             "WEB-0001", container: "OU=Servers,DC=corp,DC=example", pwdLastSet: Fixture.ticks(daysAgo: days),
             operatingSystem: "Windows Server 2022 Standard",

@@ -80,7 +80,7 @@ public struct TestDCPair: Sendable {
     /// The running pair, both DCs up with DC2 on the true clock and its inbound replication on;
     /// or a skip (a failure under CI=true) saying why there is none.
     public static func require(file: StaticString = #filePath, line: UInt = #line) throws -> TestDCPair {
-        switch AutoStartedPair.shared.pair() {
+        switch AutoStartedPair.shared.outcome() {
         case .success(let pair):
             do {
                 if !pair.dc2ClockOffset.isEmpty {
@@ -121,26 +121,14 @@ public struct TestDCPair: Sendable {
 }
 
 /// The pair `TestDCPair.require()` starts: at most once per process.
-private final class AutoStartedPair: @unchecked Sendable {
-    static let shared = AutoStartedPair()
-
-    private let lock = NSLock()
-    private var outcome: Result<TestDCPair, TestDCPair.Unavailable>?
+private enum AutoStartedPair {
+    static let shared = StartedOnce(start)
 
     static var directory: String {
         if let configured = ProcessInfo.processInfo.environment["TRUSTAUDIT_TEST_PAIR_DIR"], !configured.isEmpty {
             return configured
         }
         return ExecutableRunner.repositoryRoot.appendingPathComponent(".build-testdc/pair").path
-    }
-
-    func pair() -> Result<TestDCPair, TestDCPair.Unavailable> {
-        lock.lock()
-        defer { lock.unlock() }
-        if let outcome { return outcome }
-        let result = Self.start()
-        outcome = result
-        return result
     }
 
     private static func start() -> Result<TestDCPair, TestDCPair.Unavailable> {
