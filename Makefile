@@ -10,7 +10,7 @@ DEMO_DC_DIR   = .build-testdc/demo
 DEMO_REPORTS ?= $(CURDIR)/Reports/
 
 .PHONY: all build release deps demo demo-dc demo-dc-stop test unit-test integration-test bench lint samples clean \
-	install-binary install uninstall
+	install-binary install uninstall deb
 
 # Where `make install` puts things: $(DESTDIR)$(PREFIX)/bin, share/trustaudit, share/man, share/doc.
 PREFIX       ?= /usr/local
@@ -132,6 +132,13 @@ uninstall:
 	for dir in $(addprefix $(DESTDIR),$(OWN_DIRS)); do \
 		if [ -d "$$dir" ]; then rmdir --ignore-fail-on-non-empty "$$dir"; fi; \
 	done
+
+# A Debian package of `make install PREFIX=/usr`, in $(SCRATCH)/deb/; lintian errors fail it.
+deb:
+	scripts/install-deps deb
+	rm -rf $(abspath $(SCRATCH))/deb/root
+	$(MAKE) install DESTDIR=$(abspath $(SCRATCH))/deb/root PREFIX=/usr SCRATCH=$(SCRATCH)
+	scripts/build-deb $(abspath $(SCRATCH))/deb/root $(VERSION) $(abspath $(SCRATCH))/deb
 
 clean:
 	rm -rf .build .build-testdc .build-packaging
