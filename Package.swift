@@ -76,6 +76,10 @@ let package = Package(
         // pseudo-terminal); needs no server. Links the executable's module too, for the unit tests of
         // what it draws on a terminal (the progress line's text and throttle, colour).
         .testTarget(name: "CLITests", dependencies: ["Directory", "TestSupport", "trustaudit"], exclude: ["Fixtures"]),
+        // What `make install` and `make deb` ship: the man page against the option table (hence the
+        // executable target), the units and cron lines against systemd-analyze and `env -i`, and the
+        // installed binary and package, built in release (skipped without make, dpkg or root unless CI=true).
+        .testTarget(name: "PackagingTests", dependencies: ["trustaudit", "CommandLineOptions", "TestSupport"]),
         // Runs the executable and the LDAP client against a throwaway Samba AD DC (scripts/testdc),
         // which the tests start themselves; skipped without one unless CI=true.
         .testTarget(name: "IntegrationTests", dependencies: ["Directory", "LDAPClient", "LDAPSource", "TestSupport"]),

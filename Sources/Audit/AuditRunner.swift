@@ -23,12 +23,16 @@ public struct AuditRunner {
     private let origin: String
     /// Several sources' names, by origin index; empty for a single-source (streaming) run.
     private var origins: [String]
-    /// Merge mode only: the accounts seen so far, first seen first, and where each is in `held`.
-    private var held: [AccountView] = []
-    private var heldIndex: [AccountKey: Int] = [:]
+    /// Merge mode only: the accounts some source but not yet every source gave, each with the
+    /// order it was first seen in (`heldCount` counts them).
+    private var held: [AccountKey: (order: Int, account: AccountView)] = [:]
+    private var heldCount = 0
     /// Merge mode only: per origin, the accounts that source already gave (a repeat within one
     /// source is dropped and counted, as in a single-source run).
     private var seenByOrigin: [AccountKeys] = []
+    /// Merge mode only: the origins asked only for what DCs are compared by
+    /// (`SourceRequest.domainControllerComparison`), whose views no rule judges on their own.
+    private var comparisonOnlyOrigins: Set<Int> = []
     /// Attributes whose absence from a whole export is told (those the rules need to judge, and the
     /// ages the report charts), and how many judged computers carried each.
     private let trackedAttributes: [String]
@@ -97,17 +101,21 @@ public struct AuditRunner {
     ///
     /// With more than one source the runner merges each account's views (by `AccountKey`) before any
     /// rule sees it, so per-account rules, counts, the collecting rules and the computer sink see
-    /// each account once, in `finish()`, in the order accounts were first seen. The cost: every
-    /// account (each source's decoded view of it) is held until `finish()`, where a single source
-    /// streams and keeps only fingerprints. Only multi-source runs pay it: with one source this is
-    /// the streaming runner of `init(configuration:now:source:...)`, named by that source.
+    /// each account once: as soon as every source has given it (DCs return a domain in much the same
+    /// order, so the rules run while the DCs are still read, and only accounts in flight are held),
+    /// and the rest in `finish()`, in the order they were first seen (an account some DC lacks, a
+    /// DC much slower than the others). With one source this is the streaming runner of
+    /// `init(configuration:now:source:...)`, named by that source.
     ///
     /// A multi-DC audit passes one source per DC, named as `AuditContext.reading(forOrigin:)`
-    /// matches them, and the DCs' readings in `domainControllers`.
+    /// matches them, and the DCs' readings in `domainControllers`. `comparisonOnlyOrigins` are the
+    /// sources read with `SourceRequest.domainControllerComparison`: their views count no account
+    /// and are judged only beside a full view of it (see `accountsWithoutFullView`).
     public init(
         configuration: AuditConfiguration, now: Date, sources: [String], inventory: Inventory? = nil,
         domain: String? = nil, domainController: String? = nil, computerSink: ComputerFactsSink? = nil,
-        rules: [any Rule.Type] = AuditRules.all, domainControllers: [DomainControllerReading] = []
+        rules: [any Rule.Type] = AuditRules.all, domainControllers: [DomainControllerReading] = [],
+        comparisonOnlyOrigins: Set<Int> = []
     ) {
         self.init(
             configuration: configuration, now: now, source: sources.joined(separator: " + "), inventory: inventory,
@@ -116,19 +124,20 @@ public struct AuditRunner {
         guard sources.count > 1 else { return }
         origins = sources
         seenByOrigin = Array(repeating: AccountKeys(), count: sources.count)
+        self.comparisonOnlyOrigins = comparisonOnlyOrigins.filter { sources.indices.contains($0) }
     }
 
     /// True when several sources' views are merged (and held) before the rules run.
     public var mergesSources: Bool { !origins.isEmpty }
 
-    /// The merged accounts held until `finish()`, first seen first; empty for a single source.
-    var heldAccounts: [AccountView] { held }
+    /// The accounts not yet given by every source, first seen first; empty for a single source.
+    var heldAccounts: [AccountView] { held.values.sorted { $0.order < $1.order }.map(\.account) }
 
     /// Decodes one raw entry from source `origin` (its index in `sources`) and audits it, or in a
     /// several-source run keeps it for `finish()`; a single-source run ignores `origin`.
     public mutating func add(_ entry: DirectoryEntry, origin: Int) {
         guard let object = DirectoryObject(entry: entry) else {
-            summary.objectsRead += 1
+            if !comparisonOnlyOrigins.contains(origin) { summary.objectsRead += 1 }
             return
         }
         add(object, origin: origin)
@@ -149,14 +158,46 @@ public struct AuditRunner {
             summary.repeatedObjects += 1
             return
         }
+        let isComparisonOnly = comparisonOnlyOrigins.contains(origin)
+        let view = AccountView.View(origin: origins[origin], object: object, isComparisonOnly: isComparisonOnly)
         let key = AccountKey(object)
-        if let index = heldIndex[key] {
-            _ = held[index].merge(AccountView.View(origin: origins[origin], object: object))
+        guard held[key] != nil else {
+            if !isComparisonOnly { summary.objectsRead += 1 }
+            held[key] = (heldCount, AccountView(view))
+            heldCount += 1
             return
         }
-        summary.objectsRead += 1
-        heldIndex[key] = held.count
-        held.append(AccountView(object, origin: origins[origin]))
+        if !isComparisonOnly && !held[key]!.account.hasFullView { summary.objectsRead += 1 }
+        _ = held[key]!.account.merge(view)
+        // Every source gave it (each at most once, see `seenByOrigin`): nothing more can come.
+        if held[key]!.account.others.count + 1 == origins.count && held[key]!.account.hasFullView {
+            audit(held.removeValue(forKey: key)!.account.currentFirst)
+        }
+    }
+
+    /// The accounts only comparison-only sources gave so far (a computer created on one DC and not
+    /// yet replicated to the one read in full), each with the origin of its first view: what the
+    /// caller reads again in full from that source and hands to `completeView(_:origin:)`. An
+    /// account still without a full view at `finish()` is not audited: its absent values would
+    /// read as empty (no SPNs, no host name) to every rule.
+    public var accountsWithoutFullView: [(origin: Int, account: DirectoryObject)] {
+        heldAccounts.filter { !$0.hasFullView }.compactMap { account in
+            origins.firstIndex(of: account.first.origin).map { ($0, account.object) }
+        }
+    }
+
+    /// Puts the full view `entry` (from a comparison-only source, read again with every audited
+    /// attribute) in place of that source's comparison-only view of the same account; ignored for
+    /// an account not held or not seen by that source.
+    public mutating func completeView(_ entry: DirectoryEntry, origin: Int) {
+        guard mergesSources, origins.indices.contains(origin), let object = DirectoryObject(entry: entry) else {
+            return
+        }
+        let key = AccountKey(object)
+        guard let (order, account) = held[key], account.views.contains(where: { $0.origin == origins[origin] })
+        else { return }
+        if !account.hasFullView { summary.objectsRead += 1 }
+        held[key] = (order, account.replacing(AccountView.View(origin: origins[origin], object: object)))
     }
 
     /// Decodes and audits one raw entry; entries that are neither computers nor SPN holders are only counted.
@@ -262,13 +303,13 @@ public struct AuditRunner {
 
     /// Runs the collecting rules and returns everything in report order.
     ///
-    /// A several-source run audits its merged accounts here first, in the order they were first seen.
+    /// A several-source run audits here first the accounts not every source gave, in the order they
+    /// were first seen.
     public mutating func finish() -> AuditResult {
         if mergesSources {
-            let accounts = held
-            held = []
-            heldIndex = [:]
-            for account in accounts { audit(account.currentFirst) }
+            let accounts = heldAccounts
+            held = [:]
+            for account in accounts where account.hasFullView { audit(account.currentFirst) }
         }
         for rule in collectingRules {
             findings += rule.findings(in: context)

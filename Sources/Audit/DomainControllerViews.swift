@@ -61,6 +61,10 @@ extension AccountView {
     /// order the DCs answer, and a DC that missed the last password change would otherwise tell
     /// stale-password that a machine which rotated an hour ago never set its password (the change
     /// it missed is password-not-replicated's finding, not a stale password).
+    ///
+    /// A comparison-only view (`View.isComparisonOnly`) is never first as it is: when it holds the
+    /// newest password, the first view is a full view's object with that view's compared values,
+    /// under its origin. Without any full view the account is returned as it is.
     public var currentFirst: AccountView {
         guard !others.isEmpty else { return self }
         func rank(_ view: View) -> (Int64, Int64) {
@@ -68,10 +72,31 @@ extension AccountView {
         }
         var best = first
         for view in others where rank(view) > rank(best) { best = view }
-        guard best.origin != first.origin else { return self }
-        var reordered = AccountView(best.object, origin: best.origin)
+        var leading = best
+        if best.isComparisonOnly {
+            guard let full = views.first(where: { !$0.isComparisonOnly }) else { return self }
+            var object = full.object
+            object.takeDomainControllerComparisonValues(of: best.object)
+            leading = View(origin: best.origin, object: object)
+        } else if best.origin == first.origin {
+            return self
+        }
+        var reordered = AccountView(leading)
         for view in views where view.origin != best.origin { _ = reordered.merge(view) }
         return reordered
+    }
+
+    /// Whether any source gave the account's full view, not only the values DCs are compared by.
+    public var hasFullView: Bool {
+        !first.isComparisonOnly || others.contains { !$0.isComparisonOnly }
+    }
+
+    /// The account with `view` in place of the view of the same origin (a full read of what a
+    /// comparison-only view gave); unchanged when no view has that origin.
+    public func replacing(_ view: View) -> AccountView {
+        var replaced = AccountView(first.origin == view.origin ? view : first)
+        for other in others { _ = replaced.merge(other.origin == view.origin ? view : other) }
+        return replaced
     }
 }
 

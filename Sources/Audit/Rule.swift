@@ -169,10 +169,14 @@ public struct AccountView: Sendable {
         /// The source, as the summary names it (`corp.ldif`, `ldaps://dc01.corp.example`).
         public let origin: String
         public let object: DirectoryObject
+        /// True when the source was asked only for what a comparison of DCs reads
+        /// (`SourceRequest.domainControllerComparison`): its other values are absent, not empty.
+        public let isComparisonOnly: Bool
 
-        public init(origin: String, object: DirectoryObject) {
+        public init(origin: String, object: DirectoryObject, isComparisonOnly: Bool = false) {
             self.origin = origin
             self.object = object
+            self.isComparisonOnly = isComparisonOnly
         }
     }
 
@@ -184,6 +188,10 @@ public struct AccountView: Sendable {
 
     public init(_ object: DirectoryObject, origin: String) {
         first = View(origin: origin, object: object)
+    }
+
+    public init(_ view: View) {
+        first = view
     }
 
     /// The account as the first source saw it.

@@ -88,27 +88,52 @@ extension AuditJob {
             try LDAPDirectorySource.forDomainController($0.domainController, settings: ldapSettings)
         }
         let names = answered.map(\.domainController.hostName)
+        // One DC, the one the audit was pointed at (else the first that answered), is read in full:
+        // its view is what the rules judge. The others are asked only for what DCs are compared by,
+        // which is most of the cost of a second DC saved (see `SourceRequest.domainControllerComparison`).
+        let firstHost = metadata.domainControllerHostName?.lowercased()
+        let fullOrigin = names.firstIndex { $0.lowercased() == firstHost } ?? 0
+        let comparisonOnly = Set(names.indices.filter { $0 != fullOrigin })
         var runner = AuditRunner(
             configuration: settings.configuration, now: settings.now, sources: names, inventory: settings.inventory,
             domain: metadata.domain, domainController: metadata.domainControllerHostName, computerSink: computerSink,
-            domainControllers: readings)
+            domainControllers: readings, comparisonOnlyOrigins: comparisonOnly)
         if let time = metadata.currentTime { runner.recordClockSkew(seconds: time.timeIntervalSince(Date())) }
         try MergedSource(sources, maximumConcurrentSources: Self.concurrentDomainControllers).forEachBatch(
-            .domainControllerView
+            requests: names.indices.map {
+                comparisonOnly.contains($0) ? .domainControllerComparison : .domainControllerView
+            }
         ) { batch in
             for entry in batch.entries { runner.add(entry, origin: batch.origin) }
         }
+        try readFullViews(runner.accountsWithoutFullView, from: sources, into: &runner)
         // Deleted objects are the same on every DC that replicates: read them from the first DC, as
         // the view of that DC (or of the first one that answered).
-        let firstHost = metadata.domainControllerHostName?.lowercased()
-        let deletedOrigin = names.firstIndex { $0.lowercased() == firstHost } ?? 0
         let deletedObjects =
-            answered.isEmpty ? nil : try readDeletedObjects(from: first, into: &runner, origin: deletedOrigin)
+            answered.isEmpty ? nil : try readDeletedObjects(from: first, into: &runner, origin: fullOrigin)
         var result = runner.finish()
         result.summary.deletedObjects =
             deletedObjects ?? (result.summary.deletedComputers > 0 ? .visible(recycleBin: nil) : .notRequested)
         result.summary.domainControllerReadings = readings
         return result
+    }
+
+    /// Reads again, with every audited attribute, the accounts that only comparison-only DCs gave
+    /// (created on one DC and not yet replicated to the one read in full), from the DC that gave
+    /// each, a few dozen per search; usually there are none.
+    func readFullViews(
+        _ accounts: [(origin: Int, account: DirectoryObject)], from sources: [any DirectorySource],
+        into runner: inout AuditRunner
+    ) throws {
+        let perSearch = 50
+        for (origin, group) in Dictionary(grouping: accounts, by: \.origin).sorted(by: { $0.key < $1.key }) {
+            let objects = group.map(\.account)
+            for start in stride(from: 0, to: objects.count, by: perSearch) {
+                let request = SourceRequest.domainControllerView(
+                    of: Array(objects[start..<min(start + perSearch, objects.count)]))
+                try sources[origin].forEachEntry(request) { runner.completeView($0, origin: origin) }
+            }
+        }
     }
 
     /// A forest audit: the Global Catalog (every object of the forest, for SPN uniqueness) and,

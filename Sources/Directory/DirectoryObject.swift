@@ -85,6 +85,16 @@ public struct DirectoryObject: Sendable, Equatable {
     /// pipeline's copies.
     private var perDomainController: PerDomainControllerValues?
 
+    /// Takes from `other`, the same account as another DC holds it, every value a DC comparison
+    /// reads (`AuditedAttributes.domainControllerComparison`), keeping this view's others: the
+    /// account as the DC with its newest password holds it, where that DC was asked only for those.
+    public mutating func takeDomainControllerComparisonValues(of other: DirectoryObject) {
+        userAccountControl = other.userAccountControl
+        passwordLastSet = other.passwordLastSet
+        lastLogonTimestamp = other.lastLogonTimestamp
+        perDomainController = other.perDomainController
+    }
+
     private mutating func updatePerDomainController(_ change: (inout PerDomainControllerValues.Fields) -> Void) {
         var fields = perDomainController?.fields ?? PerDomainControllerValues.Fields()
         change(&fields)

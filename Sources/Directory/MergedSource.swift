@@ -49,6 +49,12 @@ public final class MergedSource {
 
     /// Reads `request` from every source at once and calls `body` with each batch.
     public func forEachBatch(_ request: SourceRequest = .audit, _ body: (Batch) throws -> Void) throws {
+        try forEachBatch(requests: Array(repeating: request, count: sources.count), body)
+    }
+
+    /// Reads `requests[i]` from source i, every source at once, and calls `body` with each batch.
+    public func forEachBatch(requests: [SourceRequest], _ body: (Batch) throws -> Void) throws {
+        precondition(requests.count == sources.count, "one request per source")
         guard !sources.isEmpty else { return }
         let queue = BoundedBatchQueue<Batch>(
             capacity: Self.queuedBatchesPerSource * sources.count, producers: sources.count)
@@ -58,7 +64,7 @@ public final class MergedSource {
             let thread = Thread {
                 turns?.wait()
                 defer { turns?.signal() }
-                Self.run(lent.source, origin: origin, request: request, into: queue)
+                Self.run(lent.source, origin: origin, request: requests[origin], into: queue)
             }
             thread.stackSize = 1 << 22
             thread.start()

@@ -2,7 +2,7 @@ import Foundation
 import UntrustedInput
 
 /// The process exit codes, documented in the README; scripts and cron wrappers depend on them.
-enum ExitCode: Int32 {
+enum ExitCode: Int32, CaseIterable {
     /// The audit ran, whatever it found.
     case success = 0
     /// Findings at or above `--fail-on` were found.
@@ -17,8 +17,6 @@ enum ExitCode: Int32 {
     /// The reports were written, but the `--mail-to` mail was not delivered.
     case mailNotDelivered = 5
 }
-
-let version = "0.1.0"
 
 let topLevelHelp = """
     trustaudit \(version): audits Active Directory computer accounts for the causes of

@@ -8,7 +8,7 @@ final class SeveralSourcesTests: XCTestCase {
     private static let dc01 = "dc01-corp.ldif"
     private static let dc02 = "dc02-corp.ldif"
     /// The same computer (one objectGUID) as two DCs saw it: pwdLastSet differs until replication.
-    private static func web(pwdLastSetDaysAgo days: Int64) -> String {
+    static func web(pwdLastSetDaysAgo days: Int64) -> String {
         Fixture.computer(
             "WEB-0001", container: "OU=Servers,DC=corp,DC=example", pwdLastSet: Fixture.ticks(daysAgo: days),
             operatingSystem: "Windows Server 2022 Standard",
@@ -51,8 +51,9 @@ final class SeveralSourcesTests: XCTestCase {
     }
 
     func testTheMergedViewKeepsEachDCsValuesAndWhereTheyCameFrom() throws {
+        // A third source that has not given the account yet keeps it held, views and all.
         var runner = AuditRunner(
-            configuration: AuditConfiguration(), now: Fixture.now, sources: [Self.dc01, Self.dc02])
+            configuration: AuditConfiguration(), now: Fixture.now, sources: [Self.dc01, Self.dc02, "dc03-corp.ldif"])
         let first = try Fixture.object(Self.web(pwdLastSetDaysAgo: 10))
         let second = try Fixture.object(Self.web(pwdLastSetDaysAgo: 12))
         runner.add(second, origin: 1)
@@ -66,6 +67,26 @@ final class SeveralSourcesTests: XCTestCase {
             [FileTime(ticks: Fixture.ticks(daysAgo: 12)), FileTime(ticks: Fixture.ticks(daysAgo: 10))])
         // Rules read the first view.
         XCTAssertEqual(account.object.passwordLastSet, FileTime(ticks: Fixture.ticks(daysAgo: 12)))
+    }
+
+    func testAnAccountEverySourceGaveIsAuditedThenWhileTheRestWaitForFinish() throws {
+        var facts: [String] = []
+        var runner = AuditRunner(
+            configuration: AuditConfiguration(), now: Fixture.now, sources: [Self.dc01, Self.dc02],
+            computerSink: { facts.append($0.computer.samAccountName) })
+        runner.add(try Fixture.object(Self.web(pwdLastSetDaysAgo: 10)), origin: 0)
+        runner.add(try Fixture.object(Self.app), origin: 1)
+        XCTAssertEqual(facts, [])
+        runner.add(try Fixture.object(Self.web(pwdLastSetDaysAgo: 12)), origin: 1)
+        XCTAssertEqual(facts, ["WEB-0001$"], "both DCs gave WEB-0001: audited before the read ends")
+        XCTAssertEqual(runner.heldAccounts.map(\.object.samAccountName), ["APP-0002$"])
+        // A repeat after the account was audited is a repeat, not a new account.
+        runner.add(try Fixture.object(Self.web(pwdLastSetDaysAgo: 12)), origin: 1)
+        let result = runner.finish()
+        XCTAssertEqual(facts, ["WEB-0001$", "APP-0002$"])
+        XCTAssertEqual(result.summary.computers, 2)
+        XCTAssertEqual(result.summary.objectsRead, 2)
+        XCTAssertEqual(result.summary.repeatedObjects, 1)
     }
 
     func testARepeatWithinOneSourceIsStillCountedAndDropped() throws {

@@ -45,7 +45,7 @@ final class TerminalRunTests: XCTestCase {
     /// Runs `trustaudit arguments` with stdout and stderr on one pseudo-terminal; returns what the
     /// terminal received (script's stdout) and the exit status.
     func underTerminal(_ arguments: [String], environment: [String: String?] = [:]) throws -> ProcessOutcome {
-        let script = try RequiredTool.find(["script"], package: "bsdutils")
+        let script = URL(fileURLWithPath: try RequiredTool.path("script", package: "bsdutils"))
         let command = ([ExecutableRunner.trustaudit.path] + arguments).map(Self.shellQuoted).joined(separator: " ")
         // -q no banner, -f flush at once, -e the child's exit status, -c the command; the typescript to /dev/null.
         var merged: [String: String?] = ["TERM": "xterm", "NO_COLOR": nil, "SHELL": "/bin/sh"]

@@ -102,6 +102,37 @@ final class MultiDCAuditTests: XCTestCase {
         XCTAssertEqual(synced.first?["lastResult"] as? Int, 0)
     }
 
+    /// Only the DC of `--uri` is read in full; the others give what DCs are compared by. A computer
+    /// that only a compared DC has (created there, not yet replicated) is read again from it in full
+    /// and audited once, on its own values, not on the absent ones of the comparison read.
+    func testAComputerOnlyTheComparedDCHasIsReadThereInFullAndAuditedOnce() throws {
+        let name = "ONLY-DC1"
+        try pair.setInboundReplication(false)
+        try pair.addComputer(name, on: "dc1")
+        defer { try? pair.deleteComputer(name, on: "dc1") }
+
+        let outcome = try ExecutableRunner.run(
+            ExecutableRunner.trustaudit,
+            [
+                "audit", "--uri", pair.dc2URI, "--ca-file", pair.caFile, "--bind-dn", pair.readerDN,
+                "--password-file", pair.readerPasswordFile, "--output", output.path, "--quiet", "--dcs", "all",
+            ])
+        XCTAssertTrue([0, 1].contains(outcome.status), outcome.stderr)
+        XCTAssertEqual(
+            try domainControllersRead().map { $0["status"] as? String }, ["answered", "answered"], outcome.stderr)
+        let csv = try String(contentsOf: output.appendingPathComponent("computers.csv"), encoding: .utf8)
+        let rows = csv.split(separator: "\r\n").filter { $0.hasPrefix("\(name)$,") }
+        XCTAssertEqual(rows.count, 1, "audited once: \(rows)")
+        XCTAssertTrue(
+            rows.first?.contains("only-dc1.two.test") == true, "its dNSHostName, from DC1's full read: \(rows)")
+        let all = try XCTUnwrap(try findings()["findings"] as? [[String: Any]])
+        let missingSPN = all.filter { $0["rule"] as? String == "missing-spn" && $0["account"] as? String == "\(name)$" }
+        XCTAssertFalse(
+            missingSPN.contains { ($0["message"] as? String ?? "").contains("HOST/") },
+            "its HOST SPNs were read: \(missingSPN)")
+        XCTAssertEqual(all.filter { $0["rule"] as? String == "duplicate-spn" }.count, 0)
+    }
+
     func testTheDCThatSawALogonIsTheTrueLastLogonInComputersCSV() throws {
         try pair.setMachinePassword(TestDCPair.passwordTestComputer)
         try pair.sync()

@@ -64,7 +64,7 @@ public enum FindingsSchema {
                 return url
             }
         }
-        try RequiredTool.unavailable(
+        throw RequiredTool.unavailable(
             "no python3 with jsonschema 4 (Draft 2020-12) among \(candidates) (apt-get install python3-jsonschema)",
             file: file, line: line)
     }

@@ -150,7 +150,7 @@ public struct TestConfiguration: Sendable {
             throw error
         }
         if let configured { return configured }
-        switch AutoStartedDC.shared.configuration() {
+        switch AutoStartedDC.shared.outcome() {
         case .success(let configuration):
             return configuration
         case .failure(let unavailable):
@@ -164,26 +164,13 @@ public struct TestConfiguration: Sendable {
 }
 
 /// The DC `requireDC()` starts when the environment names none: started at most once per process.
-private final class AutoStartedDC: @unchecked Sendable {
-    static let shared = AutoStartedDC()
-
-    /// Guards `outcome`; held for the whole start so concurrent tests wait for the one attempt.
-    private let lock = NSLock()
-    private var outcome: Result<TestConfiguration, TestConfiguration.Unavailable>?
+private enum AutoStartedDC {
+    static let shared = StartedOnce(start)
 
     private static var repositoryRoot: URL { ExecutableRunner.repositoryRoot }
 
     private static var script: String { repositoryRoot.appendingPathComponent("scripts/testdc").path }
     private static var directory: String { repositoryRoot.appendingPathComponent(".build-testdc/dc").path }
-
-    func configuration() -> Result<TestConfiguration, TestConfiguration.Unavailable> {
-        lock.lock()
-        defer { lock.unlock() }
-        if let outcome { return outcome }
-        let result = Self.start()
-        outcome = result
-        return result
-    }
 
     private static func start() -> Result<TestConfiguration, TestConfiguration.Unavailable> {
         let environment = ProcessInfo.processInfo.environment

@@ -58,6 +58,9 @@ public struct TestDCPair: Sendable {
     /// A Kerberos logon as the computer `name` against one DC's KDC only ("dc1" or "dc2"), with the
     /// password `setMachinePassword` set: a logon only that DC records in lastLogon.
     public func kinitComputer(_ name: String, on dc: String) throws { try script("kinit-computer", name, dc) }
+    /// A computer `name` (host name, HOST and RestrictedKrbHost SPNs) created on one DC only.
+    public func addComputer(_ name: String, on dc: String) throws { try script("add-computer", name, dc) }
+    public func deleteComputer(_ name: String, on dc: String) throws { try script("delete-computer", name, dc) }
     /// Stops one DC ("dc1" or "dc2") by its PID.
     public func stop(_ dc: String) throws { try script("stop-dc", dc) }
     /// Starts whatever of the pair is stopped; `clockOffset` (e.g. "+10m") runs a restarted DC2
@@ -77,7 +80,7 @@ public struct TestDCPair: Sendable {
     /// The running pair, both DCs up with DC2 on the true clock and its inbound replication on;
     /// or a skip (a failure under CI=true) saying why there is none.
     public static func require(file: StaticString = #filePath, line: UInt = #line) throws -> TestDCPair {
-        switch AutoStartedPair.shared.pair() {
+        switch AutoStartedPair.shared.outcome() {
         case .success(let pair):
             do {
                 if !pair.dc2ClockOffset.isEmpty {
@@ -118,26 +121,14 @@ public struct TestDCPair: Sendable {
 }
 
 /// The pair `TestDCPair.require()` starts: at most once per process.
-private final class AutoStartedPair: @unchecked Sendable {
-    static let shared = AutoStartedPair()
-
-    private let lock = NSLock()
-    private var outcome: Result<TestDCPair, TestDCPair.Unavailable>?
+private enum AutoStartedPair {
+    static let shared = StartedOnce(start)
 
     static var directory: String {
         if let configured = ProcessInfo.processInfo.environment["TRUSTAUDIT_TEST_PAIR_DIR"], !configured.isEmpty {
             return configured
         }
         return ExecutableRunner.repositoryRoot.appendingPathComponent(".build-testdc/pair").path
-    }
-
-    func pair() -> Result<TestDCPair, TestDCPair.Unavailable> {
-        lock.lock()
-        defer { lock.unlock() }
-        if let outcome { return outcome }
-        let result = Self.start()
-        outcome = result
-        return result
     }
 
     private static func start() -> Result<TestDCPair, TestDCPair.Unavailable> {
