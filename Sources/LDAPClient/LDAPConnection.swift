@@ -285,30 +285,31 @@ public final class LDAPConnection {
     }
 
     /// Reads DN and attributes of a search entry; values are copied as bytes.
+    /// The entry's DN and attributes in one pass over its BER, as ldapsearch reads them
+    /// (`ldap_get_dn_ber`, then `ldap_get_attribute_ber` per attribute): `ldap_get_values_len`
+    /// by name scans the entry from its start for every attribute, which was a quarter of the
+    /// instructions of a `--dcs all` audit (callgrind, 10,000 computers on two DCs).
     private func readEntry(_ message: OpaquePointer) -> LDAPEntry {
-        var dn = ""
-        if let raw = ldap_get_dn(handle, message) {
-            dn = String(cString: raw)
-            ldap_memfree(raw)
-        }
-        var entry = LDAPEntry(dn: dn)
         var ber: OpaquePointer?
-        // The BerElement iterates the attributes: ber_free(ber, 0) once done (the message owns the buffer).
+        // The BerElement walks the message's own buffer: ber_free(ber, 0) once done.
         defer { if let ber { ber_free(ber, 0) } }
-        var name = ldap_first_attribute(handle, message, &ber)
-        while let current = name {
+        var dn = berval()
+        guard ldap_get_dn_ber(handle, message, &ber, &dn) == LDAP_SUCCESS else { return LDAPEntry(dn: "") }
+        var entry = LDAPEntry(dn: String(decoding: Self.bytes(of: dn), as: UTF8.self))
+        var name = berval()
+        var list: UnsafeMutablePointer<berval>?
+        while ldap_get_attribute_ber(handle, message, ber, &name, &list) == LDAP_SUCCESS, name.bv_val != nil {
             var values: [[UInt8]] = []
-            if let list = ldap_get_values_len(handle, message, current) {
+            if let list {
                 var index = 0
-                while let value = list[index] {
-                    values.append(Self.bytes(of: value.pointee))
+                while list[index].bv_val != nil {
+                    values.append(Self.bytes(of: list[index]))
                     index += 1
                 }
-                ldap_value_free_len(list)
+                ber_memfree(list)
             }
-            entry.attributes.append((name: String(cString: current), values: values))
-            ldap_memfree(current)
-            name = ldap_next_attribute(handle, message, ber)
+            list = nil
+            entry.attributes.append((name: String(decoding: Self.bytes(of: name), as: UTF8.self), values: values))
         }
         return entry
     }
