@@ -42,14 +42,6 @@ struct LDIFParser {
     private var storageEstimate = 256
     private var slotEstimate = 16
 
-    /// Where the input stands after the last entry handed on, for a progress line; a class so the
-    /// reader can look at it from inside `body`, while the parser is busy feeding. Nil keeps no count.
-    var position: LDIFReadPosition?
-    /// Bytes fed before the current chunk, and the input offset just past the current physical line:
-    /// one add per line, read only when an entry ends.
-    private var bytesFedBefore = 0
-    private var lineEnd = 0
-
     init(sourceName: String, keptAttributes: Set<String>?) {
         self.sourceName = sourceName
         self.keptAttributes = keptAttributes
@@ -63,8 +55,6 @@ struct LDIFParser {
         guard let base = bytes.baseAddress else { return }
         var start = 0
         let end = bytes.count
-        let fedBefore = bytesFedBefore
-        bytesFedBefore += end
         while start < end {
             let remaining = end - start
             guard let found = memchr(base + start, 0x0A, remaining) else {
@@ -73,7 +63,6 @@ struct LDIFParser {
                 return
             }
             let newline = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
-            lineEnd = fedBefore &+ newline &+ 1
             if partialLine.isEmpty {
                 try physicalLine(UnsafeBufferPointer(start: base + start, count: newline - start), body)
             } else {
@@ -105,7 +94,6 @@ struct LDIFParser {
     private(set) var sawEntry = false
 
     mutating func finish(_ body: (DirectoryEntry) throws -> Void) throws {
-        lineEnd = bytesFedBefore
         if !partialLine.isEmpty {
             let line = partialLine
             partialLine.removeAll()
@@ -302,7 +290,6 @@ struct LDIFParser {
         sawEntry = true
         storageEstimate = max(64, finished.storage.count + finished.storage.count / 4)
         slotEstimate = max(4, finished.slots.count + 2)
-        position?.bytes = lineEnd
         if predecodes {
             var decoded = finished
             decoded.predecoded = DirectoryObject(entry: finished).map { .object($0) } ?? .notAudited
@@ -370,8 +357,8 @@ struct LDIFParser {
     }
 }
 
-/// How far a read has got: the input offset just past the last entry handed on. Written by the
-/// parser once per entry and read on the same thread, between entries.
+/// How far a read has got: the bytes read from the input and handed to the parser. Written by the
+/// reader once per chunk and read on the same thread, between entries.
 final class LDIFReadPosition {
     var bytes = 0
 }

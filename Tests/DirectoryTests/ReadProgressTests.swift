@@ -3,8 +3,8 @@ import XCTest
 
 @testable import Directory
 
-/// `LDIFReader.progress`: once per batch, on the caller's thread, with the exact offset of the last
-/// entry delivered, pipelined or not.
+/// `LDIFReader.progress`: once per batch, on the caller's thread, with the bytes read so far (a whole
+/// number of chunks), the entries and the accounts among them, pipelined or not.
 final class ReadProgressTests: XCTestCase {
     /// What the callback heard; locked because the closure is `@Sendable`.
     final class Heard: @unchecked Sendable {
@@ -36,7 +36,7 @@ final class ReadProgressTests: XCTestCase {
         return (text, ends)
     }
 
-    func testReportsEachBatchWithTheOffsetOfItsLastEntryThenTheWholeFile() throws {
+    func testReportsEachBatchOnTheCallersThreadThenTheWholeFile() throws {
         let (text, ends) = Self.export()
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("progress-\(UUID().uuidString).ldif")
         defer { try? FileManager.default.removeItem(at: url) }
@@ -57,21 +57,59 @@ final class ReadProgressTests: XCTestCase {
                 heard.all,
                 [
                     LDIFReadProgress(
-                        bytesRead: ends[batch - 1], totalBytes: size, entriesRead: batch, accountsRead: batch),
+                        bytesRead: size, totalBytes: size, entriesRead: batch, accountsRead: batch),
                     LDIFReadProgress(
-                        bytesRead: ends[2 * batch - 1], totalBytes: size, entriesRead: 2 * batch,
+                        bytesRead: size, totalBytes: size, entriesRead: 2 * batch,
                         accountsRead: 2 * batch),
                     // The last batch: ten computers and the user, which is no account.
                     pipelined
                         ? LDIFReadProgress(
-                            bytesRead: ends.last!, totalBytes: size, entriesRead: ends.count,
+                            bytesRead: size, totalBytes: size, entriesRead: ends.count,
                             accountsRead: ends.count - 1) : nil,
-                    // The end: the comment after the last entry is read too.
+                    // The end (the file is one chunk, read before the first entry).
                     LDIFReadProgress(
                         bytesRead: size, totalBytes: size, entriesRead: ends.count, accountsRead: ends.count - 1),
                 ].compactMap { $0 }, "pipelined: \(pipelined)")
             XCTAssertEqual(
                 heard.onMainThread, heard.all.map { _ in Thread.isMainThread }, "called on the caller's thread")
+        }
+    }
+
+    /// A file of several chunks: each batch reports the bytes read so far, a whole number of
+    /// chunks that covers the batch's last entry and lies less than a chunk ahead of it.
+    func testAFileOfSeveralChunksReportsTheChunksReadSoFar() throws {
+        var text = ""
+        var ends: [Int] = []
+        while text.utf8.count < 2 * LDIFReader.chunkSize + 100_000 {
+            let index = ends.count
+            text += "dn: CN=WKS-\(index),OU=Workstations,DC=corp,DC=example\nobjectClass: computer\n"
+            text += "sAMAccountName: WKS-\(index)$\ndescription: \(String(repeating: "x", count: 400))\n\n"
+            ends.append(text.utf8.count)
+        }
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("chunks-\(UUID().uuidString).ldif")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        let size = text.utf8.count
+        for pipelined in [true, false] {
+            let heard = Heard()
+            var reader = LDIFReader(path: url.path)
+            reader.isPipelined = pipelined
+            reader.progress = { heard.append($0) }
+            try reader.forEachEntry { _ in }
+            let reports = heard.all
+            XCTAssertEqual(
+                reports.last,
+                LDIFReadProgress(
+                    bytesRead: size, totalBytes: size, entriesRead: ends.count, accountsRead: ends.count))
+            for report in reports.dropLast() {
+                let lastEnd = ends[report.entriesRead - 1]
+                XCTAssertEqual(report.bytesRead % LDIFReader.chunkSize == 0 || report.bytesRead == size, true)
+                XCTAssertGreaterThanOrEqual(report.bytesRead, lastEnd, "pipelined: \(pipelined)")
+                XCTAssertLessThan(report.bytesRead - lastEnd, LDIFReader.chunkSize + 1_000)
+            }
+            XCTAssertEqual(
+                Set(reports.map(\.bytesRead)).count, 3, "two whole chunks, then the rest: \(reports.map(\.bytesRead))")
+            XCTAssertEqual(reports.map(\.bytesRead), reports.map(\.bytesRead).sorted())
         }
     }
 
