@@ -161,17 +161,20 @@ public struct AuditRunner {
         let isComparisonOnly = comparisonOnlyOrigins.contains(origin)
         let view = AccountView.View(origin: origins[origin], object: object, isComparisonOnly: isComparisonOnly)
         let key = AccountKey(object)
-        guard held[key] != nil else {
+        // Taken out while it changes: the dictionary then holds no second reference to its views.
+        guard var entry = held.removeValue(forKey: key) else {
             if !isComparisonOnly { summary.objectsRead += 1 }
             held[key] = (heldCount, AccountView(view))
             heldCount += 1
             return
         }
-        if !isComparisonOnly && !held[key]!.account.hasFullView { summary.objectsRead += 1 }
-        _ = held[key]!.account.merge(view)
+        if !isComparisonOnly && !entry.account.hasFullView { summary.objectsRead += 1 }
+        _ = entry.account.merge(view)
         // Every source gave it (each at most once, see `seenByOrigin`): nothing more can come.
-        if held[key]!.account.others.count + 1 == origins.count && held[key]!.account.hasFullView {
-            audit(held.removeValue(forKey: key)!.account.currentFirst)
+        if entry.account.others.count + 1 == origins.count && entry.account.hasFullView {
+            audit(entry.account.currentFirst)
+        } else {
+            held[key] = entry
         }
     }
 

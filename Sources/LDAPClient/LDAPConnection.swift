@@ -284,7 +284,6 @@ public final class LDAPConnection {
         return Self.bytes(of: cookie)
     }
 
-    /// Reads DN and attributes of a search entry; values are copied as bytes.
     /// The entry's DN and attributes in one pass over its BER, as ldapsearch reads them
     /// (`ldap_get_dn_ber`, then `ldap_get_attribute_ber` per attribute): `ldap_get_values_len`
     /// by name scans the entry from its start for every attribute, which was a quarter of the
@@ -295,7 +294,7 @@ public final class LDAPConnection {
         defer { if let ber { ber_free(ber, 0) } }
         var dn = berval()
         guard ldap_get_dn_ber(handle, message, &ber, &dn) == LDAP_SUCCESS else { return LDAPEntry(dn: "") }
-        var entry = LDAPEntry(dn: String(decoding: Self.bytes(of: dn), as: UTF8.self))
+        var entry = LDAPEntry(dn: Self.string(of: dn))
         var name = berval()
         var list: UnsafeMutablePointer<berval>?
         while ldap_get_attribute_ber(handle, message, ber, &name, &list) == LDAP_SUCCESS, name.bv_val != nil {
@@ -309,7 +308,7 @@ public final class LDAPConnection {
                 ber_memfree(list)
             }
             list = nil
-            entry.attributes.append((name: String(decoding: Self.bytes(of: name), as: UTF8.self), values: values))
+            entry.attributes.append((name: Self.string(of: name), values: values))
         }
         return entry
     }
@@ -535,6 +534,12 @@ public final class LDAPConnection {
     static func bytes(of value: berval) -> [UInt8] {
         guard let start = value.bv_val, value.bv_len > 0 else { return [] }
         return Array(UnsafeRawBufferPointer(start: start, count: Int(value.bv_len)))
+    }
+
+    /// The value as text (a DN, an attribute name: not NUL-terminated inside the BER), decoded in place.
+    static func string(of value: berval) -> String {
+        guard let start = value.bv_val, value.bv_len > 0 else { return "" }
+        return String(decoding: UnsafeRawBufferPointer(start: start, count: Int(value.bv_len)), as: UTF8.self)
     }
 
     /// The NULL-terminated `LDAPControl **` for a search: the paging control (if any) first, then
