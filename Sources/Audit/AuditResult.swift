@@ -141,9 +141,14 @@ public struct AuditSummary: Sendable, Equatable {
     /// `["3 high", "5 medium"]`: the counts by severity, most severe first, none for a severity
     /// without findings. The one wording the summary line, the HTML verdict and the mail share.
     public var severityCounts: [String] {
-        Severity.allCases.reversed().compactMap { severity -> String? in
+        severityTallies.map { "\($0.count) \($0.severity.rawValue)" }
+    }
+
+    /// The same counts as pairs, for a frontend that shows each severity its own way.
+    public var severityTallies: [(severity: Severity, count: Int)] {
+        Severity.allCases.reversed().compactMap { severity in
             let count = findingsBySeverity[severity] ?? 0
-            return count > 0 ? "\(count) \(severity.rawValue)" : nil
+            return count > 0 ? (severity, count) : nil
         }
     }
 }

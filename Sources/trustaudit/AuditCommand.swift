@@ -193,10 +193,9 @@ enum AuditCommand {
         line.append(StyledText(" from \(TerminalText.escaped(summary.source)); "))
         line.append(
             StyledText("\(summary.totalFindings) finding\(summary.totalFindings == 1 ? "" : "s")", .bold))
-        // The same words as `AuditSummary.severityCounts`, most severe first, each its own piece.
-        let severities = Severity.allCases.reversed().compactMap { severity -> StyledText? in
-            guard let count = summary.findingsBySeverity[severity], count > 0 else { return nil }
-            return StyledText("\(count) \(severity.rawValue)", .severity(severity))
+        // The words of `AuditSummary.severityCounts`, each its own piece.
+        let severities = summary.severityTallies.map {
+            StyledText("\($0.count) \($0.severity.rawValue)", .severity($0.severity))
         }
         if !severities.isEmpty {
             line.append(StyledText(" ("))
