@@ -50,6 +50,9 @@ public struct ReportTrend: Sendable, Equatable {
     public static let maximumMovers = 5
     /// The largest summary read from a history copy before its findings begin.
     static let maximumSummaryBytes = 4 << 20
+    /// Where the findings begin in a findings.json as `FindingsJSON` lays it out: the top-level key
+    /// on a line of its own, after the summary.
+    static let findingsMarker = Array("\n  \"findings\": ".utf8)
 
     public init(nights: [Night], unreadable: [String] = []) {
         self.nights = nights
@@ -132,9 +135,8 @@ public struct ReportTrend: Sendable, Equatable {
     /// whole when it is small enough.
     static func readSummary(_ url: URL) -> Night? {
         guard let prefix = try? readPrefix(url, limit: maximumSummaryBytes) else { return nil }
-        let marker = Array("\n  \"findings\": ".utf8)
         var document = prefix.bytes
-        if let cut = find(marker, in: document) {
+        if let cut = find(findingsMarker, in: document) {
             document.removeSubrange(cut...)
             while let last = document.last, last == 0x20 || last == 0x0A || last == 0x0D { document.removeLast() }
             guard document.last == UInt8(ascii: ",") else { return nil }
@@ -170,7 +172,7 @@ public struct ReportTrend: Sendable, Equatable {
         try InputFile.validate(url.path, kind: "history copy", limit: Int.max)
         let handle = try FileHandle(forReadingFrom: url)
         defer { try? handle.close() }
-        let marker = Array("\n  \"findings\": ".utf8)
+        let marker = findingsMarker
         var bytes: [UInt8] = []
         while bytes.count < limit {
             guard let chunk = try handle.read(upToCount: min(1 << 16, limit - bytes.count)), !chunk.isEmpty else {
