@@ -115,7 +115,7 @@ public struct AuditSummary: Sendable, Equatable {
     /// account whose sAMAccountName ends in `$`, gMSAs and MSAs included, which are computer objects,
     /// or a conflict object's `$DUPLICATE-...`)
     /// and `findingsWithoutAccount` (inventory names) from `findings`.
-    public mutating func countAccounts(with findings: [Finding]) {
+    public mutating func countAccounts(with findings: some Sequence<Finding>) {
         var computers = Set<String>()
         var others = Set<String>()
         var withoutAccount = 0
@@ -157,8 +157,15 @@ public struct AuditSummary: Sendable, Equatable {
 public struct AuditResult: Sendable {
     public var summary: AuditSummary
     /// Sorted by rule (in the order of the rules the runner was given, `AuditRules.all` by default),
-    /// then severity (highest first), then account and DN.
-    public var findings: [Finding]
+    /// then severity (highest first), then account and DN; in memory or spilled to disk. Reports
+    /// iterate it, so a spilled audit is streamed.
+    public var findingStore: FindingStore
+    /// The same findings as one array: a spilled audit's are read back whole, so reports use
+    /// `findingStore`.
+    public var findings: [Finding] {
+        get { findingStore.all }
+        set { findingStore = FindingStore(newValue) }
+    }
     /// The rules that ran, in report order.
     public var rules: [RuleDescription]
     /// The rules the audit was given (those that ran and those that declined, such as missing-account
@@ -169,8 +176,15 @@ public struct AuditResult: Sendable {
         summary: AuditSummary, findings: [Finding], rules: [RuleDescription],
         registry: [any Rule.Type] = AuditRules.all
     ) {
+        self.init(summary: summary, findingStore: FindingStore(findings), rules: rules, registry: registry)
+    }
+
+    public init(
+        summary: AuditSummary, findingStore: FindingStore, rules: [RuleDescription],
+        registry: [any Rule.Type] = AuditRules.all
+    ) {
         self.summary = summary
-        self.findings = findings
+        self.findingStore = findingStore
         self.rules = rules
         self.registry = registry
     }

@@ -17,7 +17,11 @@ public struct AuditRunner {
     private var collectingRules: [any CollectingRule]
     private let ruleOrder: [String: Int]
     private var summary: AuditSummary
+    /// The findings not yet written to `spill`: all of them, unless there were more than
+    /// `findingsPerRun`.
     private var findings: [Finding] = []
+    private let findingsPerRun: Int?
+    private var spill: FindingSpill?
     private let computerSink: ComputerFactsSink?
     private var accounts = AccountKeys()
     private let origin: String
@@ -49,12 +53,16 @@ public struct AuditRunner {
     ///     is audited, with its facts and the per-account rules' findings; for `computers.csv`.
     ///   - rules: the rules to run, in report order; a collecting rule whose `init?(for:)` declines
     ///     (missing-account without an inventory) does not run and has no section or CSV.
+    ///   - findingsPerRun: past this many findings held, they are sorted and written to disk
+    ///     (`FindingStore`), so memory does not grow with the findings; nil keeps them in memory.
     public init(
         configuration: AuditConfiguration, now: Date, source: String, inventory: Inventory? = nil,
         domain: String? = nil, domainController: String? = nil, computerSink: ComputerFactsSink? = nil,
-        rules: [any Rule.Type] = AuditRules.all, domainControllers: [DomainControllerReading] = []
+        rules: [any Rule.Type] = AuditRules.all, domainControllers: [DomainControllerReading] = [],
+        spillFindingsAfter findingsPerRun: Int? = FindingStore.findingsPerSpilledRun
     ) {
         self.computerSink = computerSink
+        self.findingsPerRun = findingsPerRun.map { max(1, $0) }
         origin = source
         origins = []
         context = AuditContext(
@@ -115,12 +123,12 @@ public struct AuditRunner {
         configuration: AuditConfiguration, now: Date, sources: [String], inventory: Inventory? = nil,
         domain: String? = nil, domainController: String? = nil, computerSink: ComputerFactsSink? = nil,
         rules: [any Rule.Type] = AuditRules.all, domainControllers: [DomainControllerReading] = [],
-        comparisonOnlyOrigins: Set<Int> = []
+        comparisonOnlyOrigins: Set<Int> = [], spillFindingsAfter findingsPerRun: Int? = FindingStore.findingsPerSpilledRun
     ) {
         self.init(
             configuration: configuration, now: now, source: sources.joined(separator: " + "), inventory: inventory,
             domain: domain, domainController: domainController, computerSink: computerSink, rules: rules,
-            domainControllers: domainControllers)
+            domainControllers: domainControllers, spillFindingsAfter: findingsPerRun)
         guard sources.count > 1 else { return }
         origins = sources
         seenByOrigin = Array(repeating: AccountKeys(), count: sources.count)
@@ -302,6 +310,14 @@ public struct AuditRunner {
             ComputerFacts(
                 computer: object, isExcluded: false, passwordAgeDays: passwordAge, lastLogonAgeDays: lastLogonAge,
                 findings: Array(findings[firstNew...]), trueLastLogon: account.trueLastLogon))
+        if let findingsPerRun, findings.count >= findingsPerRun { spillHeldFindings() }
+    }
+
+    /// Sorts the findings held and writes them to disk as runs (`FindingSpill`).
+    private mutating func spillHeldFindings() {
+        if spill == nil { spill = FindingSpill(ruleOrder: ruleOrder) }
+        spill!.write(sorted: Self.sortedInReportOrder(findings, ruleOrder: ruleOrder))
+        findings.removeAll(keepingCapacity: true)
     }
 
     /// Runs the collecting rules and returns everything in report order.
@@ -317,32 +333,27 @@ public struct AuditRunner {
         for rule in collectingRules {
             findings += rule.findings(in: context)
         }
-        withholdWhatTheExportCannotTell()
-        // Sorted as indices, with each finding's rule position and lower-cased account worked out
-        // once: sorting the findings themselves moves every one of them many times, and comparing
-        // them lower-cased both accounts at every comparison (millions with a strict policy).
-        let order = ruleOrder
-        let ruleRanks = findings.map { order[$0.rule] ?? order.count }
-        let accounts = findings.map { $0.account.lowercased() }
-        let unsorted = findings
-        findings = []
-        var ranked = Array(unsorted.indices)
-        ranked.sort { lhs, rhs in
-            if ruleRanks[lhs] != ruleRanks[rhs] { return ruleRanks[lhs] < ruleRanks[rhs] }
-            return Self.orderWithinRule(unsorted[lhs], accounts[lhs], unsorted[rhs], accounts[rhs])
+        let withheld = withholdWhatTheExportCannotTell()
+        let store: FindingStore
+        if spill != nil {
+            if !findings.isEmpty { spillHeldFindings() }
+            store = FindingStore(spilled: spill!.finish(withholding: withheld))
+        } else {
+            if !withheld.isEmpty { findings.removeAll { withheld.contains($0.rule) } }
+            store = FindingStore(Self.sortedInReportOrder(findings, ruleOrder: ruleOrder))
         }
-        findings = ranked.map { unsorted[$0] }
+        findings = []
         var bySeverity: [Severity: Int] = [:]
         var byRule: [String: Int] = [:]
-        for finding in findings {
+        for finding in store {
             bySeverity[finding.severity, default: 0] += 1
             byRule[finding.rule, default: 0] += 1
         }
         summary.findingsBySeverity = bySeverity
         summary.findingsByRule = byRule
-        summary.countAccounts(with: findings)
+        summary.countAccounts(with: store)
         // A rule that did not run (missing-account without an inventory) has no section or CSV.
-        return AuditResult(summary: summary, findings: findings, rules: running, registry: registry)
+        return AuditResult(summary: summary, findingStore: store, rules: running, registry: registry)
     }
 
     /// What the report charts whatever the rules: the two ages.
@@ -360,13 +371,14 @@ public struct AuditRunner {
     /// Finds the attributes the export lacks for every judged computer; the rules that need one
     /// cannot judge, so their findings (which would describe the export) are withheld and the summary
     /// says why; an age chart of an absent attribute counts "not in the export", not "never".
-    private mutating func withholdWhatTheExportCannotTell() {
+    /// Returns the rules whose findings are withheld.
+    private mutating func withholdWhatTheExportCannotTell() -> Set<String> {
         var absent: [String] = []
         for (index, attribute) in trackedAttributes.enumerated()
         where carried[index] == 0 && judgedComputers >= Self.absenceThreshold(attribute) {
             absent.append(attribute)
         }
-        guard !absent.isEmpty else { return }
+        guard !absent.isEmpty else { return [] }
         let isAbsent = { (name: String) in absent.contains { $0.lowercased() == name.lowercased() } }
         summary.attributesNotInExport = absent
         if isAbsent("pwdLastSet") { summary.passwordAge.markNotInExport() }
@@ -379,7 +391,7 @@ public struct AuditRunner {
                 UnjudgedRule(rule: rule.description.id, missingAttributes: missing, accounts: judgedComputers))
             withheld.insert(rule.description.id)
         }
-        if !withheld.isEmpty { findings.removeAll { withheld.contains($0.rule) } }
+        return withheld
     }
 
     /// Rule order, then highest severity first, then account and DN: stable from run to run.
@@ -408,12 +420,37 @@ public struct AuditRunner {
     private static func orderWithinRule(
         _ lhs: Finding, _ lhsAccount: String, _ rhs: Finding, _ rhsAccount: String
     ) -> Bool {
-        if lhs.severity != rhs.severity { return lhs.severity > rhs.severity }
-        if lhsAccount != rhsAccount { return lhsAccount < rhsAccount }
-        if lhs.distinguishedName != rhs.distinguishedName {
-            return (lhs.distinguishedName ?? "") < (rhs.distinguishedName ?? "")
+        compareWithinRule(lhs, lhsAccount, rhs, rhsAccount) < 0
+    }
+
+    /// The order of two findings of one rule as -1, 0 or 1: highest severity first, then account
+    /// (lower-cased, as given), DN and message.
+    static func compareWithinRule(_ lhs: Finding, _ lhsAccount: String, _ rhs: Finding, _ rhsAccount: String) -> Int {
+        if lhs.severity != rhs.severity { return lhs.severity > rhs.severity ? -1 : 1 }
+        if lhsAccount != rhsAccount { return lhsAccount < rhsAccount ? -1 : 1 }
+        let lhsDN = lhs.distinguishedName ?? ""
+        let rhsDN = rhs.distinguishedName ?? ""
+        if lhsDN != rhsDN { return lhsDN < rhsDN ? -1 : 1 }
+        if lhs.message != rhs.message { return lhs.message < rhs.message ? -1 : 1 }
+        return 0
+    }
+
+    /// `findings` in report order, findings that compare equal in the order given (the spill's
+    /// merge keeps the same rule, so both paths give the same reports).
+    ///
+    /// Sorted as indices, with each finding's rule position and lower-cased account worked out
+    /// once: sorting the findings themselves moves every one of them many times, and comparing
+    /// them lower-cased both accounts at every comparison (millions with a strict policy).
+    static func sortedInReportOrder(_ findings: [Finding], ruleOrder: [String: Int]) -> [Finding] {
+        let ruleRanks = findings.map { ruleOrder[$0.rule] ?? ruleOrder.count }
+        let accounts = findings.map { $0.account.lowercased() }
+        var ranked = Array(findings.indices)
+        ranked.sort { lhs, rhs in
+            if ruleRanks[lhs] != ruleRanks[rhs] { return ruleRanks[lhs] < ruleRanks[rhs] }
+            let order = compareWithinRule(findings[lhs], accounts[lhs], findings[rhs], accounts[rhs])
+            return order != 0 ? order < 0 : lhs < rhs
         }
-        return lhs.message < rhs.message
+        return ranked.map { findings[$0] }
     }
 
     /// Records what a live read of deleted objects found out about the Recycle Bin, before

@@ -103,7 +103,7 @@ public enum MailJob {
         _ settings: Settings, result: AuditResult, changes: FindingChanges?, written: [URL], outputDirectory: URL,
         template: Template?, formats: Set<ReportFormat>, trend: ReportTrend? = nil, hints: ReportHints = ReportHints()
     ) throws -> Delivery {
-        if settings.onlyOnFindings && result.findings.isEmpty { return .skippedNoFindings }
+        if settings.onlyOnFindings && result.findingStore.isEmpty { return .skippedNoFindings }
         let (report, message) = try compose(
             settings, result: result, changes: changes, written: written, outputDirectory: outputDirectory,
             template: template, formats: formats, trend: trend, hints: hints)

@@ -287,12 +287,12 @@ public struct FindingChanges: Sendable {
     public init(result: AuditResult, baseline: Baseline) {
         let before = Set(baseline.identities)
         var now = Set<FindingIdentity>()
-        now.reserveCapacity(result.findings.count)
+        now.reserveCapacity(result.findingStore.count)
         var changes: [FindingChange] = []
-        changes.reserveCapacity(result.findings.count)
+        changes.reserveCapacity(result.findingStore.count)
         var newCount = 0
         let keys = FindingIdentity.distinguishingDetails(result.registry)
-        for finding in result.findings {
+        for finding in result.findingStore {
             let identity = FindingIdentity(finding, distinguishingDetails: keys)
             now.insert(identity)
             if before.contains(identity) {

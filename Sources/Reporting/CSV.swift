@@ -98,7 +98,8 @@ public enum FindingsCSV {
     public static let header = ["rule", "severity", "account", "dn", "message", "remediation", "details", "change"]
 
     public static func write(
-        _ findings: [Finding], changes: FindingChanges? = nil, to output: ReportOutput, byteOrderMark: Bool = false
+        _ findings: some Sequence<Finding>, changes: FindingChanges? = nil, to output: ReportOutput,
+        byteOrderMark: Bool = false
     ) throws {
         if byteOrderMark { try output.write(bytes: CSV.byteOrderMark) }
         try CSV.writeRow(header, to: output)

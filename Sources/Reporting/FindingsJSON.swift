@@ -164,7 +164,7 @@ public enum FindingsJSON {
 
         try json.key("findings")
         try json.beginArray()
-        for (index, finding) in result.findings.enumerated() {
+        for (index, finding) in result.findingStore.enumerated() {
             try write(finding, change: changes?.change(at: index), to: json)
         }
         try json.endArray()

@@ -131,7 +131,7 @@ public enum HTMLReport {
         var shown: [String: [TemplateValue]] = [:]
         var total: [String: Int] = [:]
         var newCounts: [String: Int] = [:]
-        for (index, finding) in result.findings.enumerated() {
+        for (index, finding) in result.findingStore.enumerated() {
             total[finding.rule, default: 0] += 1
             let isNew = changes?.change(at: index) == .new
             if isNew { newCounts[finding.rule, default: 0] += 1 }
@@ -257,8 +257,9 @@ public enum HTMLReport {
     static func ruleDescriptions(_ result: AuditResult) -> [RuleDescription] {
         var descriptions = result.rules.isEmpty ? result.registry.map { $0.description } : result.rules
         var known = Set(descriptions.map(\.id))
-        for finding in result.findings where known.insert(finding.rule).inserted {
-            descriptions.append(RuleDescription(id: finding.rule, title: finding.rule, rationale: ""))
+        for rule in result.findingStore.rules(notIn: known) {
+            known.insert(rule)
+            descriptions.append(RuleDescription(id: rule, title: rule, rationale: ""))
         }
         return descriptions
     }

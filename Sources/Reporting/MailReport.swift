@@ -149,21 +149,23 @@ public struct MailReport: Sendable {
         if let skew = summary.clockSkewSeconds { lines.append("Clock skew: " + HTMLReport.describeSkew(skew)) }
 
         let descriptions = HTMLReport.ruleDescriptions(result)
-        var byRule: [String: [(index: Int, finding: Finding)]] = [:]
-        for (index, finding) in result.findings.enumerated() {
-            byRule[finding.rule, default: []].append((index, finding))
-        }
         func isNew(_ index: Int) -> Bool { changes?.change(at: index) == .new }
+        // Per rule: the counts, and the candidates for its first findings (at most the cap per
+        // severity, new and not new), so a million findings are counted, not held.
+        var byRule: [String: RuleTally] = [:]
+        for (index, finding) in result.findingStore.enumerated() {
+            byRule[finding.rule, default: RuleTally()].add(index, finding, isNew: isNew(index))
+        }
 
         if summary.totalFindings > 0 {
             lines.append("")
             lines.append("Findings by rule:")
             let width = descriptions.map(\.id.count).max() ?? 0
             for rule in descriptions {
-                let entries = byRule[rule.id] ?? []
+                let entries = byRule[rule.id] ?? RuleTally()
                 var line = "  " + rule.id.padding(toLength: width, withPad: " ", startingAt: 0)
                 line += String(repeating: " ", count: max(1, 6 - String(entries.count).count)) + "\(entries.count)"
-                if changes != nil { line += "  (\(entries.filter { isNew($0.index) }.count) new)" }
+                if changes != nil { line += "  (\(entries.newCount) new)" }
                 lines.append(line)
             }
         }
@@ -184,14 +186,14 @@ public struct MailReport: Sendable {
         }
 
         for rule in descriptions {
-            guard let entries = byRule[rule.id], !entries.isEmpty else { continue }
+            guard let entries = byRule[rule.id], entries.count > 0 else { continue }
             lines.append("")
             var heading = "== \(rule.title) (\(rule.id)): \(entries.count) finding\(entries.count == 1 ? "" : "s")"
-            if changes != nil { heading += ", \(entries.filter { isNew($0.index) }.count) new" }
+            if changes != nil { heading += ", \(entries.newCount) new" }
             lines.append(heading + " ==")
             if !rule.rationale.isEmpty { lines.append(rule.rationale) }
             // Highest severity first; within one severity, what is new tonight first.
-            let top = entries.sorted { a, b in
+            let top = entries.candidates.sorted { a, b in
                 if a.finding.severity != b.finding.severity { return a.finding.severity > b.finding.severity }
                 if isNew(a.index) != isNew(b.index) { return isNew(a.index) }
                 return a.index < b.index
@@ -244,5 +246,24 @@ public struct MailReport: Sendable {
         case ReportFormat.json.fileName: return "\(name) (every finding, for scripts)"
         default: return name
         }
+    }
+}
+
+/// One rule's findings as the mail's text part needs them: how many, how many new, and the first
+/// `MailReport.findingsPerRuleInText` of each severity, new and not new, in report order; the
+/// first of those by severity, then new, then order, are the rule's first findings in the mail.
+private struct RuleTally {
+    var count = 0
+    var newCount = 0
+    private var kept: [Int: Int] = [:]
+    private(set) var candidates: [(index: Int, finding: Finding)] = []
+
+    mutating func add(_ index: Int, _ finding: Finding, isNew: Bool) {
+        count += 1
+        if isNew { newCount += 1 }
+        let slot = finding.severity.rank * 2 + (isNew ? 1 : 0)
+        guard kept[slot, default: 0] < MailReport.findingsPerRuleInText else { return }
+        kept[slot, default: 0] += 1
+        candidates.append((index, finding))
     }
 }

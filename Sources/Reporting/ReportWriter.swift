@@ -87,7 +87,7 @@ public struct ReportWriter: Sendable {
                 (
                     FindingsCSV.fileName,
                     { output in
-                        try FindingsCSV.write(result.findings, changes: changes, to: output, byteOrderMark: bom)
+                        try FindingsCSV.write(result.findingStore, changes: changes, to: output, byteOrderMark: bom)
                     }
                 ))
             for rule in result.rules {
@@ -98,7 +98,7 @@ public struct ReportWriter: Sendable {
                         name,
                         { output in
                             try RuleCSV.write(
-                                rule: rule.id, findings: result.findings, changes: changes, to: output,
+                                rule: rule.id, findings: result.findingStore, changes: changes, to: output,
                                 byteOrderMark: bom, rules: result.registry)
                         }
                     ))

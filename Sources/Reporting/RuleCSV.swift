@@ -52,10 +52,21 @@ public enum RuleCSV {
         rule: String, findings: [Finding], changes: FindingChanges? = nil, to output: ReportOutput,
         byteOrderMark: Bool = false, rules: [any Rule.Type] = AuditRules.all
     ) throws {
+        try write(
+            rule: rule, findings: FindingStore(findings), changes: changes, to: output, byteOrderMark: byteOrderMark,
+            rules: rules)
+    }
+
+    /// `write(rule:findings:...)` reading only that rule's findings from `findings` (a spilled
+    /// store merges only that rule's runs).
+    public static func write(
+        rule: String, findings: FindingStore, changes: FindingChanges? = nil, to output: ReportOutput,
+        byteOrderMark: Bool = false, rules: [any Rule.Type] = AuditRules.all
+    ) throws {
         let layout = layout(for: rule, rules: rules)
         if byteOrderMark { try output.write(bytes: CSV.byteOrderMark) }
         try CSV.writeRow(layout.columns + ["change"], to: output)
-        for (index, finding) in findings.enumerated() where finding.rule == rule {
+        for (index, finding) in findings.enumerated(ofRule: rule) {
             try CSV.writeRow(layout.cells(finding) + [changes?.change(at: index)?.rawValue ?? ""], to: output)
         }
     }

@@ -181,7 +181,7 @@ enum AuditCommand {
     /// `--fail-on`: a finding at or above the threshold.
     static func isAtThreshold(_ result: AuditResult, _ settings: AuditSettings) -> Bool {
         guard let threshold = settings.failOn else { return false }
-        return result.findings.contains { $0.severity >= threshold }
+        return result.findingStore.contains { $0.severity >= threshold }
     }
 
     /// One line an admin (or a cron mail) can read at a glance; in pieces, so a terminal can show

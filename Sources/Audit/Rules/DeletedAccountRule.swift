@@ -45,22 +45,9 @@ public struct DeletedAccountRule: CollectingRule {
     private var deletedObjects: [Deleted] = []
     private var live = NameSet()
     private let inventory: Inventory?
-    /// Lower-cased inventory name (without `$`) to its first item; FQDN items also by first label.
-    private var inventoryNames: [String: Int] = [:]
-    private var inventoryFirstLabels: [String: Int] = [:]
 
     public init(inventory: Inventory? = nil) {
         self.inventory = inventory
-        for (index, item) in (inventory?.items ?? []).enumerated() {
-            var key = item.name.lowercased()
-            if key.utf8.last == UInt8(ascii: "$") { key.removeLast() }
-            if inventoryNames[key] == nil { inventoryNames[key] = index }
-            if let dot = key.utf8.firstIndex(of: UInt8(ascii: ".")), dot != key.startIndex,
-                inventoryFirstLabels[String(key[..<dot])] == nil
-            {
-                inventoryFirstLabels[String(key[..<dot])] = index
-            }
-        }
     }
 
     /// Runs in every audit; the inventory, when given, tells which deleted machines are still expected.
@@ -108,29 +95,71 @@ public struct DeletedAccountRule: CollectingRule {
         return name
     }
 
+    /// The inventory's first item per name the deleted objects could be listed under (lower-cased,
+    /// without `$`), and per FQDN item's first label.
+    ///
+    /// Worked out once, in `findings(in:)`, for the few names asked: an index of the whole inventory
+    /// kept through the audit cost about 50 MB at a million names, for the handful of deletions a
+    /// domain shows.
+    struct InventoryMatches {
+        var byName: [String: Int] = [:]
+        var byFirstLabel: [String: Int] = [:]
+
+        init() {}
+
+        init(_ inventory: Inventory, wanted: Set<String>) {
+            guard !wanted.isEmpty else { return }
+            for (index, item) in inventory.items.enumerated() {
+                var key = item.name.lowercased()
+                if key.utf8.last == UInt8(ascii: "$") { key.removeLast() }
+                if wanted.contains(key), byName[key] == nil { byName[key] = index }
+                if let dot = key.utf8.firstIndex(of: UInt8(ascii: ".")), dot != key.startIndex {
+                    let label = String(key[..<dot])
+                    if wanted.contains(label), byFirstLabel[label] == nil { byFirstLabel[label] = index }
+                }
+            }
+        }
+    }
+
+    /// The names `inventoryItem(naming:names:in:)` looks a deleted object up by.
+    private static func lookupNames(of object: DirectoryObject, names: [String]) -> [String] {
+        guard let fqdn = object.dnsHostName.map({ DuplicateHostnameRule.normalizedHost($0) }) else { return names }
+        var all = names + [fqdn]
+        if let dot = fqdn.utf8.firstIndex(of: UInt8(ascii: ".")) { all.append(String(fqdn[..<dot])) }
+        return all
+    }
+
     /// The inventory item naming a deleted machine: by short name, by dNSHostName or its first label,
     /// or, without a dNSHostName, an FQDN item by its first label.
-    func inventoryItem(naming object: DirectoryObject, names: [String]) -> Inventory.Item? {
+    func inventoryItem(naming object: DirectoryObject, names: [String], in matches: InventoryMatches)
+        -> Inventory.Item?
+    {
         guard let inventory else { return nil }
         var found: Int?
-        for name in names { found = found ?? inventoryNames[name] }
+        for name in names { found = found ?? matches.byName[name] }
         if let fqdn = object.dnsHostName.map({ DuplicateHostnameRule.normalizedHost($0) }) {
-            found = found ?? inventoryNames[fqdn]
+            found = found ?? matches.byName[fqdn]
             if let dot = fqdn.utf8.firstIndex(of: UInt8(ascii: ".")) {
-                found = found ?? inventoryNames[String(fqdn[..<dot])]
+                found = found ?? matches.byName[String(fqdn[..<dot])]
             }
         } else {
-            for name in names { found = found ?? inventoryFirstLabels[name] }
+            for name in names { found = found ?? matches.byFirstLabel[name] }
         }
         return found.map { inventory.items[$0] }
     }
 
     public func findings(in context: AuditContext) -> [Finding] {
-        deletedObjects.filter { !$0.excluded }.map { deleted in
+        let reported = deletedObjects.filter { !$0.excluded }
+        let matches =
+            inventory.map { inventory in
+                InventoryMatches(
+                    inventory, wanted: Set(reported.flatMap { Self.lookupNames(of: $0.object, names: $0.names) }))
+            } ?? InventoryMatches()
+        return reported.map { deleted in
             let object = deleted.object
             let domain = NameSet.domainKey(of: object.distinguishedName)
             let replacement = deleted.names.first { live.contains(tag: 1, domain, $0) }
-            let listed = inventoryItem(naming: object, names: deleted.names)
+            let listed = inventoryItem(naming: object, names: deleted.names, in: matches)
             var details: [(key: String, value: DetailValue)] = []
             if let changed = object.whenChanged {
                 details.append((Self.deleted.key, .string(UTCTime.timestamp(changed))))
