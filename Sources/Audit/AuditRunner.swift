@@ -123,7 +123,8 @@ public struct AuditRunner {
         configuration: AuditConfiguration, now: Date, sources: [String], inventory: Inventory? = nil,
         domain: String? = nil, domainController: String? = nil, computerSink: ComputerFactsSink? = nil,
         rules: [any Rule.Type] = AuditRules.all, domainControllers: [DomainControllerReading] = [],
-        comparisonOnlyOrigins: Set<Int> = [], spillFindingsAfter findingsPerRun: Int? = FindingStore.findingsPerSpilledRun
+        comparisonOnlyOrigins: Set<Int> = [],
+        spillFindingsAfter findingsPerRun: Int? = FindingStore.findingsPerSpilledRun
     ) {
         self.init(
             configuration: configuration, now: now, source: sources.joined(separator: " + "), inventory: inventory,

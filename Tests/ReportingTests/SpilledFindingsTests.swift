@@ -80,7 +80,8 @@ final class SpilledFindingsTests: XCTestCase {
         let expected = try reports(held, changes: heldChanges, into: "held")
         let actual = try reports(spilled, changes: spilledChanges, into: "spilled")
         XCTAssertEqual(actual.keys.sorted(), expected.keys.sorted())
-        XCTAssertGreaterThanOrEqual(expected.count, 12, "findings.json, findings.csv, a CSV per rule, report.html, the mail")
+        XCTAssertGreaterThanOrEqual(
+            expected.count, 12, "findings.json, findings.csv, a CSV per rule, report.html, the mail")
         for (name, bytes) in expected.sorted(by: { $0.key < $1.key }) {
             XCTAssertTrue(actual[name] == bytes, "\(name) differs between the spilled and the in-memory path")
         }
