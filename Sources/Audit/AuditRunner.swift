@@ -15,6 +15,12 @@ public struct AuditRunner {
     private let running: [RuleDescription]
     private let accountRules: [any AccountRule]
     private var collectingRules: [any CollectingRule]
+    /// Past `accountsBeforeCollectingThread` accounts the collecting rules run on their own thread
+    /// (`CollectingRulesThread`), with what they collected so far; a small audit never starts one.
+    private var collectingThread: CollectingRulesThread?
+    private var accountsCollectedInline = 0
+    /// Tests set it to 1 to run the threaded path on a small export.
+    var accountsBeforeCollectingThread = 4096
     private let ruleOrder: [String: Int]
     private var summary: AuditSummary
     /// The findings not yet written to `spill`: all of them, unless there were more than
@@ -242,8 +248,17 @@ public struct AuditRunner {
     private mutating func audit(_ account: AccountView) {
         let object = account.object
         let excluded = object.kind == .computer && context.configuration.isExcluded(object)
-        for index in collectingRules.indices {
-            collectingRules[index].add(account, excluded: excluded)
+        if let collectingThread {
+            collectingThread.add(account, excluded: excluded)
+        } else {
+            for index in collectingRules.indices {
+                collectingRules[index].add(account, excluded: excluded)
+            }
+            accountsCollectedInline += 1
+            if accountsCollectedInline == accountsBeforeCollectingThread && !collectingRules.isEmpty {
+                collectingThread = CollectingRulesThread(taking: collectingRules)
+                collectingRules = []
+            }
         }
         switch object.kind {
         case .groupManagedServiceAccount:
@@ -321,7 +336,8 @@ public struct AuditRunner {
         findings.removeAll(keepingCapacity: true)
     }
 
-    /// Runs the collecting rules and returns everything in report order.
+    /// Runs the collecting rules and returns everything in report order; call it once, last (it
+    /// lets go of what the rules collected).
     ///
     /// A several-source run audits here first the accounts not every source gave, in the order they
     /// were first seen.
@@ -331,28 +347,43 @@ public struct AuditRunner {
             held = [:]
             for account in accounts where account.hasFullView { audit(account.currentFirst) }
         }
+        if let collectingThread {
+            collectingRules = collectingThread.finish()
+            self.collectingThread = nil
+        }
         for rule in collectingRules {
             findings += rule.findings(in: context)
         }
+        // What the rules and the repeat guard indexed (most of the audit's memory) is not needed
+        // while the reports are written.
+        collectingRules = []
+        accounts = AccountKeys()
         let withheld = withholdWhatTheExportCannotTell()
         let store: FindingStore
         if spill != nil {
             if !findings.isEmpty { spillHeldFindings() }
-            store = FindingStore(spilled: spill!.finish(withholding: withheld))
+            let (spilled, tally) = spill!.finish(withholding: withheld)
+            store = FindingStore(spilled: spilled)
+            summary.findingsBySeverity = tally.bySeverity
+            summary.findingsByRule = tally.byRule
+            summary.computersWithFindings = tally.computers.count
+            summary.otherAccountsWithFindings = tally.others.count
+            summary.findingsWithoutAccount = tally.withoutAccount
         } else {
             if !withheld.isEmpty { findings.removeAll { withheld.contains($0.rule) } }
-            store = FindingStore(Self.sortedInReportOrder(findings, ruleOrder: ruleOrder))
+            let sorted = Self.sortedInReportOrder(findings, ruleOrder: ruleOrder)
+            store = FindingStore(sorted)
+            var bySeverity: [Severity: Int] = [:]
+            var byRule: [String: Int] = [:]
+            for finding in sorted {
+                bySeverity[finding.severity, default: 0] += 1
+                byRule[finding.rule, default: 0] += 1
+            }
+            summary.findingsBySeverity = bySeverity
+            summary.findingsByRule = byRule
+            summary.countAccounts(with: sorted)
         }
         findings = []
-        var bySeverity: [Severity: Int] = [:]
-        var byRule: [String: Int] = [:]
-        for finding in store {
-            bySeverity[finding.severity, default: 0] += 1
-            byRule[finding.rule, default: 0] += 1
-        }
-        summary.findingsBySeverity = bySeverity
-        summary.findingsByRule = byRule
-        summary.countAccounts(with: store)
         // A rule that did not run (missing-account without an inventory) has no section or CSV.
         return AuditResult(summary: summary, findingStore: store, rules: running, registry: registry)
     }

@@ -67,6 +67,72 @@ public final class FindingStore: Sequence, Sendable {
         }
     }
 
+    /// One rule's part of the store, as report.html shows it: how many findings, how many of them
+    /// new, and the first few with their positions.
+    public struct RuleExcerpt: Sendable {
+        public let rule: String
+        public fileprivate(set) var count = 0
+        public fileprivate(set) var newCount = 0
+        public fileprivate(set) var first: [(index: Int, finding: Finding)] = []
+
+        fileprivate mutating func add(_ index: Int, _ finding: Finding, isNew: Bool, limit: Int) {
+            count += 1
+            if isNew { newCount += 1 }
+            if first.count < limit { first.append((index, finding)) }
+        }
+    }
+
+    /// Per rule, in the order rules first appear: the counts and the first `limit` findings.
+    ///
+    /// A spilled store reads only those first findings of each rule (its counts are the runs'),
+    /// not every finding again.
+    public func excerpts(perRule limit: Int, isNew: (Int) -> Bool) -> [RuleExcerpt] {
+        var excerpts: [RuleExcerpt] = []
+        var slot: [String: Int] = [:]
+        func add(_ index: Int, _ finding: Finding) {
+            let position =
+                slot[finding.rule]
+                ?? {
+                    slot[finding.rule] = excerpts.count
+                    excerpts.append(RuleExcerpt(rule: finding.rule))
+                    return excerpts.count - 1
+                }()
+            excerpts[position].add(index, finding, isNew: isNew(index), limit: limit)
+        }
+        if let held {
+            for (index, finding) in held.enumerated() { add(index, finding) }
+            return excerpts
+        }
+        let spill = self.spill!
+        let rules = spill.ruleOrder.sorted { $0.value < $1.value }.map(\.key)
+        var offset = 0
+        for (rank, runs) in spill.runs.enumerated() {
+            let count = runs.reduce(0) { $0 + $1.count }
+            defer { offset += count }
+            guard count > 0 else { continue }
+            guard rank < rules.count else {
+                // Rules outside the registry share this rank: read through.
+                var merge = RunMerge(spill: spill, runs: runs)
+                var index = offset
+                while let finding = merge.next() {
+                    add(index, finding)
+                    index += 1
+                }
+                continue
+            }
+            var excerpt = RuleExcerpt(rule: rules[rank])
+            excerpt.count = count
+            excerpt.newCount = (offset..<offset + count).reduce(0) { $0 + (isNew($1) ? 1 : 0) }
+            var merge = RunMerge(spill: spill, runs: runs)
+            while excerpt.first.count < limit, let finding = merge.next() {
+                excerpt.first.append((offset + excerpt.first.count, finding))
+            }
+            slot[excerpt.rule] = excerpts.count
+            excerpts.append(excerpt)
+        }
+        return excerpts
+    }
+
     /// The rule ids of findings whose rule is not in `known`, in the order they first appear.
     ///
     /// A spilled store reads only the findings of rules outside its registry (ranked last), which
@@ -224,16 +290,21 @@ public struct FindingSpillError: Error, Sendable, CustomStringConvertible {
 /// When the temporary file cannot be made or written (TMPDIR full or read-only), the runs are kept
 /// in memory instead: the reports stay right, only the memory grows as it did before spilling.
 struct FindingSpill {
+    private static let writeSize = 1 << 20
     private var file: SpillFile?
     private var end = 0
     private var runs: [[SpilledFindings.Run]]
     private let ruleOrder: [String: Int]
+    /// Per rank, what the findings written so far count.
+    private(set) var tallies: [FindingTally]
+    private let tallySeeds = (UInt64.random(in: .min ... .max), UInt64.random(in: .min ... .max))
     /// Why the findings are held in memory after all; nil while they are written.
     private(set) var failure: FindingSpillError?
 
     init(ruleOrder: [String: Int]) {
         self.ruleOrder = ruleOrder
         runs = Array(repeating: [], count: ruleOrder.count + 1)
+        tallies = Array(repeating: FindingTally(), count: ruleOrder.count + 1)
         do {
             file = try SpillFile()
         } catch {
@@ -250,13 +321,24 @@ struct FindingSpill {
             var stop = start
             while stop < findings.count, (ruleOrder[findings[stop].rule] ?? ruleOrder.count) == rank { stop += 1 }
             defer { start = stop }
+            for finding in findings[start..<stop] { tallies[rank].add(finding, seeds: tallySeeds) }
             if let file, failure == nil {
-                bytes.removeAll(keepingCapacity: true)
-                for finding in findings[start..<stop] { FindingRecord.encode(finding, into: &bytes) }
+                // Written a megabyte at a time: a run's encoded findings at once were a peak of their own.
+                var written = 0
                 do {
-                    try file.append(bytes, at: end)
-                    runs[rank].append(SpilledFindings.Run(offset: end, length: bytes.count, count: stop - start))
-                    end += bytes.count
+                    bytes.removeAll(keepingCapacity: true)
+                    for finding in findings[start..<stop] {
+                        FindingRecord.encode(finding, into: &bytes)
+                        if bytes.count >= Self.writeSize {
+                            try file.append(bytes, at: end + written)
+                            written += bytes.count
+                            bytes.removeAll(keepingCapacity: true)
+                        }
+                    }
+                    try file.append(bytes, at: end + written)
+                    written += bytes.count
+                    runs[rank].append(SpilledFindings.Run(offset: end, length: written, count: stop - start))
+                    end += written
                     continue
                 } catch {
                     failure = error
@@ -267,13 +349,15 @@ struct FindingSpill {
         }
     }
 
-    /// The store, without the rules in `withheld`.
-    func finish(withholding withheld: Set<String>) -> SpilledFindings {
+    /// The store, without the rules in `withheld`, and what its findings count.
+    func finish(withholding withheld: Set<String>) -> (SpilledFindings, FindingTally) {
         var runs = self.runs
-        for rule in withheld {
-            if let rank = ruleOrder[rule] { runs[rank] = [] }
+        let dropped = Set(withheld.compactMap { ruleOrder[$0] })
+        var tally = FindingTally()
+        for rank in runs.indices {
+            if dropped.contains(rank) { runs[rank] = [] } else { tally.merge(tallies[rank]) }
         }
-        return SpilledFindings(file: file, runs: runs, ruleOrder: ruleOrder)
+        return (SpilledFindings(file: file, runs: runs, ruleOrder: ruleOrder), tally)
     }
 }
 
@@ -391,5 +475,50 @@ struct RunCursor {
         }
         defer { cursor += count }
         return buffer[cursor..<cursor + count]
+    }
+}
+
+/// What `AuditRunner.finish()` counts of the findings (by severity, by rule, the accounts they
+/// name), gathered per rule rank as they are spilled, so that counting needs no pass of its own
+/// over the file; the ranks of withheld rules are left out when the tallies are summed.
+struct FindingTally {
+    var bySeverity: [Severity: Int] = [:]
+    var byRule: [String: Int] = [:]
+    /// Keyed fingerprints of the lower-cased DNs of computers (and conflict objects) and of other
+    /// accounts with findings.
+    var computers = Set<Fingerprint>()
+    var others = Set<Fingerprint>()
+    var withoutAccount = 0
+
+    mutating func add(_ finding: Finding, seeds: (UInt64, UInt64)) {
+        bySeverity[finding.severity, default: 0] += 1
+        byRule[finding.rule, default: 0] += 1
+        guard let dn = finding.distinguishedName else {
+            withoutAccount += 1
+            return
+        }
+        let key = dn.lowercased()
+        var high = Hasher()
+        high.combine(seeds.0)
+        high.combine(key)
+        var low = Hasher()
+        low.combine(seeds.1)
+        low.combine(key)
+        let fingerprint = Fingerprint(
+            high: UInt64(bitPattern: Int64(high.finalize())), low: UInt64(bitPattern: Int64(low.finalize())))
+        // As `AuditSummary.countAccounts(with:)` tells them apart.
+        if finding.account.hasSuffix("$") || finding.account.hasPrefix("$DUPLICATE-") {
+            computers.insert(fingerprint)
+        } else {
+            others.insert(fingerprint)
+        }
+    }
+
+    mutating func merge(_ other: FindingTally) {
+        bySeverity.merge(other.bySeverity, uniquingKeysWith: +)
+        byRule.merge(other.byRule, uniquingKeysWith: +)
+        computers.formUnion(other.computers)
+        others.formUnion(other.others)
+        withoutAccount += other.withoutAccount
     }
 }

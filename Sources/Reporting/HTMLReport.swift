@@ -127,25 +127,28 @@ public enum HTMLReport {
             summary.lastLogonAge, title: "Last logon age (lastLogonTimestamp), computers per age in days",
             threshold: summary.stalePasswordDays, thresholdLabel: thresholdLabel)
 
-        // One pass over findings (already in rule order), keeping at most the cap per rule.
+        // Per rule its counts and at most the cap of its first findings (a spilled store reads no more).
         var shown: [String: [TemplateValue]] = [:]
         var total: [String: Int] = [:]
         var newCounts: [String: Int] = [:]
-        for (index, finding) in result.findingStore.enumerated() {
-            total[finding.rule, default: 0] += 1
-            let isNew = changes?.change(at: index) == .new
-            if isNew { newCounts[finding.rule, default: 0] += 1 }
-            guard total[finding.rule, default: 0] <= maximumFindingsPerRule else { continue }
-            var row: [String: TemplateValue] = [
-                "severity": .string(finding.severity.rawValue),
-                "badgeStyle": .string(badgeStyle(finding.severity)),
-                "account": .string(finding.account),
-                "message": .string(finding.message),
-                "remediation": .string(finding.remediation),
-                "isNew": .bool(isNew),
-            ]
-            if let dn = finding.distinguishedName { row["dn"] = .string(dn) }
-            shown[finding.rule, default: []].append(.object(row))
+        let excerpts = result.findingStore.excerpts(perRule: maximumFindingsPerRule) {
+            changes?.change(at: $0) == .new
+        }
+        for excerpt in excerpts {
+            total[excerpt.rule] = excerpt.count
+            newCounts[excerpt.rule] = excerpt.newCount
+            shown[excerpt.rule] = excerpt.first.map { index, finding in
+                var row: [String: TemplateValue] = [
+                    "severity": .string(finding.severity.rawValue),
+                    "badgeStyle": .string(badgeStyle(finding.severity)),
+                    "account": .string(finding.account),
+                    "message": .string(finding.message),
+                    "remediation": .string(finding.remediation),
+                    "isNew": .bool(changes?.change(at: index) == .new),
+                ]
+                if let dn = finding.distinguishedName { row["dn"] = .string(dn) }
+                return .object(row)
+            }
         }
         context["sections"] = .list(
             descriptions.map { rule in

@@ -20,6 +20,39 @@ final class SampleExportTests: XCTestCase {
         return runner.finish()
     }
 
+    /// The collecting rules on their own thread (what a domain past a few thousand accounts gets)
+    /// see the accounts in the same order and give the same findings and counts as inline.
+    func testCollectingRulesOnTheirOwnThreadGiveTheSameResult() throws {
+        let inventory = try Inventory.load(path: Self.inventoryPath)
+        func audit(threadAfter accounts: Int) throws -> AuditResult {
+            var runner = AuditRunner(
+                configuration: AuditConfiguration(), now: Fixture.now, source: "corp.example.ldif", inventory: inventory
+            )
+            runner.accountsBeforeCollectingThread = accounts
+            try LDIFReader(path: Self.exportPath).forEachEntry { runner.add($0) }
+            return runner.finish()
+        }
+        let inline = try audit(threadAfter: .max)
+        for threadAfter in [1, 2, 150] {
+            let threaded = try audit(threadAfter: threadAfter)
+            XCTAssertEqual(threaded.findings, inline.findings, "thread after \(threadAfter) accounts")
+            XCTAssertEqual(threaded.summary.findingsByRule, inline.summary.findingsByRule)
+        }
+        let collected = Set(inline.findings.map(\.rule))
+        for rule in ["duplicate-spn", "duplicate-hostname", "missing-account", "conflict-object", "deleted-account"] {
+            XCTAssertTrue(collected.contains(rule), "the sample exercises \(rule)")
+        }
+    }
+
+    /// A runner dropped without `finish()` ends its collecting thread (no thread is left blocked).
+    func testARunnerDroppedMidAuditEndsItsCollectingThread() throws {
+        for _ in 0..<20 {
+            var runner = AuditRunner(configuration: AuditConfiguration(), now: Fixture.now, source: "x")
+            runner.accountsBeforeCollectingThread = 1
+            try LDIFReader(path: Self.exportPath).forEachEntry { runner.add($0) }
+        }
+    }
+
     func testLinesAreFoldedAt76ColumnsWithLF() throws {
         let bytes = try XCTUnwrap(FileManager.default.contents(atPath: Self.exportPath))
         XCTAssertLessThan(bytes.count, 1_000_000)

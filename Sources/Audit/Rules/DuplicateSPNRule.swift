@@ -164,40 +164,96 @@ public struct DuplicateSPNRule: ObjectCollectingRule {
 ///
 /// A `[Fingerprint: UInt32]` needs 20 bytes a slot and, when it doubles, its old and new storage at
 /// once: with millions of SPNs that resize alone was the audit's peak. Here the first 64 bits of the
-/// fingerprint are the key and the value packs the next 32 bits with the holder (16 bytes a slot),
-/// in 256 partitions chosen by the key's top byte, so only 1/256 of the table is ever being resized.
+/// fingerprint are the key and the value packs the next 32 bits with the holder, side by side in one
+/// flat array (16 bytes a slot, one cache line a probe), in 256 partitions chosen by the key's top
+/// byte, so only 1/256 of the table is ever being resized. The keys are random already (keyed
+/// SipHash), so their low bits place them directly; a `[UInt64: UInt64]` per partition hashed each
+/// key again and kept 45 bytes an SPN (massif, 1M computers), this keeps about 28.
 /// Two different SPNs whose first 64 bits agree (about one in a few hundred thousand audits of a
 /// million computers) are told apart by the 32 check bits and kept, by full fingerprint, in `collided`.
 struct FirstHolderTable {
     private static let partitionBits = 8
-    private var partitions: [[UInt64: UInt64]] = Array(repeating: [:], count: 1 << partitionBits)
+    private var partitions = [Partition](repeating: Partition(), count: 1 << partitionBits)
     /// SPNs whose 64-bit key is already taken by a different SPN; almost always empty.
     private var collided: [Fingerprint: UInt32] = [:]
+    /// The one key an empty slot cannot hold (0), when an SPN's fingerprint has it.
+    private var zeroKey: UInt64?
+
+    /// Linear probing over (key, value) pairs; a key of 0 marks an empty slot.
+    private struct Partition {
+        var slots: [UInt64] = []
+        var count = 0
+
+        /// The value of `key`, or nil after recording `value` for it.
+        mutating func value(of key: UInt64, recordingIfNew value: UInt64) -> UInt64? {
+            // Grown at 3/4 full: longer probe runs past that cost more than the memory saved.
+            if (count + 1) * 4 > slots.count / 2 * 3 { grow() }
+            let mask = slots.count / 2 - 1
+            var index = Int(truncatingIfNeeded: key) & mask
+            while true {
+                let found = slots[2 * index]
+                if found == key { return slots[2 * index + 1] }
+                if found == 0 {
+                    slots[2 * index] = key
+                    slots[2 * index + 1] = value
+                    count += 1
+                    return nil
+                }
+                index = (index + 1) & mask
+            }
+        }
+
+        private mutating func grow() {
+            let old = slots
+            let capacity = max(64, old.count)  // slots, so twice the pairs
+            slots = [UInt64](repeating: 0, count: 2 * capacity)
+            let mask = capacity - 1
+            for pair in stride(from: 0, to: old.count, by: 2) where old[pair] != 0 {
+                var index = Int(truncatingIfNeeded: old[pair]) & mask
+                while slots[2 * index] != 0 { index = (index + 1) & mask }
+                slots[2 * index] = old[pair]
+                slots[2 * index + 1] = old[pair + 1]
+            }
+        }
+    }
 
     /// The first holder recorded for `fingerprint`; if there is none, records `holder` and returns nil.
     mutating func firstHolder(of fingerprint: Fingerprint, recordingIfNew holder: UInt32) -> UInt32? {
         let key = fingerprint.high
         let check = UInt32(truncatingIfNeeded: fingerprint.low)
-        let partition = Int(truncatingIfNeeded: key >> UInt64(64 - Self.partitionBits))
-        if let packed = partitions[partition][key] {
-            if UInt32(truncatingIfNeeded: packed >> 32) == check { return UInt32(truncatingIfNeeded: packed) }
-            if let first = collided[fingerprint] { return first }
-            collided[fingerprint] = holder
-            return nil
+        let value = UInt64(check) << 32 | UInt64(holder)
+        let found: UInt64?
+        if key == 0 {
+            found = zeroKey
+            if found == nil { zeroKey = value }
+        } else {
+            let partition = Int(truncatingIfNeeded: key >> UInt64(64 - Self.partitionBits))
+            found = partitions[partition].value(of: key, recordingIfNew: value)
         }
-        partitions[partition][key] = UInt64(check) << 32 | UInt64(holder)
+        guard let packed = found else { return nil }
+        if UInt32(truncatingIfNeeded: packed >> 32) == check { return UInt32(truncatingIfNeeded: packed) }
+        if let first = collided[fingerprint] { return first }
+        collided[fingerprint] = holder
         return nil
     }
 }
 
 /// Names, DNs and objectGUIDs of SPN holders, packed in one byte array instead of two Strings per object.
+///
+/// A DN is its first RDN and the rest, which is kept once per container (a domain has far fewer
+/// containers than SPN holders), and a computer's name is not kept when it is its RDN's value and a
+/// `$`, as a join writes it: with a million computers that halved this table.
 struct HolderTable {
     private var bytes: [UInt8] = []
-    /// For holder i: its objectGUID's 16 bytes (if it has one) then its name, from offsets[2i] to
-    /// offsets[2i+1]; its DN at offsets[2i+1]..<offsets[2i+2].
+    /// For holder i: its objectGUID's 16 bytes (if it has one), then its name unless derived from
+    /// the RDN, from offsets[2i] to offsets[2i+1]; its DN's first RDN to offsets[2i+2].
     private var offsets: [UInt32] = [0]
+    /// The rest of each DN by index (`UInt32.max` for a DN of one RDN), kept once.
+    private var parent: [UInt32] = []
+    private var parents: [String] = []
+    private var parentIndex: [String: UInt32] = [:]
     /// Bit 0: excluded by the configuration; bit 1: a plain computer (setspn names it without `$`);
-    /// bit 2: an objectGUID is stored.
+    /// bit 2: an objectGUID is stored; bit 3: the name is the RDN's value and `$` (not stored).
     private var flags: [UInt8] = []
 
     var count: Int { flags.count }
@@ -206,12 +262,35 @@ struct HolderTable {
         name: String, distinguishedName: String, guid: ObjectGUID?, excluded: Bool, isComputer: Bool
     ) -> UInt32 {
         if let guid { bytes.append(contentsOf: guid.bytes) }
-        bytes.append(contentsOf: name.utf8)
+        let (rdn, rest) = ClaimantTable.split(distinguishedName)
+        let derived = Self.isRDNValueAndDollar(name, rdn)
+        if !derived { bytes.append(contentsOf: name.utf8) }
         offsets.append(UInt32(bytes.count))
-        bytes.append(contentsOf: distinguishedName.utf8)
+        bytes.append(contentsOf: rdn.utf8)
         offsets.append(UInt32(bytes.count))
-        flags.append((excluded ? 1 : 0) | (isComputer ? 2 : 0) | (guid != nil ? 4 : 0))
+        if let rest {
+            if let known = parentIndex[rest] {
+                parent.append(known)
+            } else {
+                parentIndex[rest] = UInt32(parents.count)
+                parent.append(UInt32(parents.count))
+                parents.append(rest)
+            }
+        } else {
+            parent.append(UInt32.max)
+        }
+        flags.append((excluded ? 1 : 0) | (isComputer ? 2 : 0) | (guid != nil ? 4 : 0) | (derived ? 8 : 0))
         return UInt32(flags.count - 1)
+    }
+
+    /// `WKS-0042$` for `CN=WKS-0042`, byte for byte (an escaped value is simply kept).
+    private static func isRDNValueAndDollar(_ name: String, _ rdn: Substring) -> Bool {
+        let rdn = rdn.utf8
+        let name = name.utf8
+        guard rdn.count > 3, name.count == rdn.count - 2, name.last == UInt8(ascii: "$"),
+            rdn.starts(with: "CN=".utf8)
+        else { return false }
+        return rdn.dropFirst(3).elementsEqual(name.dropLast())
     }
 
     /// Whether two holders are one account: the same objectGUID, or when either has none, the same
@@ -234,10 +313,21 @@ struct HolderTable {
 
     func name(_ holder: UInt32) -> String {
         let slot = Int(holder) * 2
+        if flags[Int(holder)] & 8 != 0 {
+            let rdn = bytes[Int(offsets[slot + 1])..<Int(offsets[slot + 2])]
+            return String(decoding: rdn.dropFirst(3), as: UTF8.self) + "$"
+        }
         let start = Int(offsets[slot]) + (flags[Int(holder)] & 4 != 0 ? 16 : 0)
         return String(decoding: bytes[start..<Int(offsets[slot + 1])], as: UTF8.self)
     }
-    func distinguishedName(_ holder: UInt32) -> String { string(Int(holder) * 2 + 1) }
+
+    func distinguishedName(_ holder: UInt32) -> String {
+        let slot = Int(holder) * 2
+        let rdn = String(decoding: bytes[Int(offsets[slot + 1])..<Int(offsets[slot + 2])], as: UTF8.self)
+        let index = parent[Int(holder)]
+        return index == UInt32.max ? rdn : rdn + "," + parents[Int(index)]
+    }
+
     func isExcluded(_ holder: UInt32) -> Bool { flags[Int(holder)] & 1 != 0 }
 
     /// The account name as `setspn` takes it: a computer's name without `$`, anything else as stored.
@@ -246,9 +336,6 @@ struct HolderTable {
         return flags[Int(holder)] & 2 != 0 && name.hasSuffix("$") ? String(name.dropLast()) : name
     }
 
-    private func string(_ slot: Int) -> String {
-        String(decoding: bytes[Int(offsets[slot])..<Int(offsets[slot + 1])], as: UTF8.self)
-    }
 }
 
 extension String {
