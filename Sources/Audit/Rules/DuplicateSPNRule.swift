@@ -160,81 +160,84 @@ public struct DuplicateSPNRule: ObjectCollectingRule {
     }
 }
 
-/// The first holder of every SPN seen, by fingerprint.
+/// The first holder of every SPN (or, for duplicate-hostname, every name claimed) seen, by fingerprint.
 ///
-/// A `[Fingerprint: UInt32]` needs 20 bytes a slot and, when it doubles, its old and new storage at
-/// once: with millions of SPNs that resize alone was the audit's peak. Here the first 64 bits of the
-/// fingerprint are the key and the value packs the next 32 bits with the holder, side by side in one
-/// flat array (16 bytes a slot, one cache line a probe), in 256 partitions chosen by the key's top
-/// byte, so only 1/256 of the table is ever being resized. The keys are random already (keyed
-/// SipHash), so their low bits place them directly; a `[UInt64: UInt64]` per partition hashed each
-/// key again and kept 45 bytes an SPN (massif, 1M computers), this keeps about 28.
-/// Two different SPNs whose first 64 bits agree (about one in a few hundred thousand audits of a
-/// million computers) are told apart by the 32 check bits and kept, by full fingerprint, in `collided`.
+/// Millions of entries, so it is kept compact: 256 partitions chosen by the fingerprint's top byte
+/// (only 1/256 of the table is ever being resized), each a flat open-addressing table of 12-byte
+/// slots: the fingerprint's next 56 bits and 8 more as one word, the holder beside it. Partitions
+/// grow by half, not double, so a table is never much emptier than its 3/4 limit: a
+/// `[UInt64: UInt64]` per partition kept 45 bytes an SPN and, doubling, sometimes twice the slots
+/// it needed (massif, 1M computers: 203 MB for the SPNs, 67 MB for the host names); this keeps
+/// about 18. The fingerprints are random (keyed SipHash), so their bits place them directly.
+///
+/// 72 bits of a 128-bit fingerprint tell SPNs apart: two different SPNs are taken for one with
+/// a probability of about n^2 / 2^73, two in a billion audits of a million computers.
 struct FirstHolderTable {
     private static let partitionBits = 8
     private var partitions = [Partition](repeating: Partition(), count: 1 << partitionBits)
-    /// SPNs whose 64-bit key is already taken by a different SPN; almost always empty.
-    private var collided: [Fingerprint: UInt32] = [:]
-    /// The one key an empty slot cannot hold (0), when an SPN's fingerprint has it.
-    private var zeroKey: UInt64?
+    /// The one word an empty slot cannot hold (0), when a fingerprint gives it.
+    private var zeroWord: UInt32?
 
-    /// Linear probing over (key, value) pairs; a key of 0 marks an empty slot.
+    /// Linear probing; a word of 0 marks an empty slot.
     private struct Partition {
-        var slots: [UInt64] = []
+        var words: [UInt64] = []
+        var holders: [UInt32] = []
         var count = 0
 
-        /// The value of `key`, or nil after recording `value` for it.
-        mutating func value(of key: UInt64, recordingIfNew value: UInt64) -> UInt64? {
+        /// The holder of `word`, or nil after recording `holder` for it.
+        mutating func holder(of word: UInt64, recordingIfNew holder: UInt32) -> UInt32? {
             // Grown at 3/4 full: longer probe runs past that cost more than the memory saved.
-            if (count + 1) * 4 > slots.count / 2 * 3 { grow() }
-            let mask = slots.count / 2 - 1
-            var index = Int(truncatingIfNeeded: key) & mask
+            if (count + 1) * 4 > words.count * 3 { grow() }
+            let capacity = words.count
+            var index = Self.slot(word, capacity)
             while true {
-                let found = slots[2 * index]
-                if found == key { return slots[2 * index + 1] }
+                let found = words[index]
+                if found == word { return holders[index] }
                 if found == 0 {
-                    slots[2 * index] = key
-                    slots[2 * index + 1] = value
+                    words[index] = word
+                    holders[index] = holder
                     count += 1
                     return nil
                 }
-                index = (index + 1) & mask
+                index += 1
+                if index == capacity { index = 0 }
             }
         }
 
+        /// The word's high bits scaled to the capacity (which need not be a power of two).
+        private static func slot(_ word: UInt64, _ capacity: Int) -> Int {
+            Int(truncatingIfNeeded: word.multipliedFullWidth(by: UInt64(capacity)).high)
+        }
+
         private mutating func grow() {
-            let old = slots
-            let capacity = max(64, old.count)  // slots, so twice the pairs
-            slots = [UInt64](repeating: 0, count: 2 * capacity)
-            let mask = capacity - 1
-            for pair in stride(from: 0, to: old.count, by: 2) where old[pair] != 0 {
-                var index = Int(truncatingIfNeeded: old[pair]) & mask
-                while slots[2 * index] != 0 { index = (index + 1) & mask }
-                slots[2 * index] = old[pair]
-                slots[2 * index + 1] = old[pair + 1]
+            let oldWords = words
+            let oldHolders = holders
+            let capacity = max(64, oldWords.count + oldWords.count / 2)
+            words = [UInt64](repeating: 0, count: capacity)
+            holders = [UInt32](repeating: 0, count: capacity)
+            for (word, holder) in zip(oldWords, oldHolders) where word != 0 {
+                var index = Self.slot(word, capacity)
+                while words[index] != 0 {
+                    index += 1
+                    if index == capacity { index = 0 }
+                }
+                words[index] = word
+                holders[index] = holder
             }
         }
     }
 
     /// The first holder recorded for `fingerprint`; if there is none, records `holder` and returns nil.
     mutating func firstHolder(of fingerprint: Fingerprint, recordingIfNew holder: UInt32) -> UInt32? {
-        let key = fingerprint.high
-        let check = UInt32(truncatingIfNeeded: fingerprint.low)
-        let value = UInt64(check) << 32 | UInt64(holder)
-        let found: UInt64?
-        if key == 0 {
-            found = zeroKey
-            if found == nil { zeroKey = value }
-        } else {
-            let partition = Int(truncatingIfNeeded: key >> UInt64(64 - Self.partitionBits))
-            found = partitions[partition].value(of: key, recordingIfNew: value)
+        // The top byte chose the partition; the word is the next 56 bits and 8 of the low half.
+        let word = fingerprint.high << UInt64(Self.partitionBits) | (fingerprint.low & 0xFF)
+        guard word != 0 else {
+            if let first = zeroWord { return first }
+            zeroWord = holder
+            return nil
         }
-        guard let packed = found else { return nil }
-        if UInt32(truncatingIfNeeded: packed >> 32) == check { return UInt32(truncatingIfNeeded: packed) }
-        if let first = collided[fingerprint] { return first }
-        collided[fingerprint] = holder
-        return nil
+        let partition = Int(truncatingIfNeeded: fingerprint.high >> UInt64(64 - Self.partitionBits))
+        return partitions[partition].holder(of: word, recordingIfNew: holder)
     }
 }
 
