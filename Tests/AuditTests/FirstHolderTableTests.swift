@@ -36,4 +36,16 @@ final class FirstHolderTableTests: XCTestCase {
         XCTAssertEqual(table.firstHolder(of: sameHigh, recordingIfNew: 6), 4)
         XCTAssertEqual(table.firstHolder(of: zero, recordingIfNew: 11), 1)
     }
+
+    /// NameSet, the other flat table: every name inserted is found through growth, no other is.
+    func testNameSetFindsEveryNameInsertedAndNoOther() {
+        var names = NameSet()
+        for index in 0..<30_000 { names.insert(tag: 1, "dc=corp,dc=example", "wks-\(index)") }
+        for index in 0..<30_000 {
+            XCTAssertTrue(names.contains(tag: 1, "dc=corp,dc=example", "wks-\(index)"))
+            XCTAssertFalse(names.contains(tag: 1, "dc=corp,dc=example", "srv-\(index)"))
+            XCTAssertFalse(names.contains(tag: 2, "dc=corp,dc=example", "wks-\(index)"), "the tag is part of the key")
+        }
+        XCTAssertFalse(NameSet().contains(tag: 1, "anything"))
+    }
 }

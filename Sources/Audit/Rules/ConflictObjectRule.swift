@@ -146,18 +146,70 @@ public struct ConflictObjectRule: ObjectCollectingRule {
 /// deleted-account and conflict-object rules keep of every live computer. Two different names share
 /// a fingerprint about once in 2^64 / (names × lookups) audits; the per-process random key means
 /// nobody who writes a name into AD can make one on purpose.
+///
+/// Each partition is a flat open-addressing table of the fingerprints grown by half (a `Set<UInt64>`
+/// per partition kept about 20 bytes a name and, doubling, sometimes twice the slots it needed).
 struct NameSet {
-    private var partitions = [Set<UInt64>](repeating: [], count: 256)
+    private var partitions = [Partition](repeating: Partition(), count: 256)
+    /// The fingerprint an empty slot cannot hold (0), when a name gives it.
+    private var holdsZero = false
     private let seed = UInt64.random(in: .min ... .max)
 
+    /// Linear probing; 0 marks an empty slot.
+    private struct Partition {
+        var keys: [UInt64] = []
+        var count = 0
+
+        /// The slot of `key`, or of the empty slot where it would go.
+        private func slot(_ key: UInt64) -> Int {
+            let capacity = keys.count
+            // The top byte chose the partition; the next bits place the key.
+            var index = Int(truncatingIfNeeded: (key << 8).multipliedFullWidth(by: UInt64(capacity)).high)
+            while keys[index] != 0 && keys[index] != key {
+                index += 1
+                if index == capacity { index = 0 }
+            }
+            return index
+        }
+
+        mutating func insert(_ key: UInt64) {
+            if (count + 1) * 4 > keys.count * 3 { grow() }
+            let index = slot(key)
+            if keys[index] == 0 {
+                keys[index] = key
+                count += 1
+            }
+        }
+
+        func contains(_ key: UInt64) -> Bool {
+            !keys.isEmpty && keys[slot(key)] == key
+        }
+
+        private mutating func grow() {
+            let old = keys
+            keys = [UInt64](repeating: 0, count: max(64, old.count + old.count / 2))
+            for key in old where key != 0 { keys[slot(key)] = key }
+        }
+    }
+
+    private mutating func insert(_ key: UInt64) {
+        if key == 0 {
+            holdsZero = true
+        } else {
+            partitions[Int(truncatingIfNeeded: key >> 56)].insert(key)
+        }
+    }
+
+    private func contains(_ key: UInt64) -> Bool {
+        key == 0 ? holdsZero : partitions[Int(truncatingIfNeeded: key >> 56)].contains(key)
+    }
+
     mutating func insert(tag: UInt8, bytes: [UInt8]) {
-        let key = fingerprint(tag, bytes: bytes)
-        partitions[Int(truncatingIfNeeded: key >> 56)].insert(key)
+        insert(fingerprint(tag, bytes: bytes))
     }
 
     func contains(tag: UInt8, bytes: [UInt8]) -> Bool {
-        let key = fingerprint(tag, bytes: bytes)
-        return partitions[Int(truncatingIfNeeded: key >> 56)].contains(key)
+        contains(fingerprint(tag, bytes: bytes))
     }
 
     private func fingerprint(_ tag: UInt8, bytes: [UInt8]) -> UInt64 {
@@ -169,13 +221,11 @@ struct NameSet {
     }
 
     mutating func insert(tag: UInt8, _ parts: String...) {
-        let key = fingerprint(tag, parts)
-        partitions[Int(truncatingIfNeeded: key >> 56)].insert(key)
+        insert(fingerprint(tag, parts))
     }
 
     func contains(tag: UInt8, _ parts: String...) -> Bool {
-        let key = fingerprint(tag, parts)
-        return partitions[Int(truncatingIfNeeded: key >> 56)].contains(key)
+        contains(fingerprint(tag, parts))
     }
 
     private func fingerprint(_ tag: UInt8, _ parts: [String]) -> UInt64 {
