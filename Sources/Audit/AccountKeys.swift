@@ -8,6 +8,28 @@ import Directory
 struct Fingerprint: Hashable {
     let high: UInt64
     let low: UInt64
+
+    /// The per-process random keys of one table's fingerprints.
+    struct Seeds {
+        let high = UInt64.random(in: .min ... .max)
+        let low = UInt64.random(in: .min ... .max)
+    }
+
+    init(high: UInt64, low: UInt64) {
+        self.high = high
+        self.low = low
+    }
+
+    /// The fingerprint of `text` under `seeds`.
+    init(_ text: String, seeds: Seeds) {
+        var high = Hasher()
+        high.combine(seeds.high)
+        high.combine(text)
+        var low = Hasher()
+        low.combine(seeds.low)
+        low.combine(text)
+        self.init(high: UInt64(bitPattern: Int64(high.finalize())), low: UInt64(bitPattern: Int64(low.finalize())))
+    }
 }
 
 /// The accounts the runner has already audited, by `AccountKey`, so each is audited once.

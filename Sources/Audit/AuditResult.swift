@@ -116,24 +116,20 @@ public struct AuditSummary: Sendable, Equatable {
     /// or a conflict object's `$DUPLICATE-...`)
     /// and `findingsWithoutAccount` (inventory names) from `findings`.
     public mutating func countAccounts(with findings: some Sequence<Finding>) {
-        var computers = Set<String>()
-        var others = Set<String>()
-        var withoutAccount = 0
-        for finding in findings {
-            guard let dn = finding.distinguishedName else {
-                withoutAccount += 1
-                continue
-            }
-            // A conflict object's sAMAccountName (`$DUPLICATE-1f4`) lost its `$` to the rename.
-            if finding.account.hasSuffix("$") || finding.account.hasPrefix("$DUPLICATE-") {
-                computers.insert(dn.lowercased())
-            } else {
-                others.insert(dn.lowercased())
-            }
-        }
-        computersWithFindings = computers.count
-        otherAccountsWithFindings = others.count
-        findingsWithoutAccount = withoutAccount
+        var tally = FindingTally(seeds: Fingerprint.Seeds())
+        for finding in findings { tally.add(finding) }
+        computersWithFindings = tally.computers.count
+        otherAccountsWithFindings = tally.others.count
+        findingsWithoutAccount = tally.withoutAccount
+    }
+
+    /// Takes every count of `tally`: by severity, by rule, and the accounts named.
+    mutating func record(_ tally: FindingTally) {
+        findingsBySeverity = tally.bySeverity
+        findingsByRule = tally.byRule
+        computersWithFindings = tally.computers.count
+        otherAccountsWithFindings = tally.others.count
+        findingsWithoutAccount = tally.withoutAccount
     }
 
     public var totalFindings: Int { findingsBySeverity.values.reduce(0, +) }
@@ -215,5 +211,47 @@ public struct UnjudgedRule: Sendable, Equatable {
         self.rule = rule
         self.missingAttributes = missingAttributes
         self.accounts = accounts
+    }
+}
+
+/// What an audit's findings count: by severity, by rule, and the distinct accounts they name, told
+/// apart by DN (lower-cased) as computers (a `$` name, or a conflict object's `$DUPLICATE-` one) or
+/// other accounts. Kept as keyed fingerprints of the DNs; a spilled audit keeps one tally per rule
+/// rank as it writes, so counting needs no pass over the file, and sums those not withheld.
+struct FindingTally {
+    let seeds: Fingerprint.Seeds
+    var bySeverity: [Severity: Int] = [:]
+    var byRule: [String: Int] = [:]
+    var computers = Set<Fingerprint>()
+    var others = Set<Fingerprint>()
+    var withoutAccount = 0
+
+    init(seeds: Fingerprint.Seeds) {
+        self.seeds = seeds
+    }
+
+    mutating func add(_ finding: Finding) {
+        bySeverity[finding.severity, default: 0] += 1
+        byRule[finding.rule, default: 0] += 1
+        guard let dn = finding.distinguishedName else {
+            withoutAccount += 1
+            return
+        }
+        let fingerprint = Fingerprint(dn.lowercased(), seeds: seeds)
+        // A conflict object's sAMAccountName (`$DUPLICATE-1f4`) lost its `$` to the rename.
+        if finding.account.hasSuffix("$") || finding.account.hasPrefix("$DUPLICATE-") {
+            computers.insert(fingerprint)
+        } else {
+            others.insert(fingerprint)
+        }
+    }
+
+    /// Adds `other`'s counts; both must have the same seeds.
+    mutating func merge(_ other: FindingTally) {
+        bySeverity.merge(other.bySeverity, uniquingKeysWith: +)
+        byRule.merge(other.byRule, uniquingKeysWith: +)
+        computers.formUnion(other.computers)
+        others.formUnion(other.others)
+        withoutAccount += other.withoutAccount
     }
 }

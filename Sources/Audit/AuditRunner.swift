@@ -103,8 +103,11 @@ public struct AuditRunner {
         carried = Array(repeating: 0, count: tracked.count)
         self.running = running
         registry = rules
-        ruleOrder = Dictionary(
-            rules.enumerated().map { ($1.description.id, $0) }, uniquingKeysWith: { first, _ in first })
+        // Dense (a rule given twice keeps its first place), so a spilled audit's ranks are 0..<count
+        // and rule ids outside them one rank after.
+        var order: [String: Int] = [:]
+        for rule in rules where order[rule.description.id] == nil { order[rule.description.id] = order.count }
+        ruleOrder = order
         summary = AuditSummary(source: source, generatedAt: now, stalePasswordDays: configuration.stalePasswordDays)
         summary.domain = domain
         summary.inventoryNames = inventory?.items.count ?? 0
@@ -364,24 +367,14 @@ public struct AuditRunner {
             if !findings.isEmpty { spillHeldFindings() }
             let (spilled, tally) = spill!.finish(withholding: withheld)
             store = FindingStore(spilled: spilled)
-            summary.findingsBySeverity = tally.bySeverity
-            summary.findingsByRule = tally.byRule
-            summary.computersWithFindings = tally.computers.count
-            summary.otherAccountsWithFindings = tally.others.count
-            summary.findingsWithoutAccount = tally.withoutAccount
+            summary.record(tally)
         } else {
             if !withheld.isEmpty { findings.removeAll { withheld.contains($0.rule) } }
             let sorted = Self.sortedInReportOrder(findings, ruleOrder: ruleOrder)
             store = FindingStore(sorted)
-            var bySeverity: [Severity: Int] = [:]
-            var byRule: [String: Int] = [:]
-            for finding in sorted {
-                bySeverity[finding.severity, default: 0] += 1
-                byRule[finding.rule, default: 0] += 1
-            }
-            summary.findingsBySeverity = bySeverity
-            summary.findingsByRule = byRule
-            summary.countAccounts(with: sorted)
+            var tally = FindingTally(seeds: Fingerprint.Seeds())
+            for finding in sorted { tally.add(finding) }
+            summary.record(tally)
         }
         findings = []
         // A rule that did not run (missing-account without an inventory) has no section or CSV.

@@ -33,7 +33,7 @@ public final class FindingStore: Sequence, Sendable {
     init(spilled: SpilledFindings) {
         held = nil
         spill = spilled
-        count = spilled.runs.reduce(0) { $0 + $1.reduce(0) { $0 + $1.count } }
+        count = spilled.runs.indices.reduce(0) { $0 + spilled.count(ofRank: $1) }
     }
 
     public var isEmpty: Bool { count == 0 }
@@ -104,13 +104,12 @@ public final class FindingStore: Sequence, Sendable {
             return excerpts
         }
         let spill = self.spill!
-        let rules = spill.ruleOrder.sorted { $0.value < $1.value }.map(\.key)
         var offset = 0
         for (rank, runs) in spill.runs.enumerated() {
-            let count = runs.reduce(0) { $0 + $1.count }
+            let count = spill.count(ofRank: rank)
             defer { offset += count }
             guard count > 0 else { continue }
-            guard rank < rules.count else {
+            guard let rule = spill.rule(ofRank: rank) else {
                 // Rules outside the registry share this rank: read through.
                 var merge = RunMerge(spill: spill, runs: runs)
                 var index = offset
@@ -120,7 +119,7 @@ public final class FindingStore: Sequence, Sendable {
                 }
                 continue
             }
-            var excerpt = RuleExcerpt(rule: rules[rank])
+            var excerpt = RuleExcerpt(rule: rule)
             excerpt.count = count
             excerpt.newCount = (offset..<offset + count).reduce(0) { $0 + (isNew($1) ? 1 : 0) }
             var merge = RunMerge(spill: spill, runs: runs)
@@ -135,30 +134,28 @@ public final class FindingStore: Sequence, Sendable {
 
     /// The rule ids of findings whose rule is not in `known`, in the order they first appear.
     ///
-    /// A spilled store reads only the findings of rules outside its registry (ranked last), which
-    /// a runner does not give; one held in memory is read through.
+    /// A spilled store knows the rule of each registry rank that has findings and reads only the
+    /// findings ranked last, of rules outside its registry (a runner gives none); one held in
+    /// memory is read through.
     public func rules(notIn known: Set<String>) -> [String] {
         var found: [String] = []
         var seen = known
-        func look(_ finding: Finding) {
-            if seen.insert(finding.rule).inserted { found.append(finding.rule) }
+        func look(_ rule: String) {
+            if seen.insert(rule).inserted { found.append(rule) }
         }
-        if let held {
-            held.forEach(look)
-        } else if let spill, let last = spill.runs.last {
-            var merge = RunMerge(spill: spill, runs: last)
-            while let finding = merge.next() { look(finding) }
-            for rank in spill.runs.indices.dropLast() {
-                for finding in Self.firstOfEach(spill, rank: rank) { look(finding) }
+        guard let spill else {
+            for finding in held! { look(finding.rule) }
+            return found
+        }
+        for (rank, runs) in spill.runs.enumerated() where spill.count(ofRank: rank) > 0 {
+            if let rule = spill.rule(ofRank: rank) {
+                look(rule)
+            } else {
+                var merge = RunMerge(spill: spill, runs: runs)
+                while let finding = merge.next() { look(finding.rule) }
             }
         }
         return found
-    }
-
-    /// The first finding of each run of `rank`: every finding of a known rule's rank has that
-    /// rule, so one look tells whether it is outside `known`.
-    private static func firstOfEach(_ spill: SpilledFindings, rank: Int) -> [Finding] {
-        spill.runs[rank].compactMap { RunCursor(file: spill.file, run: $0).current?.finding }
     }
 
     /// The findings of one rule, each with its position among all findings (what
@@ -169,22 +166,16 @@ public final class FindingStore: Sequence, Sendable {
         }
         let spill = self.spill!
         // Ranks are by rule, but rule ids outside the registry share the last one.
-        let ranks = spill.ranks(of: rule)
+        let rank = spill.rank(of: rule)
         return AnySequence { () -> AnyIterator<(offset: Int, element: Finding)> in
-            var pending = ranks[...]
-            var merge: RunMerge?
-            var offset = 0
+            var merge = RunMerge(spill: spill, runs: spill.runs[rank])
+            var offset = spill.firstOffset(ofRank: rank)
             return AnyIterator {
-                while true {
-                    if let finding = merge?.next() {
-                        offset += 1
-                        if finding.rule == rule { return (offset - 1, finding) }
-                        continue
-                    }
-                    guard let rank = pending.popFirst() else { return nil }
-                    offset = spill.firstOffset(ofRank: rank)
-                    merge = RunMerge(spill: spill, runs: spill.runs[rank])
+                while let finding = merge.next() {
+                    offset += 1
+                    if finding.rule == rule { return (offset - 1, finding) }
                 }
+                return nil
             }
         }
     }
@@ -201,24 +192,29 @@ final class SpilledFindings: Sendable {
     }
 
     let file: SpillFile?
+    /// Per rank (`ruleOrder`'s, and one more, last, for rule ids outside it), its sorted runs.
     let runs: [[Run]]
     let ruleOrder: [String: Int]
+    /// The rule of each registry rank, by rank (the runner's ranks are dense).
+    private let rankRules: [String]
 
     init(file: SpillFile?, runs: [[Run]], ruleOrder: [String: Int]) {
         self.file = file
         self.runs = runs
         self.ruleOrder = ruleOrder
+        rankRules = ruleOrder.sorted { $0.value < $1.value }.map(\.key)
     }
 
-    func ranks(of rule: String) -> [Int] {
-        let rank = ruleOrder[rule] ?? ruleOrder.count
-        return runs.indices.contains(rank) ? [rank] : []
-    }
+    /// Where `rule`'s findings are: its registry rank, or the last one.
+    func rank(of rule: String) -> Int { ruleOrder[rule] ?? ruleOrder.count }
+
+    /// The one rule all findings of `rank` have; nil for the last rank, which holds any others.
+    func rule(ofRank rank: Int) -> String? { rankRules.indices.contains(rank) ? rankRules[rank] : nil }
+
+    func count(ofRank rank: Int) -> Int { runs[rank].reduce(0) { $0 + $1.count } }
 
     /// The position, among all findings, of the first finding of `rank`.
-    func firstOffset(ofRank rank: Int) -> Int {
-        runs[..<rank].reduce(0) { $0 + $1.reduce(0) { $0 + $1.count } }
-    }
+    func firstOffset(ofRank rank: Int) -> Int { (0..<rank).reduce(0) { $0 + count(ofRank: $1) } }
 }
 
 /// An unlinked temporary file: nothing is left behind however the process ends, and no other user
@@ -295,16 +291,15 @@ struct FindingSpill {
     private var end = 0
     private var runs: [[SpilledFindings.Run]]
     private let ruleOrder: [String: Int]
-    /// Per rank, what the findings written so far count.
+    /// Per rank, what the findings written so far count (one set of seeds, so they can be summed).
     private(set) var tallies: [FindingTally]
-    private let tallySeeds = (UInt64.random(in: .min ... .max), UInt64.random(in: .min ... .max))
     /// Why the findings are held in memory after all; nil while they are written.
     private(set) var failure: FindingSpillError?
 
     init(ruleOrder: [String: Int]) {
         self.ruleOrder = ruleOrder
         runs = Array(repeating: [], count: ruleOrder.count + 1)
-        tallies = Array(repeating: FindingTally(), count: ruleOrder.count + 1)
+        tallies = Array(repeating: FindingTally(seeds: Fingerprint.Seeds()), count: ruleOrder.count + 1)
         do {
             file = try SpillFile()
         } catch {
@@ -321,7 +316,7 @@ struct FindingSpill {
             var stop = start
             while stop < findings.count, (ruleOrder[findings[stop].rule] ?? ruleOrder.count) == rank { stop += 1 }
             defer { start = stop }
-            for finding in findings[start..<stop] { tallies[rank].add(finding, seeds: tallySeeds) }
+            for finding in findings[start..<stop] { tallies[rank].add(finding) }
             if let file, failure == nil {
                 // Written a megabyte at a time: a run's encoded findings at once were a peak of their own.
                 var written = 0
@@ -353,7 +348,7 @@ struct FindingSpill {
     func finish(withholding withheld: Set<String>) -> (SpilledFindings, FindingTally) {
         var runs = self.runs
         let dropped = Set(withheld.compactMap { ruleOrder[$0] })
-        var tally = FindingTally()
+        var tally = FindingTally(seeds: tallies[0].seeds)
         for rank in runs.indices {
             if dropped.contains(rank) { runs[rank] = [] } else { tally.merge(tallies[rank]) }
         }
@@ -475,50 +470,5 @@ struct RunCursor {
         }
         defer { cursor += count }
         return buffer[cursor..<cursor + count]
-    }
-}
-
-/// What `AuditRunner.finish()` counts of the findings (by severity, by rule, the accounts they
-/// name), gathered per rule rank as they are spilled, so that counting needs no pass of its own
-/// over the file; the ranks of withheld rules are left out when the tallies are summed.
-struct FindingTally {
-    var bySeverity: [Severity: Int] = [:]
-    var byRule: [String: Int] = [:]
-    /// Keyed fingerprints of the lower-cased DNs of computers (and conflict objects) and of other
-    /// accounts with findings.
-    var computers = Set<Fingerprint>()
-    var others = Set<Fingerprint>()
-    var withoutAccount = 0
-
-    mutating func add(_ finding: Finding, seeds: (UInt64, UInt64)) {
-        bySeverity[finding.severity, default: 0] += 1
-        byRule[finding.rule, default: 0] += 1
-        guard let dn = finding.distinguishedName else {
-            withoutAccount += 1
-            return
-        }
-        let key = dn.lowercased()
-        var high = Hasher()
-        high.combine(seeds.0)
-        high.combine(key)
-        var low = Hasher()
-        low.combine(seeds.1)
-        low.combine(key)
-        let fingerprint = Fingerprint(
-            high: UInt64(bitPattern: Int64(high.finalize())), low: UInt64(bitPattern: Int64(low.finalize())))
-        // As `AuditSummary.countAccounts(with:)` tells them apart.
-        if finding.account.hasSuffix("$") || finding.account.hasPrefix("$DUPLICATE-") {
-            computers.insert(fingerprint)
-        } else {
-            others.insert(fingerprint)
-        }
-    }
-
-    mutating func merge(_ other: FindingTally) {
-        bySeverity.merge(other.bySeverity, uniquingKeysWith: +)
-        byRule.merge(other.byRule, uniquingKeysWith: +)
-        computers.formUnion(other.computers)
-        others.formUnion(other.others)
-        withoutAccount += other.withoutAccount
     }
 }

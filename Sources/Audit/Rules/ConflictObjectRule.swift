@@ -155,26 +155,14 @@ struct NameSet {
     private var holdsZero = false
     private let seed = UInt64.random(in: .min ... .max)
 
-    /// Linear probing; 0 marks an empty slot.
+    /// The fingerprints (`WordSlots`).
     private struct Partition {
         var keys: [UInt64] = []
         var count = 0
 
-        /// The slot of `key`, or of the empty slot where it would go.
-        private func slot(_ key: UInt64) -> Int {
-            let capacity = keys.count
-            // The top byte chose the partition; the next bits place the key.
-            var index = Int(truncatingIfNeeded: (key << 8).multipliedFullWidth(by: UInt64(capacity)).high)
-            while keys[index] != 0 && keys[index] != key {
-                index += 1
-                if index == capacity { index = 0 }
-            }
-            return index
-        }
-
         mutating func insert(_ key: UInt64) {
-            if (count + 1) * 4 > keys.count * 3 { grow() }
-            let index = slot(key)
+            if WordSlots.isFull(count: count, capacity: keys.count) { grow() }
+            let index = WordSlots.slot(of: key, in: keys)
             if keys[index] == 0 {
                 keys[index] = key
                 count += 1
@@ -182,13 +170,13 @@ struct NameSet {
         }
 
         func contains(_ key: UInt64) -> Bool {
-            !keys.isEmpty && keys[slot(key)] == key
+            !keys.isEmpty && keys[WordSlots.slot(of: key, in: keys)] == key
         }
 
         private mutating func grow() {
             let old = keys
-            keys = [UInt64](repeating: 0, count: max(64, old.count + old.count / 2))
-            for key in old where key != 0 { keys[slot(key)] = key }
+            keys = [UInt64](repeating: 0, count: WordSlots.grown(old.count))
+            for key in old where key != 0 { keys[WordSlots.slot(of: key, in: keys)] = key }
         }
     }
 

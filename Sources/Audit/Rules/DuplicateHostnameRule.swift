@@ -268,11 +268,9 @@ struct ClaimantTable {
     /// For claimant i: its account name at offsets[3i]..<offsets[3i+1], its DN's first RDN to
     /// offsets[3i+2], and its dNSHostName, when it is not the usual `<name>.<domain>`, to offsets[3i+3].
     private var offsets: [UInt32] = [0]
-    /// The rest of each DN (`OU=Workstations,DC=corp,DC=example`), kept once: a domain has far fewer
-    /// containers than computers. `parent[i]` indexes `parents`; `UInt32.max` for a DN of one RDN.
-    private var parents: [(dn: String, domain: String?)] = []
-    private var parentIndex: [String: UInt32] = [:]
-    private var parent: [UInt32] = []
+    private var containers = DNContainers()
+    /// Each container's domain DNS name, by container index.
+    private var containerDomains: [String?] = []
     /// A keyed hash of the account's identity (`AccountKey`), for the guard against comparing an account with itself.
     private var identities: [Int] = []
     /// Unix seconds of whenCreated, lastLogonTimestamp and pwdLastSet ticks; `Int64.min` when absent.
@@ -292,18 +290,9 @@ struct ClaimantTable {
         bytes.append(contentsOf: rdn.utf8)
         offsets.append(UInt32(bytes.count))
         var domain: String?
-        if let rest {
-            if let known = parentIndex[rest] {
-                parent.append(known)
-                domain = parents[Int(known)].domain
-            } else {
-                domain = DistinguishedName.domainDNSName(of: rest)
-                parentIndex[rest] = UInt32(parents.count)
-                parent.append(UInt32(parents.count))
-                parents.append((rest, domain))
-            }
-        } else {
-            parent.append(UInt32.max)
+        if let (container, isNew) = containers.append(rest) {
+            if isNew { containerDomains.append(rest.flatMap(DistinguishedName.domainDNSName(of:))) }
+            domain = containerDomains[Int(container)]
         }
         let usualHost = object.dnsHostName != nil && object.dnsHostName == Self.usualHost(object.shortName, domain)
         if !usualHost { bytes.append(contentsOf: (object.dnsHostName ?? "").utf8) }
@@ -357,14 +346,13 @@ struct ClaimantTable {
         }
         let account = string(index * 3)
         let rdn = string(index * 3 + 1)
-        let container = parent[index] == UInt32.max ? nil : parents[Int(parent[index])]
-        let dn = container.map { rdn + "," + $0.dn } ?? rdn
+        let dn = containers.distinguishedName(rdn, entry: index)
         let host: String?
         if flag & 8 == 0 {
             host = nil
         } else if flag & 16 != 0 {
             let short = account.hasSuffix("$") ? String(account.dropLast()) : account
-            host = Self.usualHost(short, container?.domain)
+            host = Self.usualHost(short, containers.container(ofEntry: index).flatMap { containerDomains[$0] })
         } else {
             host = string(index * 3 + 2)
         }
@@ -441,5 +429,44 @@ extension RemediationSubject {
         own.domainController = context.knownServer(for: object)
         own.domain = context.domain(of: object)
         return RemediationSubject(object, in: own)
+    }
+}
+
+/// Where a table's entries sit: the rest of each DN after its first RDN
+/// (`OU=Workstations,DC=corp,DC=example`), each distinct one kept once, since a domain has far
+/// fewer containers than computers; the table keeps the first RDN (`ClaimantTable.split`).
+struct DNContainers {
+    private var containers: [String] = []
+    private var index: [String: UInt32] = [:]
+    /// Per entry, in the order appended: its container's index; `UInt32.max` for a DN of one RDN.
+    private var ofEntry: [UInt32] = []
+
+    /// Records the next entry's container, `rest` of its DN; nil for a DN of one RDN, else the
+    /// container's index and whether it was new.
+    mutating func append(_ rest: String?) -> (index: UInt32, isNew: Bool)? {
+        guard let rest else {
+            ofEntry.append(UInt32.max)
+            return nil
+        }
+        if let known = index[rest] {
+            ofEntry.append(known)
+            return (known, false)
+        }
+        let new = UInt32(containers.count)
+        index[rest] = new
+        containers.append(rest)
+        ofEntry.append(new)
+        return (new, true)
+    }
+
+    /// The index of entry `entry`'s container; nil for a DN of one RDN.
+    func container(ofEntry entry: Int) -> Int? {
+        ofEntry[entry] == UInt32.max ? nil : Int(ofEntry[entry])
+    }
+
+    /// The DN of entry `entry`, whose first RDN is `rdn`.
+    func distinguishedName(_ rdn: String, entry: Int) -> String {
+        let container = ofEntry[entry]
+        return container == UInt32.max ? rdn : rdn + "," + containers[Int(container)]
     }
 }

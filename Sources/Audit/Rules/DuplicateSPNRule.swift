@@ -40,8 +40,7 @@ public struct DuplicateSPNRule: ObjectCollectingRule {
     /// Only for SPNs with a second holder: every holder and the spelling each one used.
     private var shared: [Fingerprint: [(holder: UInt32, spelling: String)]] = [:]
     private var holders = HolderTable()
-    private let seedHigh = UInt64.random(in: .min ... .max)
-    private let seedLow = UInt64.random(in: .min ... .max)
+    private let seeds = Fingerprint.Seeds()
 
     public init() {}
 
@@ -59,7 +58,7 @@ public struct DuplicateSPNRule: ObjectCollectingRule {
             name: object.accountName, distinguishedName: object.distinguishedName, guid: object.objectGUID,
             excluded: excluded, isComputer: object.kind == .computer)
         for spn in object.servicePrincipalNames {
-            let fingerprint = self.fingerprint(spn.normalized)
+            let fingerprint = Fingerprint(spn.normalized, seeds: seeds)
             if let first = firstHolder.firstHolder(of: fingerprint, recordingIfNew: holder) {
                 guard first != holder else { continue }  // the same SPN twice on one object
                 // Compared only when an SPN is seen again, which is rare: a duplicate, or a repeat.
@@ -147,28 +146,17 @@ public struct DuplicateSPNRule: ObjectCollectingRule {
         let digits = name.utf8.dropFirst(7)
         return !digits.isEmpty && digits.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
     }
-
-    private func fingerprint(_ normalizedSPN: String) -> Fingerprint {
-        var high = Hasher()
-        high.combine(seedHigh)
-        high.combine(normalizedSPN)
-        var low = Hasher()
-        low.combine(seedLow)
-        low.combine(normalizedSPN)
-        return Fingerprint(
-            high: UInt64(bitPattern: Int64(high.finalize())), low: UInt64(bitPattern: Int64(low.finalize())))
-    }
 }
 
 /// The first holder of every SPN (or, for duplicate-hostname, every name claimed) seen, by fingerprint.
 ///
 /// Millions of entries, so it is kept compact: 256 partitions chosen by the fingerprint's top byte
 /// (only 1/256 of the table is ever being resized), each a flat open-addressing table of 12-byte
-/// slots: the fingerprint's next 56 bits and 8 more as one word, the holder beside it. Partitions
-/// grow by half, not double, so a table is never much emptier than its 3/4 limit: a
+/// slots: the fingerprint's next 56 bits and 8 more as one word, the holder beside it (`WordSlots`).
+/// Partitions grow by half, not double, so a table is never much emptier than its 3/4 limit: a
 /// `[UInt64: UInt64]` per partition kept 45 bytes an SPN and, doubling, sometimes twice the slots
 /// it needed (massif, 1M computers: 203 MB for the SPNs, 67 MB for the host names); this keeps
-/// about 18. The fingerprints are random (keyed SipHash), so their bits place them directly.
+/// about 18.
 ///
 /// 72 bits of a 128-bit fingerprint tell SPNs apart: two different SPNs are taken for one with
 /// a probability of about n^2 / 2^73, two in a billion audits of a million computers.
@@ -178,7 +166,7 @@ struct FirstHolderTable {
     /// The one word an empty slot cannot hold (0), when a fingerprint gives it.
     private var zeroWord: UInt32?
 
-    /// Linear probing; a word of 0 marks an empty slot.
+    /// Words and their holders side by side (`WordSlots`).
     private struct Partition {
         var words: [UInt64] = []
         var holders: [UInt32] = []
@@ -186,41 +174,23 @@ struct FirstHolderTable {
 
         /// The holder of `word`, or nil after recording `holder` for it.
         mutating func holder(of word: UInt64, recordingIfNew holder: UInt32) -> UInt32? {
-            // Grown at 3/4 full: longer probe runs past that cost more than the memory saved.
-            if (count + 1) * 4 > words.count * 3 { grow() }
-            let capacity = words.count
-            var index = Self.slot(word, capacity)
-            while true {
-                let found = words[index]
-                if found == word { return holders[index] }
-                if found == 0 {
-                    words[index] = word
-                    holders[index] = holder
-                    count += 1
-                    return nil
-                }
-                index += 1
-                if index == capacity { index = 0 }
-            }
-        }
-
-        /// The word's high bits scaled to the capacity (which need not be a power of two).
-        private static func slot(_ word: UInt64, _ capacity: Int) -> Int {
-            Int(truncatingIfNeeded: word.multipliedFullWidth(by: UInt64(capacity)).high)
+            if WordSlots.isFull(count: count, capacity: words.count) { grow() }
+            let index = WordSlots.slot(of: word, in: words)
+            if words[index] == word { return holders[index] }
+            words[index] = word
+            holders[index] = holder
+            count += 1
+            return nil
         }
 
         private mutating func grow() {
             let oldWords = words
             let oldHolders = holders
-            let capacity = max(64, oldWords.count + oldWords.count / 2)
+            let capacity = WordSlots.grown(oldWords.count)
             words = [UInt64](repeating: 0, count: capacity)
             holders = [UInt32](repeating: 0, count: capacity)
             for (word, holder) in zip(oldWords, oldHolders) where word != 0 {
-                var index = Self.slot(word, capacity)
-                while words[index] != 0 {
-                    index += 1
-                    if index == capacity { index = 0 }
-                }
+                let index = WordSlots.slot(of: word, in: words)
                 words[index] = word
                 holders[index] = holder
             }
@@ -251,10 +221,7 @@ struct HolderTable {
     /// For holder i: its objectGUID's 16 bytes (if it has one), then its name unless derived from
     /// the RDN, from offsets[2i] to offsets[2i+1]; its DN's first RDN to offsets[2i+2].
     private var offsets: [UInt32] = [0]
-    /// The rest of each DN by index (`UInt32.max` for a DN of one RDN), kept once.
-    private var parent: [UInt32] = []
-    private var parents: [String] = []
-    private var parentIndex: [String: UInt32] = [:]
+    private var containers = DNContainers()
     /// Bit 0: excluded by the configuration; bit 1: a plain computer (setspn names it without `$`);
     /// bit 2: an objectGUID is stored; bit 3: the name is the RDN's value and `$` (not stored).
     private var flags: [UInt8] = []
@@ -271,17 +238,7 @@ struct HolderTable {
         offsets.append(UInt32(bytes.count))
         bytes.append(contentsOf: rdn.utf8)
         offsets.append(UInt32(bytes.count))
-        if let rest {
-            if let known = parentIndex[rest] {
-                parent.append(known)
-            } else {
-                parentIndex[rest] = UInt32(parents.count)
-                parent.append(UInt32(parents.count))
-                parents.append(rest)
-            }
-        } else {
-            parent.append(UInt32.max)
-        }
+        _ = containers.append(rest)
         flags.append((excluded ? 1 : 0) | (isComputer ? 2 : 0) | (guid != nil ? 4 : 0) | (derived ? 8 : 0))
         return UInt32(flags.count - 1)
     }
@@ -327,8 +284,7 @@ struct HolderTable {
     func distinguishedName(_ holder: UInt32) -> String {
         let slot = Int(holder) * 2
         let rdn = String(decoding: bytes[Int(offsets[slot + 1])..<Int(offsets[slot + 2])], as: UTF8.self)
-        let index = parent[Int(holder)]
-        return index == UInt32.max ? rdn : rdn + "," + parents[Int(index)]
+        return containers.distinguishedName(rdn, entry: Int(holder))
     }
 
     func isExcluded(_ holder: UInt32) -> Bool { flags[Int(holder)] & 1 != 0 }

@@ -1,0 +1,25 @@
+/// The open addressing both flat fingerprint tables share (`FirstHolderTable`, `NameSet`): linear
+/// probing over an array of 64-bit words, 0 marking an empty slot, grown by half at 3/4 full.
+///
+/// The words are random (keyed SipHash), so their bits below the top byte (which, for a NameSet,
+/// chose the partition) place a word, scaled to a capacity that need not be a power of two. Growing by half
+/// keeps a table between 1/2 and 3/4 full; doubling left it, at times, nearly empty.
+enum WordSlots {
+    /// Whether one more word would take a table of `capacity` slots holding `count` past 3/4 full
+    /// (longer probe runs past that cost more than the memory saved).
+    static func isFull(count: Int, capacity: Int) -> Bool { (count + 1) * 4 > capacity * 3 }
+
+    /// The capacity a full table grows to.
+    static func grown(_ capacity: Int) -> Int { max(64, capacity + capacity / 2) }
+
+    /// The slot holding `word`, or the empty slot where it goes; `words` must have one.
+    static func slot(of word: UInt64, in words: [UInt64]) -> Int {
+        let capacity = words.count
+        var index = Int(truncatingIfNeeded: (word << 8).multipliedFullWidth(by: UInt64(capacity)).high)
+        while words[index] != 0 && words[index] != word {
+            index += 1
+            if index == capacity { index = 0 }
+        }
+        return index
+    }
+}
