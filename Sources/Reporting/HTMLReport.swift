@@ -128,15 +128,11 @@ public enum HTMLReport {
             threshold: summary.stalePasswordDays, thresholdLabel: thresholdLabel)
 
         // Per rule its counts and at most the cap of its first findings (a spilled store reads no more).
+        var excerpts: [String: FindingStore.RuleExcerpt] = [:]
         var shown: [String: [TemplateValue]] = [:]
-        var total: [String: Int] = [:]
-        var newCounts: [String: Int] = [:]
-        let excerpts = result.findingStore.excerpts(perRule: maximumFindingsPerRule) {
-            changes?.change(at: $0) == .new
-        }
-        for excerpt in excerpts {
-            total[excerpt.rule] = excerpt.count
-            newCounts[excerpt.rule] = excerpt.newCount
+        let isNew = { (index: Int) in changes?.change(at: index) == .new }
+        for excerpt in result.findingStore.excerpts(perRule: maximumFindingsPerRule, isNew: isNew) {
+            excerpts[excerpt.rule] = excerpt
             shown[excerpt.rule] = excerpt.first.map { index, finding in
                 var row: [String: TemplateValue] = [
                     "severity": .string(finding.severity.rawValue),
@@ -144,7 +140,7 @@ public enum HTMLReport {
                     "account": .string(finding.account),
                     "message": .string(finding.message),
                     "remediation": .string(finding.remediation),
-                    "isNew": .bool(changes?.change(at: index) == .new),
+                    "isNew": .bool(isNew(index)),
                 ]
                 if let dn = finding.distinguishedName { row["dn"] = .string(dn) }
                 return .object(row)
@@ -152,7 +148,7 @@ public enum HTMLReport {
         }
         context["sections"] = .list(
             descriptions.map { rule in
-                let count = total[rule.id] ?? 0
+                let count = excerpts[rule.id]?.count ?? 0
                 let rows = shown[rule.id] ?? []
                 var section: [String: TemplateValue] = [
                     "id": .string(rule.id),
@@ -168,7 +164,7 @@ public enum HTMLReport {
                 if count > rows.count {
                     section["more"] = ["count": .number(count - rows.count), "file": .string(fullListFile)]
                 }
-                if changes != nil { section["newCount"] = .number(newCounts[rule.id] ?? 0) }
+                if changes != nil { section["newCount"] = .number(excerpts[rule.id]?.newCount ?? 0) }
                 return .object(section)
             })
         if let changes { addChanges(changes, formats: formats, hints: hints, to: &context) }
