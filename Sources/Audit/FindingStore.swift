@@ -45,6 +45,11 @@ public final class FindingStore: Sequence, Sendable {
     /// Whether the findings live on disk (tests and the benchmark tell the two paths apart by it).
     public var isSpilled: Bool { spill != nil }
 
+    /// Why findings that should have gone to disk are held in memory after all (TMPDIR full,
+    /// read-only, or not a directory): the reports are complete, but the audit's memory grows with
+    /// its findings, which an admin running it nightly wants to hear. Nil otherwise.
+    public var spillFailure: FindingSpillError? { spill?.failure }
+
     /// Every finding, in memory: the held array, or a spilled store read back whole. Reports
     /// iterate the store instead.
     public var all: [Finding] { held ?? Array(self) }
@@ -195,13 +200,16 @@ final class SpilledFindings: Sendable {
     /// Per rank (`ruleOrder`'s, and one more, last, for rule ids outside it), its sorted runs.
     let runs: [[Run]]
     let ruleOrder: [String: Int]
+    /// Why some or all runs are `held` in memory instead of on disk; nil when every run was written.
+    let failure: FindingSpillError?
     /// The rule of each registry rank, by rank (the runner's ranks are dense).
     private let rankRules: [String]
 
-    init(file: SpillFile?, runs: [[Run]], ruleOrder: [String: Int]) {
+    init(file: SpillFile?, runs: [[Run]], ruleOrder: [String: Int], failure: FindingSpillError?) {
         self.file = file
         self.runs = runs
         self.ruleOrder = ruleOrder
+        self.failure = failure
         rankRules = ruleOrder.sorted { $0.value < $1.value }.map(\.key)
     }
 
@@ -352,7 +360,7 @@ struct FindingSpill {
         for rank in runs.indices {
             if dropped.contains(rank) { runs[rank] = [] } else { tally.merge(tallies[rank]) }
         }
-        return (SpilledFindings(file: file, runs: runs, ruleOrder: ruleOrder), tally)
+        return (SpilledFindings(file: file, runs: runs, ruleOrder: ruleOrder, failure: failure), tally)
     }
 }
 

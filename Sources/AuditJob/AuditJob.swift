@@ -96,6 +96,7 @@ public struct AuditJob {
         if result.summary.repeatedObjects > 0 {
             warn(.repeatedObjects(count: result.summary.repeatedObjects, source: settings.source.description))
         }
+        if let failure = result.findingStore.spillFailure { warn(.findingsHeldInMemory(failure)) }
         if let sentence = HTMLReport.notInExport(result.summary) {
             warn(.attributesNotInExport(source: settings.source.description, sentence: sentence))
         }
@@ -185,7 +186,8 @@ public struct AuditJob {
         var runner = AuditRunner(
             configuration: settings.configuration, now: settings.now, source: metadata.name,
             inventory: settings.inventory, domain: metadata.domain,
-            domainController: metadata.domainControllerHostName, computerSink: computerSink)
+            domainController: metadata.domainControllerHostName, computerSink: computerSink,
+            spillFindingsAfter: settings.findingsPerSpilledRun)
         if let time = metadata.currentTime {
             let skew = time.timeIntervalSince(Date())
             runner.recordClockSkew(seconds: skew)

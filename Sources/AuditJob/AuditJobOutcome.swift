@@ -30,6 +30,9 @@ public enum AuditJobWarning {
     /// A DC of a multi-DC audit could not be read (`reason` in the error's own words, untrusted:
     /// it can quote the DC's name); the audit went on with the others.
     case domainControllerNotRead(host: String, reason: String)
+    /// The findings were to be written to a temporary file (`FindingStore.spillFailure`) and
+    /// could not be: the reports are complete, but the run held every finding in memory.
+    case findingsHeldInMemory(FindingSpillError)
 }
 
 /// Why nothing was written after the source was opened.

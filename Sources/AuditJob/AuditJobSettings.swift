@@ -66,6 +66,9 @@ public struct AuditJobSettings {
     /// what the Global Catalog does not hold (pwdLastSet), so stale-password judges the whole
     /// forest. Off, the Global Catalog alone is read (and stale-password says it cannot judge).
     public var readsPasswordsFromEachDomain = true
+    /// How many findings the run holds before it writes them, sorted, to a temporary file in
+    /// TMPDIR (`FindingStore`); nil holds them all in memory.
+    public var findingsPerSpilledRun: Int? = FindingStore.findingsPerSpilledRun
 
     public init(
         source: Source, configuration: AuditConfiguration = AuditConfiguration(), inventory: Inventory? = nil,

@@ -97,7 +97,8 @@ extension AuditJob {
         var runner = AuditRunner(
             configuration: settings.configuration, now: settings.now, sources: names, inventory: settings.inventory,
             domain: metadata.domain, domainController: metadata.domainControllerHostName, computerSink: computerSink,
-            domainControllers: readings, comparisonOnlyOrigins: comparisonOnly)
+            domainControllers: readings, comparisonOnlyOrigins: comparisonOnly,
+            spillFindingsAfter: settings.findingsPerSpilledRun)
         if let time = metadata.currentTime { runner.recordClockSkew(seconds: time.timeIntervalSince(Date())) }
         try MergedSource(sources, maximumConcurrentSources: Self.concurrentDomainControllers).forEachBatch(
             requests: names.indices.map {
@@ -175,7 +176,8 @@ extension AuditJob {
         }
         var runner = AuditRunner(
             configuration: settings.configuration, now: settings.now, sources: names, inventory: settings.inventory,
-            domain: metadata.domain, domainController: metadata.domainControllerHostName, computerSink: computerSink)
+            domain: metadata.domain, domainController: metadata.domainControllerHostName, computerSink: computerSink,
+            spillFindingsAfter: settings.findingsPerSpilledRun)
         if let time = metadata.currentTime {
             let skew = time.timeIntervalSince(Date())
             runner.recordClockSkew(seconds: skew)

@@ -164,6 +164,10 @@ enum AuditCommand {
             printError(
                 "trustaudit: warning: \(TerminalText.escaped(source)): \(sentence) A Global Catalog (port 3268/3269) holds no pwdLastSet; export from a DC of the domain (389/636) with the attributes the README lists."
             )
+        case .warning(.findingsHeldInMemory(let failure)):
+            printError(
+                "trustaudit: warning: the findings were kept in memory, not on disk: \(TerminalText.escaped(failure.description)). The reports are complete, but a large audit needs memory for every finding."
+            )
         case .warning(.historyNotKept(let error)):
             printError(
                 "\(name): the reports were written, but the history was not kept: \(OptionWording.describe(error))")

@@ -206,6 +206,45 @@ final class AuditJobTests: XCTestCase {
         XCTAssertNil(completion.changes)
     }
 
+    /// A run that should spill its findings to TMPDIR and cannot (TMPDIR is a file) says so: the
+    /// reports are those of a run that never spilled, but its memory was not bounded.
+    func testFindingsThatCannotBeSpilledAreAWarningAndTheReportsAreUnchanged() throws {
+        var held = try settings()
+        held.findingsPerSpilledRun = nil
+        let (heldOutcome, heldEvents) = try run(held)
+        guard case .completed = heldOutcome else { return XCTFail("\(heldOutcome)") }
+        XCTAssertEqual(heldEvents.map(Self.kind), ["sourceRead", "reportsWritten"])
+        let expected = try snapshot()
+        try FileManager.default.removeItem(at: output)
+
+        var spilling = try settings()
+        spilling.findingsPerSpilledRun = 2
+        let (written, writtenEvents) = try run(spilling)
+        guard case .completed(let writtenCompletion) = written else { return XCTFail("\(written)") }
+        XCTAssertTrue(writtenCompletion.result.findingStore.isSpilled)
+        XCTAssertNil(writtenCompletion.result.findingStore.spillFailure)
+        XCTAssertEqual(writtenEvents.map(Self.kind), ["sourceRead", "reportsWritten"], "a spill that works is silent")
+        XCTAssertEqual(try snapshot(), expected)
+        try FileManager.default.removeItem(at: output)
+
+        let notADirectory = directory.appendingPathComponent("tmp-is-a-file")
+        try Data("x".utf8).write(to: notADirectory)
+        let before = ProcessInfo.processInfo.environment["TMPDIR"]
+        setenv("TMPDIR", notADirectory.path, 1)
+        defer {
+            if let before { setenv("TMPDIR", before, 1) } else { unsetenv("TMPDIR") }
+        }
+        let (outcome, events) = try run(spilling)
+        guard case .completed(let completion) = outcome else { return XCTFail("\(outcome)") }
+        XCTAssertEqual(events.map(Self.kind), ["sourceRead", "findingsHeldInMemory", "reportsWritten"])
+        guard case .findingsHeldInMemory(let failure) = completion.warnings.first else {
+            return XCTFail("\(completion.warnings)")
+        }
+        XCTAssertEqual(failure.directory, notADirectory.path, "the warning names the directory that failed")
+        XCTAssertTrue(failure.description.contains("TMPDIR"), failure.description)
+        XCTAssertEqual(try snapshot(), expected, "the reports are those of a run that held its findings")
+    }
+
     func testTheMailAttachesTheCSVsByContentType() throws {
         let written = ["findings.json", "findings.csv", "missing-spn.csv", "computers.csv", "report.html"].map {
             output.appendingPathComponent($0)
@@ -231,6 +270,7 @@ final class AuditJobTests: XCTestCase {
         case .warning(.historyNotKept): "historyNotKept"
         case .warning(.attributesNotInExport): "attributesNotInExport"
         case .warning(.domainControllerNotRead): "domainControllerNotRead"
+        case .warning(.findingsHeldInMemory): "findingsHeldInMemory"
         case .sourceRead: "sourceRead"
         case .reportsWritten: "reportsWritten"
         }
