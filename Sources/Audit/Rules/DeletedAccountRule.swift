@@ -121,45 +121,45 @@ public struct DeletedAccountRule: CollectingRule {
         }
     }
 
-    /// The names `inventoryItem(naming:names:in:)` looks a deleted object up by.
-    private static func lookupNames(of object: DirectoryObject, names: [String]) -> [String] {
-        guard let fqdn = object.dnsHostName.map({ DuplicateHostnameRule.normalizedHost($0) }) else { return names }
-        var all = names + [fqdn]
-        if let dot = fqdn.utf8.firstIndex(of: UInt8(ascii: ".")) { all.append(String(fqdn[..<dot])) }
-        return all
+    /// What a deleted machine is looked up by in the inventory, in the order tried: items named by
+    /// its short names, its dNSHostName or that name's first label; without a dNSHostName, FQDN
+    /// items whose first label is one of its short names.
+    struct LookupNames {
+        var itemNames: [String]
+        var firstLabels: [String] = []
+
+        init(of object: DirectoryObject, names: [String]) {
+            guard let fqdn = object.dnsHostName.map({ DuplicateHostnameRule.normalizedHost($0) }) else {
+                itemNames = names
+                firstLabels = names
+                return
+            }
+            itemNames = names + [fqdn]
+            if let dot = fqdn.utf8.firstIndex(of: UInt8(ascii: ".")) { itemNames.append(String(fqdn[..<dot])) }
+        }
+
+        var all: [String] { itemNames + firstLabels }
     }
 
-    /// The inventory item naming a deleted machine: by short name, by dNSHostName or its first label,
-    /// or, without a dNSHostName, an FQDN item by its first label.
-    func inventoryItem(naming object: DirectoryObject, names: [String], in matches: InventoryMatches)
-        -> Inventory.Item?
-    {
+    /// The inventory item naming a deleted machine: the first that `lookup` finds.
+    func inventoryItem(naming lookup: LookupNames, in matches: InventoryMatches) -> Inventory.Item? {
         guard let inventory else { return nil }
-        var found: Int?
-        for name in names { found = found ?? matches.byName[name] }
-        if let fqdn = object.dnsHostName.map({ DuplicateHostnameRule.normalizedHost($0) }) {
-            found = found ?? matches.byName[fqdn]
-            if let dot = fqdn.utf8.firstIndex(of: UInt8(ascii: ".")) {
-                found = found ?? matches.byName[String(fqdn[..<dot])]
-            }
-        } else {
-            for name in names { found = found ?? matches.byFirstLabel[name] }
-        }
+        let found =
+            lookup.itemNames.lazy.compactMap { matches.byName[$0] }.first
+            ?? lookup.firstLabels.lazy.compactMap { matches.byFirstLabel[$0] }.first
         return found.map { inventory.items[$0] }
     }
 
     public func findings(in context: AuditContext) -> [Finding] {
         let reported = deletedObjects.filter { !$0.excluded }
+        let lookups = reported.map { LookupNames(of: $0.object, names: $0.names) }
         let matches =
-            inventory.map { inventory in
-                InventoryMatches(
-                    inventory, wanted: Set(reported.flatMap { Self.lookupNames(of: $0.object, names: $0.names) }))
-            } ?? InventoryMatches()
-        return reported.map { deleted in
+            inventory.map { InventoryMatches($0, wanted: Set(lookups.flatMap(\.all))) } ?? InventoryMatches()
+        return zip(reported, lookups).map { deleted, lookup in
             let object = deleted.object
             let domain = NameSet.domainKey(of: object.distinguishedName)
             let replacement = deleted.names.first { live.contains(tag: 1, domain, $0) }
-            let listed = inventoryItem(naming: object, names: deleted.names, in: matches)
+            let listed = inventoryItem(naming: lookup, in: matches)
             var details: [(key: String, value: DetailValue)] = []
             if let changed = object.whenChanged {
                 details.append((Self.deleted.key, .string(UTCTime.timestamp(changed))))
