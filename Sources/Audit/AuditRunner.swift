@@ -429,51 +429,23 @@ public struct AuditRunner {
 
     /// `reportOrder` with the rules' positions in `ruleOrder`; ids not in it sort last.
     static func reportOrder(_ lhs: Finding, _ rhs: Finding, ruleOrder: [String: Int]) -> Bool {
-        let lhsRule = ruleOrder[lhs.rule] ?? ruleOrder.count
-        let rhsRule = ruleOrder[rhs.rule] ?? ruleOrder.count
-        if lhsRule != rhsRule { return lhsRule < rhsRule }
-        return orderWithinRule(lhs, rhs)
-    }
-
-    /// `reportOrder` between two findings of one rule.
-    private static func orderWithinRule(_ lhs: Finding, _ rhs: Finding) -> Bool {
-        orderWithinRule(lhs, lhs.account.lowercased(), rhs, rhs.account.lowercased())
-    }
-
-    /// `orderWithinRule` with each finding's account already lower-cased, as the sort in `finish()`
-    /// works them out once.
-    private static func orderWithinRule(
-        _ lhs: Finding, _ lhsAccount: String, _ rhs: Finding, _ rhsAccount: String
-    ) -> Bool {
-        compareWithinRule(lhs, lhsAccount, rhs, rhsAccount) < 0
-    }
-
-    /// The order of two findings of one rule as -1, 0 or 1: highest severity first, then account
-    /// (lower-cased, as given), DN and message.
-    static func compareWithinRule(_ lhs: Finding, _ lhsAccount: String, _ rhs: Finding, _ rhsAccount: String) -> Int {
-        if lhs.severity != rhs.severity { return lhs.severity > rhs.severity ? -1 : 1 }
-        if lhsAccount != rhsAccount { return lhsAccount < rhsAccount ? -1 : 1 }
-        let lhsDN = lhs.distinguishedName ?? ""
-        let rhsDN = rhs.distinguishedName ?? ""
-        if lhsDN != rhsDN { return lhsDN < rhsDN ? -1 : 1 }
-        if lhs.message != rhs.message { return lhs.message < rhs.message ? -1 : 1 }
-        return 0
+        ReportOrderKey(lhs, ruleOrder: ruleOrder).compare(ReportOrderKey(rhs, ruleOrder: ruleOrder)) < 0
     }
 
     /// `findings` in report order, findings that compare equal in the order given (the spill's
     /// merge keeps the same rule, so both paths give the same reports).
     ///
-    /// Sorted as indices, with each finding's rule position and lower-cased account worked out
-    /// once: sorting the findings themselves moves every one of them many times, and comparing
-    /// them lower-cased both accounts at every comparison (millions with a strict policy).
+    /// Sorted as indices over keys worked out once: sorting the findings themselves moved every
+    /// one many times, and comparing findings copied two of them (a dozen retains) and lower-cased
+    /// both accounts at every comparison, which was most of a spill's cost.
     static func sortedInReportOrder(_ findings: [Finding], ruleOrder: [String: Int]) -> [Finding] {
-        let ruleRanks = findings.map { ruleOrder[$0.rule] ?? ruleOrder.count }
-        let accounts = findings.map { $0.account.lowercased() }
+        let keys = findings.map { ReportOrderKey($0, ruleOrder: ruleOrder) }
         var ranked = Array(findings.indices)
-        ranked.sort { lhs, rhs in
-            if ruleRanks[lhs] != ruleRanks[rhs] { return ruleRanks[lhs] < ruleRanks[rhs] }
-            let order = compareWithinRule(findings[lhs], accounts[lhs], findings[rhs], accounts[rhs])
-            return order != 0 ? order < 0 : lhs < rhs
+        keys.withUnsafeBufferPointer { keys in
+            ranked.sort { lhs, rhs in
+                let order = keys[lhs].compare(keys[rhs])
+                return order != 0 ? order < 0 : lhs < rhs
+            }
         }
         return ranked.map { findings[$0] }
     }
@@ -487,5 +459,35 @@ public struct AuditRunner {
     /// Sets the clock skew measured against a live DC, for the summary.
     public mutating func recordClockSkew(seconds: Double) {
         summary.clockSkewSeconds = seconds
+    }
+}
+
+/// What places a finding in the reports, worked out once per finding: its rule's position and its
+/// severity (highest first) in one integer, which decides most comparisons, then its account
+/// lower-cased, its DN and its message. The one definition of report order, for the in-memory
+/// sort, the spill's sorted runs and the merge that reads them back.
+struct ReportOrderKey {
+    private let major: Int
+    private let account: String
+    private let distinguishedName: String
+    private let message: String
+
+    /// `ruleOrder` gives the rule's position (ids not in it sort last); nil when only findings of
+    /// one rule are compared, as in a merge of that rule's runs.
+    init(_ finding: Finding, ruleOrder: [String: Int]?) {
+        let rank = ruleOrder.map { $0[finding.rule] ?? $0.count } ?? 0
+        major = rank << 8 | (Severity.critical.rank - finding.severity.rank)
+        account = finding.account.lowercased()
+        distinguishedName = finding.distinguishedName ?? ""
+        message = finding.message
+    }
+
+    /// -1, 0 or 1.
+    func compare(_ other: ReportOrderKey) -> Int {
+        if major != other.major { return major < other.major ? -1 : 1 }
+        if account != other.account { return account < other.account ? -1 : 1 }
+        if distinguishedName != other.distinguishedName { return distinguishedName < other.distinguishedName ? -1 : 1 }
+        if message != other.message { return message < other.message ? -1 : 1 }
+        return 0
     }
 }

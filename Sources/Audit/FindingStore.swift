@@ -398,7 +398,7 @@ struct RunMerge {
     private func precedes(_ lhs: Int, _ rhs: Int) -> Bool {
         let left = cursors[lhs].current!
         let right = cursors[rhs].current!
-        let order = AuditRunner.compareWithinRule(left.finding, left.account, right.finding, right.account)
+        let order = left.key.compare(right.key)
         return order != 0 ? order < 0 : lhs < rhs
     }
 
@@ -436,8 +436,8 @@ struct RunCursor {
     private var buffer: [UInt8] = []
     private var bufferCount = 0
     private var cursor = 0
-    /// The finding at the cursor and its account lower-cased (what the merge compares by).
-    private(set) var current: (finding: Finding, account: String)?
+    /// The finding at the cursor and where it goes in report order (what the merge compares by).
+    private(set) var current: (finding: Finding, key: ReportOrderKey)?
 
     private static let bufferSize = 1 << 15
 
@@ -453,13 +453,13 @@ struct RunCursor {
         current = nil
         if let held {
             guard heldIndex < held.count else { return }
-            current = (held[heldIndex], held[heldIndex].account.lowercased())
+            current = (held[heldIndex], ReportOrderKey(held[heldIndex], ruleOrder: nil))
             heldIndex += 1
             return
         }
         guard let length = bytes(4).map({ FindingRecord.length($0) }), let record = bytes(length) else { return }
         let finding = FindingRecord.decode(record)
-        current = (finding, finding.account.lowercased())
+        current = (finding, ReportOrderKey(finding, ruleOrder: nil))
     }
 
     /// The next `count` bytes of the run, refilling the buffer as needed; nil at the run's end.

@@ -167,7 +167,9 @@ public struct LDIFReader: DirectorySource, Sendable {
         thread.start()
         defer { queue.cancelAndWait() }
         while let batch = try queue.pop() {
-            for entry in batch.entries { try body(entry) }
+            // By index: the entry is lent to `body` instead of copied out of the batch, which
+            // retained and released each of its buffers once per entry.
+            for index in batch.entries.indices { try body(batch.entries[index]) }
             if let progress {
                 counted.entriesRead += batch.entries.count
                 counted.accountsRead += batch.accounts

@@ -73,6 +73,29 @@ final class MissingAccountRuleTests: XCTestCase {
             ), result[1].remediation)
     }
 
+    /// The index keeps keys as hashes and checks each candidate against the item itself: a key
+    /// shared by several items matches them all, and a key that is only a prefix, a suffix or a
+    /// different kind of key (a short name against an FQDN's first label) matches none. Thousands of
+    /// names make the index grow several times.
+    func testTheIndexMatchesExactKeysOfEveryItemThatSharesThem() throws {
+        var names = (0..<3000).map { "filler-\($0).corp.example" }
+        names += [
+            "wks-0077.corp.example", "WKS-0077.branch.example", "wks-0077.lab.example$",  // one label, three FQDNs
+            "wks-007", "wks-00777", "xwks-0042", "wks-0042.", ".wks-0042",  // near misses
+        ]
+        var index = MissingAccountRule(
+            inventory: Inventory.parse(names.joined(separator: "\n"), source: "inventory.txt"))
+        for object in try Fixture.objects(Self.domain) { index.add(object) }
+        for filler in 0..<3000 where filler % 3 != 0 {
+            index.add(
+                try Fixture.object(Fixture.computer("FILLER-\(filler)", dnsHostName: "filler-\(filler).corp.example")))
+        }
+        let missing = Set(index.findings(in: Fixture.context()).map(\.account))
+        let expected = Set(stride(from: 0, to: 3000, by: 3).map { "filler-\($0).corp.example" })
+            .union(["wks-007", "wks-00777", "xwks-0042", "wks-0042.", ".wks-0042"])
+        XCTAssertEqual(missing, expected, "WKS-0077, without dNSHostName, answers for all three FQDNs of its name")
+    }
+
     func testANameListedTwiceIsOneFinding() throws {
         let result = try missing("WKS-0500\nwks-0500\nWKS-0500\n")
         XCTAssertEqual(result.map(\.account), ["WKS-0500"])

@@ -32,19 +32,10 @@ public struct MissingAccountRule: CollectingRule {
     ]
 
     private let inventory: Inventory
-    /// Lower-cased lookup key to the inventory items that use it, as an `ItemList`.
-    private var byName: [String: Int32] = [:]
-    /// FQDN items by their first label, for computers without dNSHostName.
-    private var byFQDNFirstLabel: [String: Int32] = [:]
-    /// The lists of keys used by more than one item.
-    private var sharedKeys: [[Int32]] = []
+    private var index: InventoryIndex
     private var found: [Bool]
     /// Items matched by a deleted account (and perhaps later by a live one): the latest deletion.
     private var deletedMatch: [Int32: DirectoryObject] = [:]
-
-    /// Almost every key names one item, so a key maps to that item's index (>= 0) rather than to an
-    /// array of one; a key used again maps to `-1 - i`, with the indexes in `sharedKeys[i]`.
-    private typealias ItemList = Int32
 
     /// Runs only when the audit was given an inventory.
     public init?(for audit: AuditInputs) {
@@ -55,28 +46,7 @@ public struct MissingAccountRule: CollectingRule {
     public init(inventory: Inventory) {
         self.inventory = inventory
         found = Array(repeating: false, count: inventory.items.count)
-        byName.reserveCapacity(inventory.items.count)
-        for (index, item) in inventory.items.enumerated() {
-            var key = item.name.lowercased()
-            if key.utf8.last == UInt8(ascii: "$") { key.removeLast() }
-            Self.add(Int32(index), to: &byName[key], shared: &sharedKeys)
-            if let dot = key.utf8.firstIndex(of: UInt8(ascii: ".")), dot != key.startIndex {
-                Self.add(Int32(index), to: &byFQDNFirstLabel[String(key[..<dot])], shared: &sharedKeys)
-            }
-        }
-    }
-
-    private static func add(_ index: Int32, to list: inout ItemList?, shared: inout [[Int32]]) {
-        guard let existing = list else {
-            list = index
-            return
-        }
-        if existing >= 0 {
-            shared.append([existing, index])
-            list = -Int32(shared.count)
-        } else {
-            shared[Int(-1 - existing)].append(index)
-        }
+        index = InventoryIndex(inventory)
     }
 
     /// Marks the inventory names the account answers to (computer accounts only, excluded or not:
@@ -91,24 +61,24 @@ public struct MissingAccountRule: CollectingRule {
         guard computer.kind == .computer, !inventory.items.isEmpty, !computer.isConflictObject else { return }
         var matched: [Int32] = []
         let short = computer.shortName.lowercased()
-        collect(byName[short], into: &matched)
-        if let cn = computer.commonName?.lowercased(), cn != short { collect(byName[cn], into: &matched) }
+        index.collect(short, .name, into: &matched)
+        if let cn = computer.commonName?.lowercased(), cn != short { index.collect(cn, .name, into: &matched) }
         for name in computer.additionalSamAccountNames {
             var key = name.lowercased()
             if key.utf8.last == UInt8(ascii: "$") { key.removeLast() }
-            if key != short { collect(byName[key], into: &matched) }
+            if key != short { index.collect(key, .name, into: &matched) }
         }
         func collectHost(_ host: String) {
             var fqdn = host.lowercased()
             while fqdn.utf8.last == UInt8(ascii: ".") { fqdn.removeLast() }
-            collect(byName[fqdn], into: &matched)
+            index.collect(fqdn, .name, into: &matched)
             if let dot = fqdn.utf8.firstIndex(of: UInt8(ascii: ".")), fqdn[..<dot] != short {
-                collect(byName[String(fqdn[..<dot])], into: &matched)
+                index.collect(String(fqdn[..<dot]), .name, into: &matched)
             }
         }
         if let host = computer.dnsHostName { collectHost(host) }
         for host in computer.additionalDnsHostNames { collectHost(host) }
-        if computer.dnsHostName == nil { collect(byFQDNFirstLabel[short], into: &matched) }
+        if computer.dnsHostName == nil { index.collect(short, .fqdnFirstLabel, into: &matched) }
         if computer.isDeleted {
             for index in matched where deletedMatch[index].map({ Self.isLater(computer, than: $0) }) ?? true {
                 deletedMatch[index] = computer
@@ -121,15 +91,6 @@ public struct MissingAccountRule: CollectingRule {
     /// Whether `deleted` was deleted after `other` (an unknown time counts as earliest).
     private static func isLater(_ deleted: DirectoryObject, than other: DirectoryObject) -> Bool {
         (deleted.whenChanged ?? .distantPast) > (other.whenChanged ?? .distantPast)
-    }
-
-    private func collect(_ list: ItemList?, into matched: inout [Int32]) {
-        guard let list else { return }
-        if list >= 0 {
-            matched.append(list)
-        } else {
-            matched += sharedKeys[Int(-1 - list)]
-        }
     }
 
     public func findings(in context: AuditContext) -> [Finding] {
@@ -153,6 +114,109 @@ public struct MissingAccountRule: CollectingRule {
                     ]))
         }
         return findings
+    }
+}
+
+/// The inventory's lookup keys to the items that use them: a name lower-cased without its `$`
+/// (`.name`), and an FQDN item's first label (`.fqdnFirstLabel`).
+///
+/// Keys are kept as 64-bit hashes in flat slots (`WordSlots`) beside a list of items, not as a
+/// dictionary of Strings: at a million inventory names the two dictionaries this replaces were
+/// about 60 MB, most of it the Strings. A hash only finds candidates; each is checked against the
+/// item's own key, so keys that share a hash never match each other's items.
+private struct InventoryIndex {
+    enum Kind: UInt8 {
+        case name
+        case fqdnFirstLabel
+    }
+
+    private let items: [Inventory.Item]
+    private var words: [UInt64] = []
+    /// Per slot, the items whose keys hash to its word: one item's index (>= 0), or `-1 - i` for
+    /// the indexes in `shared[i]` (almost every key names one item).
+    private var lists: [Int32] = []
+    private var shared: [[Int32]] = []
+    private var count = 0
+
+    init(_ inventory: Inventory) {
+        items = inventory.items
+        for (position, item) in items.enumerated() {
+            let key = Self.key(of: item)
+            add(Int32(position), Self.word(key, .name))
+            if let label = Self.firstLabel(of: key) { add(Int32(position), Self.word(label, .fqdnFirstLabel)) }
+        }
+    }
+
+    /// An item's name as it is looked up: lower-cased, without a trailing `$`.
+    static func key(of item: Inventory.Item) -> String {
+        var key = item.name.lowercased()
+        if key.utf8.last == UInt8(ascii: "$") { key.removeLast() }
+        return key
+    }
+
+    /// The first label of an FQDN key; nil for a short name (or one that starts with a dot).
+    static func firstLabel(of key: String) -> Substring? {
+        guard let dot = key.utf8.firstIndex(of: UInt8(ascii: ".")), dot != key.startIndex else { return nil }
+        return key[..<dot]
+    }
+
+    /// Never 0, which marks an empty slot: a hash of 0 shares 1's slot, which the check against the
+    /// item's key makes harmless.
+    private static func word(_ key: some StringProtocol, _ kind: Kind) -> UInt64 {
+        var hasher = Hasher()
+        hasher.combine(kind.rawValue)
+        hasher.combine(String(key))
+        let word = UInt64(bitPattern: Int64(hasher.finalize()))
+        return word == 0 ? 1 : word
+    }
+
+    private mutating func add(_ item: Int32, _ word: UInt64) {
+        if WordSlots.isFull(count: count, capacity: words.count) { grow() }
+        let slot = WordSlots.slot(of: word, in: words)
+        guard words[slot] == word else {
+            words[slot] = word
+            lists[slot] = item
+            count += 1
+            return
+        }
+        let existing = lists[slot]
+        if existing >= 0 {
+            shared.append([existing, item])
+            lists[slot] = -Int32(shared.count)
+        } else {
+            shared[Int(-1 - existing)].append(item)
+        }
+    }
+
+    private mutating func grow() {
+        let (oldWords, oldLists) = (words, lists)
+        let capacity = WordSlots.grown(oldWords.count)
+        words = [UInt64](repeating: 0, count: capacity)
+        lists = [Int32](repeating: 0, count: capacity)
+        for (word, list) in zip(oldWords, oldLists) where word != 0 {
+            let slot = WordSlots.slot(of: word, in: words)
+            words[slot] = word
+            lists[slot] = list
+        }
+    }
+
+    /// Appends the items whose `kind` key is `key` (lower-cased, as the item keys are).
+    func collect(_ key: String, _ kind: Kind, into matched: inout [Int32]) {
+        guard count > 0 else { return }
+        let word = Self.word(key, kind)
+        let slot = WordSlots.slot(of: word, in: words)
+        guard words[slot] == word else { return }
+        func check(_ item: Int32) {
+            let itemKey = Self.key(of: items[Int(item)])
+            let matches = kind == .name ? itemKey == key : Self.firstLabel(of: itemKey).map { $0 == key } ?? false
+            if matches { matched.append(item) }
+        }
+        let list = lists[slot]
+        if list >= 0 {
+            check(list)
+        } else {
+            for item in shared[Int(-1 - list)] { check(item) }
+        }
     }
 }
 
