@@ -265,8 +265,9 @@ struct ClaimantTable {
     }
 
     private var bytes: [UInt8] = []
-    /// For claimant i: its account name at offsets[3i]..<offsets[3i+1], its DN's first RDN to
-    /// offsets[3i+2], and its dNSHostName, when it is not the usual `<name>.<domain>`, to offsets[3i+3].
+    /// For claimant i: its account name, unless it is its RDN's value and `$`, at
+    /// offsets[3i]..<offsets[3i+1], its DN's first RDN to offsets[3i+2], and its dNSHostName, when
+    /// it is not the usual `<name>.<domain>`, to offsets[3i+3].
     private var offsets: [UInt32] = [0]
     private var containers = DNContainers()
     /// Each container's domain DNS name, by container index.
@@ -276,17 +277,19 @@ struct ClaimantTable {
     /// Unix seconds of whenCreated, lastLogonTimestamp and pwdLastSet ticks; `Int64.min` when absent.
     private var times: [Int64] = []
     /// Bit 0: excluded; 1: disabled; 2: a known non-Windows system; 3: has a dNSHostName; 4: it is the
-    /// usual `<name>.<domain>` (not stored).
+    /// usual `<name>.<domain>` (not stored); 5: the account name is the RDN's value and `$` (not stored).
     private var flags: [UInt8] = []
     private static let absent = Int64.min
 
     var count: Int { flags.count }
 
     mutating func append(_ object: DirectoryObject, excluded: Bool) -> UInt32 {
-        bytes.append(contentsOf: object.accountName.utf8)
-        offsets.append(UInt32(bytes.count))
+        let account = object.accountName
         let dn = object.distinguishedName
         let (rdn, rest) = Self.split(dn)
+        let derived = DNContainers.isRDNValueAndDollar(account, rdn)
+        if !derived { bytes.append(contentsOf: account.utf8) }
+        offsets.append(UInt32(bytes.count))
         bytes.append(contentsOf: rdn.utf8)
         offsets.append(UInt32(bytes.count))
         var domain: String?
@@ -305,7 +308,7 @@ struct ClaimantTable {
         let nonWindows = object.operatingSystem != nil && !object.isWindows
         flags.append(
             (excluded ? 1 : 0) | (disabled ? 2 : 0) | (nonWindows ? 4 : 0) | (object.dnsHostName != nil ? 8 : 0)
-                | (usualHost ? 16 : 0))
+                | (usualHost ? 16 : 0) | (derived ? 32 : 0))
         return UInt32(flags.count - 1)
     }
 
@@ -344,8 +347,8 @@ struct ClaimantTable {
             let value = times[index * 3 + offset]
             return value == Self.absent ? nil : value
         }
-        let account = string(index * 3)
         let rdn = string(index * 3 + 1)
+        let account = flag & 32 != 0 ? String(decoding: rdn.utf8.dropFirst(3), as: UTF8.self) + "$" : string(index * 3)
         let dn = containers.distinguishedName(rdn, entry: index)
         let host: String?
         if flag & 8 == 0 {
@@ -436,6 +439,17 @@ extension RemediationSubject {
 /// (`OU=Workstations,DC=corp,DC=example`), each distinct one kept once, since a domain has far
 /// fewer containers than computers; the table keeps the first RDN (`ClaimantTable.split`).
 struct DNContainers {
+    /// Whether `name` is `WKS-0042$` for `CN=WKS-0042`, byte for byte (an escaped value is simply
+    /// kept), as a join writes it: then a table keeps the RDN alone and derives the name from it.
+    static func isRDNValueAndDollar(_ name: String, _ rdn: Substring) -> Bool {
+        let rdn = rdn.utf8
+        let name = name.utf8
+        guard rdn.count > 3, name.count == rdn.count - 2, name.last == UInt8(ascii: "$"),
+            rdn.starts(with: "CN=".utf8)
+        else { return false }
+        return rdn.dropFirst(3).elementsEqual(name.dropLast())
+    }
+
     private var containers: [String] = []
     private var index: [String: UInt32] = [:]
     /// Per entry, in the order appended: its container's index; `UInt32.max` for a DN of one RDN.

@@ -233,7 +233,7 @@ struct HolderTable {
     ) -> UInt32 {
         if let guid { bytes.append(contentsOf: guid.bytes) }
         let (rdn, rest) = ClaimantTable.split(distinguishedName)
-        let derived = Self.isRDNValueAndDollar(name, rdn)
+        let derived = DNContainers.isRDNValueAndDollar(name, rdn)
         if !derived { bytes.append(contentsOf: name.utf8) }
         offsets.append(UInt32(bytes.count))
         bytes.append(contentsOf: rdn.utf8)
@@ -241,16 +241,6 @@ struct HolderTable {
         _ = containers.append(rest)
         flags.append((excluded ? 1 : 0) | (isComputer ? 2 : 0) | (guid != nil ? 4 : 0) | (derived ? 8 : 0))
         return UInt32(flags.count - 1)
-    }
-
-    /// `WKS-0042$` for `CN=WKS-0042`, byte for byte (an escaped value is simply kept).
-    private static func isRDNValueAndDollar(_ name: String, _ rdn: Substring) -> Bool {
-        let rdn = rdn.utf8
-        let name = name.utf8
-        guard rdn.count > 3, name.count == rdn.count - 2, name.last == UInt8(ascii: "$"),
-            rdn.starts(with: "CN=".utf8)
-        else { return false }
-        return rdn.dropFirst(3).elementsEqual(name.dropLast())
     }
 
     /// Whether two holders are one account: the same objectGUID, or when either has none, the same
