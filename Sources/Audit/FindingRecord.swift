@@ -4,34 +4,36 @@
 /// The remediation is written as text: rendering it once here is what each report would otherwise
 /// do again. Only this process reads the file back, so the layout has no version.
 enum FindingRecord {
-    private static let absent = UInt32.max
-
     static func encode(_ finding: Finding, into bytes: inout [UInt8]) {
         let start = bytes.count
-        append(UInt32(0), to: &bytes)
+        RecordFields.append(UInt32(0), to: &bytes)
         bytes.append(UInt8(finding.severity.rank))
-        append(finding.rule, to: &bytes)
-        append(finding.account, to: &bytes)
-        if let dn = finding.distinguishedName { append(dn, to: &bytes) } else { append(absent, to: &bytes) }
-        append(finding.message, to: &bytes)
-        append(finding.remediation, to: &bytes)
-        append(UInt32(finding.details.count), to: &bytes)
+        RecordFields.append(finding.rule, to: &bytes)
+        RecordFields.append(finding.account, to: &bytes)
+        if let dn = finding.distinguishedName {
+            RecordFields.append(dn, to: &bytes)
+        } else {
+            RecordFields.append(RecordFields.absent, to: &bytes)
+        }
+        RecordFields.append(finding.message, to: &bytes)
+        RecordFields.append(finding.remediation, to: &bytes)
+        RecordFields.append(UInt32(finding.details.count), to: &bytes)
         for (key, value) in finding.details {
-            append(key, to: &bytes)
+            RecordFields.append(key, to: &bytes)
             switch value {
             case .string(let text):
                 bytes.append(0)
-                append(text, to: &bytes)
+                RecordFields.append(text, to: &bytes)
             case .integer(let number):
                 bytes.append(1)
-                append(UInt64(bitPattern: number), to: &bytes)
+                RecordFields.append(UInt64(bitPattern: number), to: &bytes)
             case .bool(let flag):
                 bytes.append(2)
                 bytes.append(flag ? 1 : 0)
             case .strings(let texts):
                 bytes.append(3)
-                append(UInt32(texts.count), to: &bytes)
-                for text in texts { append(text, to: &bytes) }
+                RecordFields.append(UInt32(texts.count), to: &bytes)
+                for text in texts { RecordFields.append(text, to: &bytes) }
             case .null:
                 bytes.append(4)
             }
@@ -42,13 +44,13 @@ enum FindingRecord {
 
     /// The length a record's first four bytes give.
     static func length(_ prefix: ArraySlice<UInt8>) -> Int {
-        var reader = Reader(bytes: prefix)
+        var reader = RecordFields.Reader(bytes: prefix)
         return Int(reader.uint32())
     }
 
     /// A record's fields (without its length prefix), as `encode` wrote them.
     static func decode(_ record: ArraySlice<UInt8>) -> Finding {
-        var reader = Reader(bytes: record)
+        var reader = RecordFields.Reader(bytes: record)
         let severity = Severity.allCases[Int(reader.byte())]
         let rule = reader.string()
         let account = reader.string()
@@ -74,21 +76,28 @@ enum FindingRecord {
             rule: rule, severity: severity, account: account, distinguishedName: dn, message: message,
             remediation: remediation, details: details)
     }
+}
 
-    private static func append(_ value: UInt32, to bytes: inout [UInt8]) {
+/// The fields of a record only this process reads back, so with no version: integers
+/// little-endian, strings as UTF-8 after a 4-byte length (`absent` for none). `FindingRecord` and
+/// the rules' `SpilledRecords` are written with it.
+enum RecordFields {
+    static let absent = UInt32.max
+
+    static func append(_ value: UInt32, to bytes: inout [UInt8]) {
         for shift in 0..<4 { bytes.append(UInt8(truncatingIfNeeded: value >> (8 * shift))) }
     }
 
-    private static func append(_ value: UInt64, to bytes: inout [UInt8]) {
+    static func append(_ value: UInt64, to bytes: inout [UInt8]) {
         for shift in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: value >> (8 * shift))) }
     }
 
-    private static func append(_ text: String, to bytes: inout [UInt8]) {
+    static func append(_ text: some StringProtocol, to bytes: inout [UInt8]) {
         append(UInt32(text.utf8.count), to: &bytes)
         bytes.append(contentsOf: text.utf8)
     }
 
-    private struct Reader {
+    struct Reader {
         let bytes: ArraySlice<UInt8>
         var index: Int
 
@@ -122,9 +131,14 @@ enum FindingRecord {
             return String(decoding: bytes[index..<index + count], as: UTF8.self)
         }
 
+        mutating func bytes(_ count: Int) -> ArraySlice<UInt8> {
+            defer { index += count }
+            return bytes[index..<index + count]
+        }
+
         mutating func optionalString() -> String? {
             let count = uint32()
-            guard count != FindingRecord.absent else { return nil }
+            guard count != RecordFields.absent else { return nil }
             defer { index += Int(count) }
             return String(decoding: bytes[index..<index + Int(count)], as: UTF8.self)
         }

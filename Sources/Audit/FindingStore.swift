@@ -230,9 +230,10 @@ final class SpilledFindings: Sendable {
 final class SpillFile: Sendable {
     let descriptor: Int32
 
-    init() throws(FindingSpillError) {
+    /// `kind` names the file for the moment it exists (`trustaudit-findings-XXXXXX`).
+    init(of kind: String = "findings") throws(FindingSpillError) {
         let directory = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
-        var template = Array((directory + "/trustaudit-findings-XXXXXX").utf8CString)
+        var template = Array((directory + "/trustaudit-\(kind)-XXXXXX").utf8CString)
         let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard descriptor >= 0 else { throw FindingSpillError(directory: directory, errno: errno) }
         template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }

@@ -264,46 +264,46 @@ struct ClaimantTable {
         }
     }
 
-    private var bytes: [UInt8] = []
-    /// For claimant i: its account name, unless it is its RDN's value and `$`, at
-    /// offsets[3i]..<offsets[3i+1], its DN's first RDN to offsets[3i+2], and its dNSHostName, when
-    /// it is not the usual `<name>.<domain>`, to offsets[3i+3].
-    private var offsets: [UInt32] = [0]
+    /// For claimant i, record i: its container (`UInt32.max` for none), the whenCreated,
+    /// lastLogonTimestamp and pwdLastSet times, then its account name unless it is its RDN's value
+    /// and `$`, its DN's first RDN, and its dNSHostName unless it has none or it is the usual
+    /// `<name>.<domain>`. Only the claimants of a clash are read back.
+    private var records = SpilledRecords.Owned(of: "claimants")
     private var containers = DNContainers()
     /// Each container's domain DNS name, by container index.
     private var containerDomains: [String?] = []
     /// A keyed hash of the account's identity (`AccountKey`), for the guard against comparing an account with itself.
     private var identities: [Int] = []
-    /// Unix seconds of whenCreated, lastLogonTimestamp and pwdLastSet ticks; `Int64.min` when absent.
-    private var times: [Int64] = []
     /// Bit 0: excluded; 1: disabled; 2: a known non-Windows system; 3: has a dNSHostName; 4: it is the
     /// usual `<name>.<domain>` (not stored); 5: the account name is the RDN's value and `$` (not stored).
     private var flags: [UInt8] = []
+    /// Unix seconds of whenCreated, and lastLogonTimestamp and pwdLastSet ticks, when absent.
     private static let absent = Int64.min
 
     var count: Int { flags.count }
 
     mutating func append(_ object: DirectoryObject, excluded: Bool) -> UInt32 {
         let account = object.accountName
-        let dn = object.distinguishedName
-        let (rdn, rest) = Self.split(dn)
+        let (rdn, rest) = Self.split(object.distinguishedName)
         let derived = DNContainers.isRDNValueAndDollar(account, rdn)
-        if !derived { bytes.append(contentsOf: account.utf8) }
-        offsets.append(UInt32(bytes.count))
-        bytes.append(contentsOf: rdn.utf8)
-        offsets.append(UInt32(bytes.count))
         var domain: String?
-        if let (container, isNew) = containers.append(rest) {
+        let container = containers.intern(rest)
+        if let (index, isNew) = container {
             if isNew { containerDomains.append(rest.flatMap(DistinguishedName.domainDNSName(of:))) }
-            domain = containerDomains[Int(container)]
+            domain = containerDomains[Int(index)]
         }
         let usualHost = object.dnsHostName != nil && object.dnsHostName == Self.usualHost(object.shortName, domain)
-        if !usualHost { bytes.append(contentsOf: (object.dnsHostName ?? "").utf8) }
-        offsets.append(UInt32(bytes.count))
+        records.append { bytes in
+            RecordFields.append(container?.index ?? UInt32.max, to: &bytes)
+            func append(_ time: Int64?) { RecordFields.append(UInt64(bitPattern: time ?? Self.absent), to: &bytes) }
+            append(object.whenCreated.map { UTCTime.unixSeconds($0) })
+            append(object.lastLogonTimestamp?.ticks)
+            append(object.passwordLastSet?.ticks)
+            if !derived { RecordFields.append(account, to: &bytes) }
+            RecordFields.append(rdn, to: &bytes)
+            if let host = object.dnsHostName, !usualHost { RecordFields.append(host, to: &bytes) }
+        }
         identities.append(AccountKey(object).hashValue)
-        times.append(object.whenCreated.map { UTCTime.unixSeconds($0) } ?? Self.absent)
-        times.append(object.lastLogonTimestamp?.ticks ?? Self.absent)
-        times.append(object.passwordLastSet?.ticks ?? Self.absent)
         let disabled = object.userAccountControl?.isDisabled ?? false
         let nonWindows = object.operatingSystem != nil && !object.isWindows
         flags.append(
@@ -343,31 +343,33 @@ struct ClaimantTable {
     func record(_ claimant: UInt32) -> Record {
         let index = Int(claimant)
         let flag = flags[index]
-        func time(_ offset: Int) -> Int64? {
-            let value = times[index * 3 + offset]
+        let bytes = records.record(index)
+        var reader = RecordFields.Reader(bytes: bytes[...])
+        let stored = reader.uint32()
+        let container = stored == UInt32.max ? nil : stored
+        func time() -> Int64? {
+            let value = Int64(bitPattern: reader.uint64())
             return value == Self.absent ? nil : value
         }
-        let rdn = string(index * 3 + 1)
-        let account = flag & 32 != 0 ? String(decoding: rdn.utf8.dropFirst(3), as: UTF8.self) + "$" : string(index * 3)
-        let dn = containers.distinguishedName(rdn, entry: index)
+        let (created, logon, passwordSet) = (time(), time(), time())
+        let storedAccount = flag & 32 == 0 ? reader.string() : nil
+        let rdn = reader.string()
+        let account = storedAccount ?? String(decoding: rdn.utf8.dropFirst(3), as: UTF8.self) + "$"
+        let dn = containers.distinguishedName(rdn, container: container)
         let host: String?
         if flag & 8 == 0 {
             host = nil
         } else if flag & 16 != 0 {
             let short = account.hasSuffix("$") ? String(account.dropLast()) : account
-            host = Self.usualHost(short, containers.container(ofEntry: index).flatMap { containerDomains[$0] })
+            host = Self.usualHost(short, container.flatMap { containerDomains[Int($0)] })
         } else {
-            host = string(index * 3 + 2)
+            host = reader.string()
         }
         return Record(
             account: account, distinguishedName: dn, dnsHostName: host,
-            whenCreated: time(0).map { UTCTime.date(unixSeconds: $0) },
-            lastLogon: time(1).map { FileTime(ticks: $0) }, passwordLastSet: time(2).map { FileTime(ticks: $0) },
+            whenCreated: created.map { UTCTime.date(unixSeconds: $0) },
+            lastLogon: logon.map { FileTime(ticks: $0) }, passwordLastSet: passwordSet.map { FileTime(ticks: $0) },
             isDisabled: flag & 2 != 0, isKnownNonWindows: flag & 4 != 0)
-    }
-
-    private func string(_ slot: Int) -> String {
-        String(decoding: bytes[Int(offsets[slot])..<Int(offsets[slot + 1])], as: UTF8.self)
     }
 }
 
@@ -452,35 +454,20 @@ struct DNContainers {
 
     private var containers: [String] = []
     private var index: [String: UInt32] = [:]
-    /// Per entry, in the order appended: its container's index; `UInt32.max` for a DN of one RDN.
-    private var ofEntry: [UInt32] = []
 
-    /// Records the next entry's container, `rest` of its DN; nil for a DN of one RDN, else the
-    /// container's index and whether it was new.
-    mutating func append(_ rest: String?) -> (index: UInt32, isNew: Bool)? {
-        guard let rest else {
-            ofEntry.append(UInt32.max)
-            return nil
-        }
-        if let known = index[rest] {
-            ofEntry.append(known)
-            return (known, false)
-        }
+    /// The index of `rest`, the DN after its first RDN, and whether it was new; nil for a DN of one
+    /// RDN. A table keeps the index with the entry.
+    mutating func intern(_ rest: String?) -> (index: UInt32, isNew: Bool)? {
+        guard let rest else { return nil }
+        if let known = index[rest] { return (known, false) }
         let new = UInt32(containers.count)
         index[rest] = new
         containers.append(rest)
-        ofEntry.append(new)
         return (new, true)
     }
 
-    /// The index of entry `entry`'s container; nil for a DN of one RDN.
-    func container(ofEntry entry: Int) -> Int? {
-        ofEntry[entry] == UInt32.max ? nil : Int(ofEntry[entry])
-    }
-
-    /// The DN of entry `entry`, whose first RDN is `rdn`.
-    func distinguishedName(_ rdn: String, entry: Int) -> String {
-        let container = ofEntry[entry]
-        return container == UInt32.max ? rdn : rdn + "," + containers[Int(container)]
+    /// The DN whose first RDN is `rdn`, in container `container` (nil: a DN of one RDN).
+    func distinguishedName(_ rdn: String, container: UInt32?) -> String {
+        container.map { rdn + "," + containers[Int($0)] } ?? rdn
     }
 }

@@ -87,35 +87,39 @@ public struct DuplicateSPNRule: ObjectCollectingRule {
     public func findings(in context: AuditContext) -> [Finding] {
         var findings: [Finding] = []
         let exclusions = context.configuration.duplicateSPNExclusions
+        // Each holder of a shared SPN read back once, however many SPNs it shares.
+        var read: [UInt32: HolderTable.Holder] = [:]
+        for entries in shared.values {
+            for entry in entries where read[entry.holder] == nil { read[entry.holder] = holders.holder(entry.holder) }
+        }
         for (_, entries) in shared {
             if !exclusions.isEmpty {
                 let spn = ServicePrincipalName(entries[0].spelling)
                 if exclusions.contains(where: { $0.matches(spn) }) { continue }
             }
-            let sorted = entries.sorted {
-                holders.name($0.holder).lowercased() < holders.name($1.holder).lowercased()
+            let sorted = entries.map { (holder: read[$0.holder]!, spelling: $0.spelling) }.sorted {
+                $0.holder.name.lowercased() < $1.holder.name.lowercased()
             }
-            let byDesign = sorted.map { Self.isSharedByDesign($0.spelling, holder: holders.name($0.holder)) }
-            for (index, entry) in sorted.enumerated() where !holders.isExcluded(entry.holder) && !byDesign[index] {
-                let dn = holders.distinguishedName(entry.holder)
+            let byDesign = sorted.map { Self.isSharedByDesign($0.spelling, holder: $0.holder.name) }
+            for (index, entry) in sorted.enumerated() where !entry.holder.isExcluded && !byDesign[index] {
+                let dn = entry.holder.distinguishedName
                 let domain = DistinguishedName.domainDNSName(of: dn)
                 let others = sorted.indices.filter { other in
                     other != index
                         && (!byDesign[other]
-                            || DistinguishedName.domainDNSName(of: holders.distinguishedName(sorted[other].holder))
-                                == domain)
+                            || DistinguishedName.domainDNSName(of: sorted[other].holder.distinguishedName) == domain)
                 }.map { sorted[$0] }
                 guard !others.isEmpty else { continue }
                 let spn = entry.spelling
-                let name = holders.name(entry.holder)
-                let otherNames = others.map { holders.name($0.holder) }
-                let otherDNs = others.map { holders.distinguishedName($0.holder) }
-                let accounts = ([entry] + others).map { holder -> DuplicateHolder in
-                    let dn = holders.distinguishedName(holder.holder)
+                let name = entry.holder.name
+                let otherNames = others.map(\.holder.name)
+                let otherDNs = others.map(\.holder.distinguishedName)
+                let accounts = ([entry] + others).map { entry -> DuplicateHolder in
+                    let dn = entry.holder.distinguishedName
                     // Only its DN matters to `server(for:)`: the object's domain against the audited one.
                     let object = DirectoryObject(kind: .otherSPNHolder, distinguishedName: dn, samAccountName: "")
                     return DuplicateHolder(
-                        name: holders.setspnTarget(holder.holder), dn: dn, server: context.knownServer(for: object),
+                        name: entry.holder.setspnTarget, dn: dn, server: context.knownServer(for: object),
                         isForeign: context.isOutsideAuditedDomain(object))
                 }
                 findings.append(
@@ -211,16 +215,32 @@ struct FirstHolderTable {
     }
 }
 
-/// Names, DNs and objectGUIDs of SPN holders, packed in one byte array instead of two Strings per object.
+/// Names, DNs and objectGUIDs of SPN holders: every holder is kept, since any may be the first of
+/// an SPN a later one repeats, but only those that share an SPN are read back.
 ///
-/// A DN is its first RDN and the rest, which is kept once per container (a domain has far fewer
-/// containers than SPN holders), and a computer's name is not kept when it is its RDN's value and a
-/// `$`, as a join writes it: with a million computers that halved this table.
+/// Each holder is a record in `SpilledRecords` (on disk, not in memory), with its DN as its first
+/// RDN and the index of the rest, which is kept once per container (a domain has far fewer
+/// containers than SPN holders), and no name when the name is its RDN's value and a `$`, as a join
+/// writes it. Only the flags stay in memory.
 struct HolderTable {
-    private var bytes: [UInt8] = []
-    /// For holder i: its objectGUID's 16 bytes (if it has one), then its name unless derived from
-    /// the RDN, from offsets[2i] to offsets[2i+1]; its DN's first RDN to offsets[2i+2].
-    private var offsets: [UInt32] = [0]
+    /// What the table knows of one holder, read back at once.
+    struct Holder {
+        let name: String
+        let distinguishedName: String
+        let guid: ArraySlice<UInt8>?
+        let flags: UInt8
+
+        var isExcluded: Bool { flags & 1 != 0 }
+
+        /// The account name as `setspn` takes it: a computer's name without `$`, anything else as stored.
+        var setspnTarget: String {
+            flags & 2 != 0 && name.hasSuffix("$") ? String(name.dropLast()) : name
+        }
+    }
+
+    /// For holder i, record i: its container (`UInt32.max` for none), its objectGUID's 16 bytes if
+    /// it has one, its name unless derived from the RDN, and its DN's first RDN.
+    private var records = SpilledRecords.Owned(of: "spn-holders")
     private var containers = DNContainers()
     /// Bit 0: excluded by the configuration; bit 1: a plain computer (setspn names it without `$`);
     /// bit 2: an objectGUID is stored; bit 3: the name is the RDN's value and `$` (not stored).
@@ -231,60 +251,44 @@ struct HolderTable {
     mutating func append(
         name: String, distinguishedName: String, guid: ObjectGUID?, excluded: Bool, isComputer: Bool
     ) -> UInt32 {
-        if let guid { bytes.append(contentsOf: guid.bytes) }
         let (rdn, rest) = ClaimantTable.split(distinguishedName)
         let derived = DNContainers.isRDNValueAndDollar(name, rdn)
-        if !derived { bytes.append(contentsOf: name.utf8) }
-        offsets.append(UInt32(bytes.count))
-        bytes.append(contentsOf: rdn.utf8)
-        offsets.append(UInt32(bytes.count))
-        _ = containers.append(rest)
+        let container = containers.intern(rest)?.index
+        records.append { bytes in
+            RecordFields.append(container ?? UInt32.max, to: &bytes)
+            if let guid { bytes.append(contentsOf: guid.bytes) }
+            if !derived { RecordFields.append(name, to: &bytes) }
+            RecordFields.append(rdn, to: &bytes)
+        }
         flags.append((excluded ? 1 : 0) | (isComputer ? 2 : 0) | (guid != nil ? 4 : 0) | (derived ? 8 : 0))
         return UInt32(flags.count - 1)
     }
 
+    func holder(_ index: UInt32) -> Holder {
+        let flag = flags[Int(index)]
+        var reader = RecordFields.Reader(bytes: records.record(Int(index))[...])
+        let stored = reader.uint32()
+        let guid = flag & 4 != 0 ? reader.bytes(16) : nil
+        let storedName = flag & 8 == 0 ? reader.string() : nil
+        let rdn = reader.string()
+        return Holder(
+            name: storedName ?? String(decoding: rdn.utf8.dropFirst(3), as: UTF8.self) + "$",
+            distinguishedName: containers.distinguishedName(rdn, container: stored == UInt32.max ? nil : stored),
+            guid: guid, flags: flag)
+    }
+
     /// Whether two holders are one account: the same objectGUID, or when either has none, the same
-    /// DN as AD compares DNs.
+    /// DN as AD compares DNs. Asked only when an SPN is seen again, so reading both back is rare.
     func isSameAccount(_ lhs: UInt32, _ rhs: UInt32) -> Bool {
         if lhs == rhs { return true }
-        if let left = guid(lhs), let right = guid(rhs) { return left == right }
-        var left: [UInt8] = []
-        var right: [UInt8] = []
-        AccountKeys.normalize(distinguishedName(lhs), into: &left)
-        AccountKeys.normalize(distinguishedName(rhs), into: &right)
-        return left == right
+        let (left, right) = (holder(lhs), holder(rhs))
+        if let leftGUID = left.guid, let rightGUID = right.guid { return leftGUID.elementsEqual(rightGUID) }
+        var leftDN: [UInt8] = []
+        var rightDN: [UInt8] = []
+        AccountKeys.normalize(left.distinguishedName, into: &leftDN)
+        AccountKeys.normalize(right.distinguishedName, into: &rightDN)
+        return leftDN == rightDN
     }
-
-    private func guid(_ holder: UInt32) -> ArraySlice<UInt8>? {
-        guard flags[Int(holder)] & 4 != 0 else { return nil }
-        let start = Int(offsets[Int(holder) * 2])
-        return bytes[start..<start + 16]
-    }
-
-    func name(_ holder: UInt32) -> String {
-        let slot = Int(holder) * 2
-        if flags[Int(holder)] & 8 != 0 {
-            let rdn = bytes[Int(offsets[slot + 1])..<Int(offsets[slot + 2])]
-            return String(decoding: rdn.dropFirst(3), as: UTF8.self) + "$"
-        }
-        let start = Int(offsets[slot]) + (flags[Int(holder)] & 4 != 0 ? 16 : 0)
-        return String(decoding: bytes[start..<Int(offsets[slot + 1])], as: UTF8.self)
-    }
-
-    func distinguishedName(_ holder: UInt32) -> String {
-        let slot = Int(holder) * 2
-        let rdn = String(decoding: bytes[Int(offsets[slot + 1])..<Int(offsets[slot + 2])], as: UTF8.self)
-        return containers.distinguishedName(rdn, entry: Int(holder))
-    }
-
-    func isExcluded(_ holder: UInt32) -> Bool { flags[Int(holder)] & 1 != 0 }
-
-    /// The account name as `setspn` takes it: a computer's name without `$`, anything else as stored.
-    func setspnTarget(_ holder: UInt32) -> String {
-        let name = self.name(holder)
-        return flags[Int(holder)] & 2 != 0 && name.hasSuffix("$") ? String(name.dropLast()) : name
-    }
-
 }
 
 extension String {
