@@ -179,6 +179,20 @@ final class InventoryTests: XCTestCase {
         XCTAssertEqual(inventory.items.map(\.line), [2, 4])
     }
 
+    /// The items are kept packed in one buffer: names of every length, non-ASCII ones trimmed of a
+    /// no-break space, and a name right after an empty one must each come back whole, on their line.
+    func testPackedItemsReadBackAsParsedWhateverTheirLengthOrScript() {
+        let long = String(repeating: "w", count: 300) + ".corp.example"
+        let text = "Ünïcodé-PC\n\u{00A0}ПК-БУХ-01\u{00A0}\nX\n\n\(long)\r\n工作站-7\n"
+        let inventory = Inventory.parse(text, source: "cmdb.txt")
+        XCTAssertEqual(inventory.items.map(\.name), ["Ünïcodé-PC", "ПК-БУХ-01", "X", long, "工作站-7"])
+        XCTAssertEqual(inventory.items.map(\.line), [1, 2, 3, 5, 6])
+        XCTAssertEqual(inventory.items[3], Inventory.Item(name: long, line: 5))
+        let rebuilt = Inventory(source: "cmdb.txt", items: Array(inventory.items))
+        XCTAssertEqual(rebuilt, inventory)
+        XCTAssertNotEqual(Inventory(source: "cmdb.txt", items: Array(inventory.items.dropLast())), inventory)
+    }
+
     func testEmptyInventory() {
         XCTAssertEqual(Inventory.parse("", source: "empty.txt").items, [])
         XCTAssertEqual(Inventory.parse("\n\n# nothing\n", source: "empty.txt").items, [])

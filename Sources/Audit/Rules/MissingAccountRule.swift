@@ -130,7 +130,7 @@ private struct InventoryIndex {
         case fqdnFirstLabel
     }
 
-    private let items: [Inventory.Item]
+    private let items: Inventory.Items
     private var words: [UInt64] = []
     /// Per slot, the items whose keys hash to its word: one item's index (>= 0), or `-1 - i` for
     /// the indexes in `shared[i]` (almost every key names one item).
