@@ -116,20 +116,21 @@ public struct AuditSummary: Sendable, Equatable {
     /// or a conflict object's `$DUPLICATE-...`)
     /// and `findingsWithoutAccount` (inventory names) from `findings`.
     public mutating func countAccounts(with findings: some Sequence<Finding>) {
-        var tally = FindingTally(seeds: Fingerprint.Seeds())
+        var tally = FindingTally()
         for finding in findings { tally.add(finding) }
-        computersWithFindings = tally.computers.count
-        otherAccountsWithFindings = tally.others.count
-        findingsWithoutAccount = tally.withoutAccount
+        let counts = tally.counts()
+        computersWithFindings = counts.computers
+        otherAccountsWithFindings = counts.others
+        findingsWithoutAccount = counts.withoutAccount
     }
 
-    /// Takes every count of `tally`: by severity, by rule, and the accounts named.
-    mutating func record(_ tally: FindingTally) {
-        findingsBySeverity = tally.bySeverity
-        findingsByRule = tally.byRule
-        computersWithFindings = tally.computers.count
-        otherAccountsWithFindings = tally.others.count
-        findingsWithoutAccount = tally.withoutAccount
+    /// Takes every count of a tally: by severity, by rule, and the accounts named.
+    mutating func record(_ counts: FindingTally.Counts) {
+        findingsBySeverity = counts.bySeverity
+        findingsByRule = counts.byRule
+        computersWithFindings = counts.computers
+        otherAccountsWithFindings = counts.others
+        findingsWithoutAccount = counts.withoutAccount
     }
 
     public var totalFindings: Int { findingsBySeverity.values.reduce(0, +) }
@@ -216,42 +217,132 @@ public struct UnjudgedRule: Sendable, Equatable {
 
 /// What an audit's findings count: by severity, by rule, and the distinct accounts they name, told
 /// apart by DN (lower-cased) as computers (a `$` name, or a conflict object's `$DUPLICATE-` one) or
-/// other accounts. Kept as keyed fingerprints of the DNs; a spilled audit keeps one tally per rule
-/// rank as it writes, so counting needs no pass over the file, and sums those not withheld.
+/// other accounts. Counted per rule rank as the findings are written, so a spilled audit needs no
+/// pass over its file and can leave out a rule withheld at the end.
 struct FindingTally {
-    let seeds: Fingerprint.Seeds
-    var bySeverity: [Severity: Int] = [:]
-    var byRule: [String: Int] = [:]
-    var computers = Set<Fingerprint>()
-    var others = Set<Fingerprint>()
-    var withoutAccount = 0
-
-    init(seeds: Fingerprint.Seeds) {
-        self.seeds = seeds
+    /// What the findings come to, the withheld ranks left out.
+    struct Counts {
+        var bySeverity: [Severity: Int] = [:]
+        var byRule: [String: Int] = [:]
+        var computers = 0
+        var others = 0
+        var withoutAccount = 0
     }
 
-    mutating func add(_ finding: Finding) {
-        bySeverity[finding.severity, default: 0] += 1
-        byRule[finding.rule, default: 0] += 1
+    private let seeds = Fingerprint.Seeds()
+    private var ranks: [Counts]
+    private var computers: NamedAccounts
+    private var others: NamedAccounts
+
+    /// A tally of findings of ranks `0..<rankCount`.
+    init(ranks rankCount: Int = 1) {
+        ranks = Array(repeating: Counts(), count: max(1, rankCount))
+        computers = NamedAccounts(ranks: ranks.count)
+        others = NamedAccounts(ranks: ranks.count)
+    }
+
+    mutating func add(_ finding: Finding, rank: Int = 0) {
+        ranks[rank].bySeverity[finding.severity, default: 0] += 1
+        ranks[rank].byRule[finding.rule, default: 0] += 1
         guard let dn = finding.distinguishedName else {
-            withoutAccount += 1
+            ranks[rank].withoutAccount += 1
             return
         }
         let fingerprint = Fingerprint(dn.lowercased(), seeds: seeds)
         // A conflict object's sAMAccountName (`$DUPLICATE-1f4`) lost its `$` to the rename.
         if finding.account.hasSuffix("$") || finding.account.hasPrefix("$DUPLICATE-") {
-            computers.insert(fingerprint)
+            computers.insert(fingerprint, rank: rank)
         } else {
-            others.insert(fingerprint)
+            others.insert(fingerprint, rank: rank)
         }
     }
 
-    /// Adds `other`'s counts; both must have the same seeds.
-    mutating func merge(_ other: FindingTally) {
-        bySeverity.merge(other.bySeverity, uniquingKeysWith: +)
-        byRule.merge(other.byRule, uniquingKeysWith: +)
-        computers.formUnion(other.computers)
-        others.formUnion(other.others)
-        withoutAccount += other.withoutAccount
+    /// The counts of every rank but those in `withheld`.
+    func counts(withholding withheld: Set<Int> = []) -> Counts {
+        var total = Counts()
+        for (rank, counts) in ranks.enumerated() where !withheld.contains(rank) {
+            total.bySeverity.merge(counts.bySeverity, uniquingKeysWith: +)
+            total.byRule.merge(counts.byRule, uniquingKeysWith: +)
+            total.withoutAccount += counts.withoutAccount
+        }
+        total.computers = computers.count(withholding: withheld)
+        total.others = others.count(withholding: withheld)
+        return total
+    }
+}
+
+/// Distinct accounts by fingerprint, each with the set of ranks that named it: one table for every
+/// rule, not a `Set` per rule summed at the end (a strict audit names a million computers, which
+/// cost 34 MB in Sets, more while they were merged; this keeps about 19 bytes an account).
+///
+/// 256 partitions by the fingerprint's top byte, as in `FirstHolderTable`, each slot a word of its
+/// next 56 bits and 8 more (`WordSlots`) and the account's ranks as a bit set, one 64-bit word per
+/// 64 ranks.
+struct NamedAccounts {
+    private static let partitionBits = 8
+    private let stride: Int
+    private var partitions: [Partition]
+    /// The ranks of the one fingerprint whose word is 0, which marks an empty slot.
+    private var zeroWordRanks: [UInt64]?
+
+    private struct Partition {
+        var words: [UInt64] = []
+        var ranks: [UInt64] = []
+        var count = 0
+
+        mutating func insert(_ word: UInt64, rank: Int, stride: Int) {
+            if WordSlots.isFull(count: count, capacity: words.count) { grow(stride: stride) }
+            let slot = WordSlots.slot(of: word, in: words)
+            if words[slot] != word {
+                words[slot] = word
+                count += 1
+            }
+            ranks[slot * stride + rank / 64] |= 1 << UInt64(rank % 64)
+        }
+
+        private mutating func grow(stride: Int) {
+            let (oldWords, oldRanks) = (words, ranks)
+            let capacity = WordSlots.grown(oldWords.count)
+            words = [UInt64](repeating: 0, count: capacity)
+            ranks = [UInt64](repeating: 0, count: capacity * stride)
+            for (old, word) in oldWords.enumerated() where word != 0 {
+                let slot = WordSlots.slot(of: word, in: words)
+                words[slot] = word
+                for part in 0..<stride { ranks[slot * stride + part] = oldRanks[old * stride + part] }
+            }
+        }
+    }
+
+    init(ranks rankCount: Int) {
+        stride = (rankCount + 63) / 64
+        partitions = Array(repeating: Partition(), count: 1 << Self.partitionBits)
+    }
+
+    mutating func insert(_ fingerprint: Fingerprint, rank: Int) {
+        let word = fingerprint.high << UInt64(Self.partitionBits) | (fingerprint.low & 0xFF)
+        guard word != 0 else {
+            var ranks = zeroWordRanks ?? Array(repeating: 0, count: stride)
+            ranks[rank / 64] |= 1 << UInt64(rank % 64)
+            zeroWordRanks = ranks
+            return
+        }
+        let partition = Int(truncatingIfNeeded: fingerprint.high >> UInt64(64 - Self.partitionBits))
+        partitions[partition].insert(word, rank: rank, stride: stride)
+    }
+
+    /// The accounts named by at least one rank not in `withheld`.
+    func count(withholding withheld: Set<Int>) -> Int {
+        var kept = [UInt64](repeating: .max, count: stride)
+        for rank in withheld where rank / 64 < stride { kept[rank / 64] &= ~(1 << UInt64(rank % 64)) }
+        func isKept(_ ranks: ArraySlice<UInt64>) -> Bool {
+            zip(ranks, kept).contains { $0 & $1 != 0 }
+        }
+        var count = zeroWordRanks.map { isKept($0[...]) ? 1 : 0 } ?? 0
+        for partition in partitions {
+            for (slot, word) in partition.words.enumerated() where word != 0 {
+                if isKept(partition.ranks[slot * stride..<(slot + 1) * stride]) { count += 1 }
+            }
+        }
+        return count
     }
 }

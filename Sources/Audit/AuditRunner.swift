@@ -372,9 +372,9 @@ public struct AuditRunner {
             if !withheld.isEmpty { findings.removeAll { withheld.contains($0.rule) } }
             let sorted = Self.sortedInReportOrder(findings, ruleOrder: ruleOrder)
             store = FindingStore(sorted)
-            var tally = FindingTally(seeds: Fingerprint.Seeds())
+            var tally = FindingTally()
             for finding in sorted { tally.add(finding) }
-            summary.record(tally)
+            summary.record(tally.counts())
         }
         findings = []
         // A rule that did not run (missing-account without an inventory) has no section or CSV.

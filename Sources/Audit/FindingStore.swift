@@ -302,15 +302,15 @@ struct FindingSpill {
     private var end = 0
     private var runs: [[SpilledFindings.Run]]
     private let ruleOrder: [String: Int]
-    /// Per rank, what the findings written so far count (one set of seeds, so they can be summed).
-    private(set) var tallies: [FindingTally]
+    /// What the findings written so far count, by rank.
+    private var tally: FindingTally
     /// Why the findings are held in memory after all; nil while they are written.
     private(set) var failure: FindingSpillError?
 
     init(ruleOrder: [String: Int]) {
         self.ruleOrder = ruleOrder
         runs = Array(repeating: [], count: ruleOrder.count + 1)
-        tallies = Array(repeating: FindingTally(seeds: Fingerprint.Seeds()), count: ruleOrder.count + 1)
+        tally = FindingTally(ranks: ruleOrder.count + 1)
         do {
             file = try SpillFile()
         } catch {
@@ -327,7 +327,7 @@ struct FindingSpill {
             var stop = start
             while stop < findings.count, (ruleOrder[findings[stop].rule] ?? ruleOrder.count) == rank { stop += 1 }
             defer { start = stop }
-            for finding in findings[start..<stop] { tallies[rank].add(finding) }
+            for finding in findings[start..<stop] { tally.add(finding, rank: rank) }
             if let file, failure == nil {
                 // Written a megabyte at a time: a run's encoded findings at once were a peak of their own.
                 var written = 0
@@ -356,14 +356,14 @@ struct FindingSpill {
     }
 
     /// The store, without the rules in `withheld`, and what its findings count.
-    func finish(withholding withheld: Set<String>) -> (SpilledFindings, FindingTally) {
+    func finish(withholding withheld: Set<String>) -> (SpilledFindings, FindingTally.Counts) {
         var runs = self.runs
         let dropped = Set(withheld.compactMap { ruleOrder[$0] })
-        var tally = FindingTally(seeds: tallies[0].seeds)
-        for rank in runs.indices {
-            if dropped.contains(rank) { runs[rank] = [] } else { tally.merge(tallies[rank]) }
-        }
-        return (SpilledFindings(file: file, runs: runs, ruleOrder: ruleOrder, failure: failure), tally)
+        for rank in dropped { runs[rank] = [] }
+        return (
+            SpilledFindings(file: file, runs: runs, ruleOrder: ruleOrder, failure: failure),
+            tally.counts(withholding: dropped)
+        )
     }
 }
 
