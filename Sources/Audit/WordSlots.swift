@@ -22,4 +22,18 @@ enum WordSlots {
         }
         return index
     }
+
+    /// Grows a table of `words` with `values` beside them, slot for slot, by half, every word moved
+    /// to its slot in the new capacity (`empty` fills the new values' free slots).
+    static func grow<Value>(_ words: inout [UInt64], _ values: inout [Value], empty: Value) {
+        let (oldWords, oldValues) = (words, values)
+        let capacity = grown(oldWords.count)
+        words = [UInt64](repeating: 0, count: capacity)
+        values = [Value](repeating: empty, count: capacity)
+        for (word, value) in zip(oldWords, oldValues) where word != 0 {
+            let index = slot(of: word, in: words)
+            words[index] = word
+            values[index] = value
+        }
+    }
 }

@@ -187,18 +187,7 @@ struct FirstHolderTable {
             return nil
         }
 
-        private mutating func grow() {
-            let oldWords = words
-            let oldHolders = holders
-            let capacity = WordSlots.grown(oldWords.count)
-            words = [UInt64](repeating: 0, count: capacity)
-            holders = [UInt32](repeating: 0, count: capacity)
-            for (word, holder) in zip(oldWords, oldHolders) where word != 0 {
-                let index = WordSlots.slot(of: word, in: words)
-                words[index] = word
-                holders[index] = holder
-            }
-        }
+        private mutating func grow() { WordSlots.grow(&words, &holders, empty: 0) }
     }
 
     /// The first holder recorded for `fingerprint`; if there is none, records `holder` and returns nil.

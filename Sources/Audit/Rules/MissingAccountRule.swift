@@ -188,17 +188,7 @@ private struct InventoryIndex {
         }
     }
 
-    private mutating func grow() {
-        let (oldWords, oldLists) = (words, lists)
-        let capacity = WordSlots.grown(oldWords.count)
-        words = [UInt64](repeating: 0, count: capacity)
-        lists = [Int32](repeating: 0, count: capacity)
-        for (word, list) in zip(oldWords, oldLists) where word != 0 {
-            let slot = WordSlots.slot(of: word, in: words)
-            words[slot] = word
-            lists[slot] = list
-        }
-    }
+    private mutating func grow() { WordSlots.grow(&words, &lists, empty: 0) }
 
     /// Appends the items whose `kind` key is `key` (lower-cased, as the item keys are).
     func collect(_ key: String, _ kind: Kind, into matched: inout [Int32]) {
