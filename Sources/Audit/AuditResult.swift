@@ -275,11 +275,9 @@ struct FindingTally {
 /// rule, not a `Set` per rule summed at the end (a strict audit names a million computers, which
 /// cost 34 MB in Sets, more while they were merged; this keeps about 19 bytes an account).
 ///
-/// 256 partitions by the fingerprint's top byte, as in `FirstHolderTable`, each slot a word of its
-/// next 56 bits and 8 more (`WordSlots`) and the account's ranks as a bit set, one 64-bit word per
-/// 64 ranks.
+/// Partitioned and worded as `FirstHolderTable` is (`WordSlots.place`), each slot's value the
+/// account's ranks as a bit set, one 64-bit word per 64 ranks.
 struct NamedAccounts {
-    private static let partitionBits = 8
     private let stride: Int
     private var partitions: [Partition]
     /// The ranks of the one fingerprint whose word is 0, which marks an empty slot.
@@ -300,33 +298,22 @@ struct NamedAccounts {
             ranks[slot * stride + rank / 64] |= 1 << UInt64(rank % 64)
         }
 
-        private mutating func grow(stride: Int) {
-            let (oldWords, oldRanks) = (words, ranks)
-            let capacity = WordSlots.grown(oldWords.count)
-            words = [UInt64](repeating: 0, count: capacity)
-            ranks = [UInt64](repeating: 0, count: capacity * stride)
-            for (old, word) in oldWords.enumerated() where word != 0 {
-                let slot = WordSlots.slot(of: word, in: words)
-                words[slot] = word
-                for part in 0..<stride { ranks[slot * stride + part] = oldRanks[old * stride + part] }
-            }
-        }
+        private mutating func grow(stride: Int) { WordSlots.grow(&words, &ranks, empty: 0, valuesPerSlot: stride) }
     }
 
     init(ranks rankCount: Int) {
         stride = (rankCount + 63) / 64
-        partitions = Array(repeating: Partition(), count: 1 << Self.partitionBits)
+        partitions = Array(repeating: Partition(), count: WordSlots.fingerprintPartitions)
     }
 
     mutating func insert(_ fingerprint: Fingerprint, rank: Int) {
-        let word = fingerprint.high << UInt64(Self.partitionBits) | (fingerprint.low & 0xFF)
+        let (partition, word) = WordSlots.place(fingerprint)
         guard word != 0 else {
             var ranks = zeroWordRanks ?? Array(repeating: 0, count: stride)
             ranks[rank / 64] |= 1 << UInt64(rank % 64)
             zeroWordRanks = ranks
             return
         }
-        let partition = Int(truncatingIfNeeded: fingerprint.high >> UInt64(64 - Self.partitionBits))
         partitions[partition].insert(word, rank: rank, stride: stride)
     }
 

@@ -23,17 +23,30 @@ enum WordSlots {
         return index
     }
 
-    /// Grows a table of `words` with `values` beside them, slot for slot, by half, every word moved
-    /// to its slot in the new capacity (`empty` fills the new values' free slots).
-    static func grow<Value>(_ words: inout [UInt64], _ values: inout [Value], empty: Value) {
+    /// Grows a table of `words` with `valuesPerSlot` values beside each, by half, every word moved
+    /// to its slot in the new capacity with its values (`empty` fills the new free slots' values).
+    static func grow<Value>(_ words: inout [UInt64], _ values: inout [Value], empty: Value, valuesPerSlot: Int = 1) {
         let (oldWords, oldValues) = (words, values)
         let capacity = grown(oldWords.count)
         words = [UInt64](repeating: 0, count: capacity)
-        values = [Value](repeating: empty, count: capacity)
-        for (word, value) in zip(oldWords, oldValues) where word != 0 {
+        values = [Value](repeating: empty, count: capacity * valuesPerSlot)
+        for (old, word) in oldWords.enumerated() where word != 0 {
             let index = slot(of: word, in: words)
             words[index] = word
-            values[index] = value
+            for part in 0..<valuesPerSlot {
+                values[index * valuesPerSlot + part] = oldValues[old * valuesPerSlot + part]
+            }
         }
+    }
+
+    /// The 256 partitions of a table of 128-bit fingerprints kept as 72 bits (`FirstHolderTable`,
+    /// `NamedAccounts`): only 1/256 of it is ever being resized.
+    static let fingerprintPartitions = 256
+
+    /// Where such a table keeps `fingerprint`: its top byte chooses the partition, and the word is
+    /// its next 56 bits and 8 of the low half (0, which marks an empty slot, is the caller's to keep
+    /// apart).
+    static func place(_ fingerprint: Fingerprint) -> (partition: Int, word: UInt64) {
+        (Int(truncatingIfNeeded: fingerprint.high >> 56), fingerprint.high << 8 | (fingerprint.low & 0xFF))
     }
 }

@@ -165,8 +165,7 @@ public struct DuplicateSPNRule: ObjectCollectingRule {
 /// 72 bits of a 128-bit fingerprint tell SPNs apart: two different SPNs are taken for one with
 /// a probability of about n^2 / 2^73, two in a billion audits of a million computers.
 struct FirstHolderTable {
-    private static let partitionBits = 8
-    private var partitions = [Partition](repeating: Partition(), count: 1 << partitionBits)
+    private var partitions = [Partition](repeating: Partition(), count: WordSlots.fingerprintPartitions)
     /// The one word an empty slot cannot hold (0), when a fingerprint gives it.
     private var zeroWord: UInt32?
 
@@ -192,14 +191,12 @@ struct FirstHolderTable {
 
     /// The first holder recorded for `fingerprint`; if there is none, records `holder` and returns nil.
     mutating func firstHolder(of fingerprint: Fingerprint, recordingIfNew holder: UInt32) -> UInt32? {
-        // The top byte chose the partition; the word is the next 56 bits and 8 of the low half.
-        let word = fingerprint.high << UInt64(Self.partitionBits) | (fingerprint.low & 0xFF)
+        let (partition, word) = WordSlots.place(fingerprint)
         guard word != 0 else {
             if let first = zeroWord { return first }
             zeroWord = holder
             return nil
         }
-        let partition = Int(truncatingIfNeeded: fingerprint.high >> UInt64(64 - Self.partitionBits))
         return partitions[partition].holder(of: word, recordingIfNew: holder)
     }
 }
