@@ -5,14 +5,16 @@ import Directory
 ///
 /// Kept instead of the text it stands for, where millions of keys would otherwise be held as
 /// Strings; the random keys mean nobody who can write a name into AD can forge a collision.
-struct Fingerprint: Hashable {
+public struct Fingerprint: Hashable, Sendable {
     let high: UInt64
     let low: UInt64
 
     /// The per-process random keys of one table's fingerprints.
-    struct Seeds {
+    public struct Seeds: Sendable {
         let high = UInt64.random(in: .min ... .max)
         let low = UInt64.random(in: .min ... .max)
+
+        public init() {}
     }
 
     init(high: UInt64, low: UInt64) {
@@ -21,13 +23,21 @@ struct Fingerprint: Hashable {
     }
 
     /// The fingerprint of `text` under `seeds`.
-    init(_ text: String, seeds: Seeds) {
+    public init(_ text: String, seeds: Seeds) {
+        self.init(CollectionOfOne(text), seeds: seeds)
+    }
+
+    /// The fingerprint of the sequence `texts` under `seeds`: a String hashes with a terminator no
+    /// UTF-8 text contains, so ("ab", "c") and ("a", "bc") differ.
+    public init<Texts: Sequence<String>>(_ texts: Texts, seeds: Seeds) {
         var high = Hasher()
         high.combine(seeds.high)
-        high.combine(text)
         var low = Hasher()
         low.combine(seeds.low)
-        low.combine(text)
+        for text in texts {
+            high.combine(text)
+            low.combine(text)
+        }
         self.init(high: UInt64(bitPattern: Int64(high.finalize())), low: UInt64(bitPattern: Int64(low.finalize())))
     }
 }

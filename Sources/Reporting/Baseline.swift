@@ -38,6 +38,14 @@ public struct FindingIdentity: Hashable, Sendable {
         self.distinguishingDetail = (distinguishingDetail ?? "").lowercased()
     }
 
+    /// The keys of every identity's fingerprint, one per process, so a baseline's and a run's compare.
+    private static let fingerprintSeeds = Fingerprint.Seeds()
+
+    /// What a baseline keeps of a finding instead of the identity's four Strings.
+    var fingerprint: Fingerprint {
+        Fingerprint([rule, account, distinguishedName, distinguishingDetail], seeds: Self.fingerprintSeeds)
+    }
+
     public init(_ finding: Finding) {
         self.init(finding, distinguishingDetails: Self.builtInDistinguishingDetails)
     }
@@ -80,21 +88,33 @@ public struct ResolvedFinding: Sendable, Equatable {
 }
 
 /// The findings of a previous run, read from its `findings.json`, to tell new findings from old ones.
+///
+/// Of each previous finding only a fingerprint of its identity and the place of its line are held:
+/// a nightly run against a million previous findings would otherwise hold them all as Strings
+/// through the whole audit, for the few it lists as resolved. Those few are read again from the
+/// file, which stays open; this run's reports replace it by rename, so the old text stays readable.
 public struct Baseline: Sendable {
     /// The previous run's `generatedAt`, as it wrote it.
     public let generatedAt: String
     /// The baseline file, as its path was given.
     public let source: String
     /// In the order the file lists them (report order).
-    public let findings: [ResolvedFinding]
-    let identities: [FindingIdentity]
+    public let findings: BaselineFindings
+    /// `FindingIdentity.fingerprint` of each of `findings`, in the same order.
+    let identities: [Fingerprint]
 
     public init(generatedAt: String, source: String, findings: [(finding: ResolvedFinding, identity: FindingIdentity)])
     {
+        self.init(
+            generatedAt: generatedAt, source: source, findings: BaselineFindings(findings.map(\.finding)),
+            identities: findings.map(\.identity.fingerprint))
+    }
+
+    init(generatedAt: String, source: String, findings: BaselineFindings, identities: [Fingerprint]) {
         self.generatedAt = generatedAt
         self.source = source
-        self.findings = findings.map(\.finding)
-        identities = findings.map(\.identity)
+        self.findings = findings
+        self.identities = identities
     }
 
     /// The largest findings.json read as a baseline: far beyond a million findings (about 1 GiB).
@@ -102,9 +122,9 @@ public struct Baseline: Sendable {
 
     /// Reads a TrustAudit `findings.json` (schemaVersion 1).
     ///
-    /// Large files are read line by line in the layout TrustAudit writes (one finding per line), with
-    /// the file memory-mapped, so a baseline of a million findings does not go through one giant
-    /// JSON tree; any other valid layout (pretty-printed by jq, minified) is parsed as a whole.
+    /// The layout TrustAudit writes (one finding per line) is read line by line through a small
+    /// buffer, so a baseline of a million findings is never in memory whole; any other valid layout
+    /// (pretty-printed by jq, minified) is parsed as a whole.
     ///
     /// `rules` says which detail identifies a finding of each rule (pass the registry the audit runs).
     public static func load(from path: String, rules: [any Rule.Type] = AuditRules.all) throws -> Baseline {
@@ -114,124 +134,123 @@ public struct Baseline: Sendable {
                 reason: "no such file; name a findings.json written by TrustAudit as the baseline")
         }
         // Only a regular file: a FIFO or a device named as the baseline would block or never end.
+        let descriptor: Int32
         do {
-            try InputFile.validate(path, kind: "baseline", limit: Self.maximumFileBytes)
+            descriptor = try InputFile.open(path, kind: "baseline", limit: Self.maximumFileBytes)
         } catch {
             throw BaselineError(code: .unreadable, path: path, reason: error.reason)
         }
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
-        } catch {
-            throw BaselineError(
-                code: .unreadable, path: path,
-                reason: "cannot read the file (\(error.localizedDescription)); check its permissions")
-        }
-        return try parse(data, source: path, rules: rules)
+        let text = BaselineText(descriptor: descriptor, source: path)
+        let keys = FindingIdentity.distinguishingDetails(rules)
+        if let baseline = try parseLines(text, keys: keys) { return baseline }
+        return try parseWhole(try text.readAll(), source: path, keys: keys)
     }
 
     /// Parses the text of a `findings.json`; `source` names it in errors and in the reports.
     public static func parse(_ data: Data, source: String, rules: [any Rule.Type] = AuditRules.all) throws -> Baseline {
         let keys = FindingIdentity.distinguishingDetails(rules)
-        if let baseline = try parseLines(data, source: source, keys: keys) { return baseline }
-        let root: Any
+        let text = BaselineText(data: data, source: source)
+        if let baseline = try parseLines(text, keys: keys) { return baseline }
+        return try parseWhole([UInt8](data), source: source, keys: keys)
+    }
+
+    /// Any layout of a findings.json, parsed as one JSON document; every finding is held.
+    private static func parseWhole(_ bytes: [UInt8], source: String, keys: [String: String]) throws -> Baseline {
+        let root: JSONValue
         do {
-            root = try JSONSerialization.jsonObject(with: data)
+            root = try StrictJSON.parse(bytes)
         } catch {
             throw BaselineError(
                 code: .notFindingsJSON, path: source,
-                reason: "not valid JSON, so not a findings.json written by TrustAudit")
+                reason: "not valid JSON (\(error)), so not a findings.json written by TrustAudit")
         }
-        guard let object = root as? [String: Any] else {
+        guard case .object(let members) = root else {
             throw BaselineError(
                 code: .notFindingsJSON, path: source,
                 reason: "the top level is not an object, so this is not a TrustAudit findings.json")
         }
-        let generatedAt = try header(object, source: source)
-        guard let list = object["findings"] as? [Any] else {
+        let generatedAt = try header(Dictionary(members, uniquingKeysWith: { first, _ in first }), source: source)
+        guard case .array(let list)? = root["findings"] else {
             throw BaselineError(
                 code: .notFindingsJSON, path: source,
                 reason: "has no \"findings\" array, so this is not a TrustAudit findings.json")
         }
-        var findings: [(ResolvedFinding, FindingIdentity)] = []
+        var findings: [ResolvedFinding] = []
+        var identities: [Fingerprint] = []
         findings.reserveCapacity(list.count)
+        identities.reserveCapacity(list.count)
         for (index, item) in list.enumerated() {
-            findings.append(try finding(item, index: index, source: source, keys: keys))
+            let (finding, identity) = try finding(item, index: index, source: source, keys: keys)
+            findings.append(finding)
+            identities.append(identity.fingerprint)
         }
-        return Baseline(generatedAt: generatedAt, source: source, findings: findings)
+        return Baseline(
+            generatedAt: generatedAt, source: source, findings: BaselineFindings(findings), identities: identities)
     }
 
     /// The fast path for the layout FindingsJSON writes; nil when the file is laid out otherwise.
-    private static func parseLines(_ data: Data, source: String, keys: [String: String]) throws -> Baseline? {
-        var header: [String: Any] = [:]
-        var findings: [(ResolvedFinding, FindingIdentity)] = []
+    private static func parseLines(_ text: BaselineText, keys: [String: String]) throws -> Baseline? {
+        var header: [String: JSONValue] = [:]
+        var identities: [Fingerprint] = []
+        var lines: [BaselineText.Line] = []
         var inFindings = false
         var findingsClosed = false
         var sawOpen = false
         var closed = false
-        var index = 0
-        let ok = try data.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) -> Bool in
-            let bytes = buffer.bindMemory(to: UInt8.self)
-            var start = 0
-            while start < bytes.count {
-                var end = start
-                while end < bytes.count && bytes[end] != 0x0A { end += 1 }
-                var line = bytes[start..<end]
-                start = end + 1
-                if line.last == UInt8(ascii: ",") { line = line.dropLast() }
-                if closed { if line.isEmpty { continue } else { return false } }
-                if !sawOpen {
-                    guard line.elementsEqual("{".utf8) else { return false }
-                    sawOpen = true
-                    continue
-                }
-                if inFindings {
-                    if line.elementsEqual("  ]".utf8) {
-                        inFindings = false
-                        findingsClosed = true
-                        continue
-                    }
-                    guard line.starts(with: "    {".utf8),
-                        let item = try? JSONSerialization.jsonObject(with: Data(line))
-                    else { return false }
-                    findings.append(try finding(item, index: index, source: source, keys: keys))
-                    index += 1
-                    continue
-                }
-                if line.elementsEqual("}".utf8) {
-                    closed = true
-                    continue
-                }
-                // A top-level key at two spaces; nested lines (the summary) start deeper.
-                guard line.starts(with: "  \"".utf8) else { continue }
-                if line.elementsEqual("  \"findings\": [".utf8) {
-                    guard !findingsClosed else { return false }
-                    inFindings = true
-                    continue
-                }
-                if line.elementsEqual("  \"findings\": []".utf8) {
+        let ok = try text.forEachLine { (whole, offset) -> Bool in
+            var line = whole
+            if line.last == UInt8(ascii: ",") { line = UnsafeBufferPointer(rebasing: line.dropLast()) }
+            if closed { return line.isEmpty }
+            if !sawOpen {
+                guard line.elementsEqual("{".utf8) else { return false }
+                sawOpen = true
+                return true
+            }
+            if inFindings {
+                if line.elementsEqual("  ]".utf8) {
+                    inFindings = false
                     findingsClosed = true
-                    continue
+                    return true
                 }
-                // A scalar or one-line value: parse it wrapped in braces; anything opening a block is skipped.
-                if let last = line.last, last == UInt8(ascii: "{") || last == UInt8(ascii: "[") { continue }
-                guard
-                    let parsed = try? JSONSerialization.jsonObject(
-                        with: Data([UInt8(ascii: "{")] + line + [UInt8(ascii: "}")])) as? [String: Any]
-                else {
+                guard line.starts(with: "    {".utf8), let item = try? StrictJSON.parse(Array(line)) else {
                     return false
                 }
-                header.merge(parsed) { first, _ in first }
+                let identity = try finding(item, index: identities.count, source: text.source, keys: keys).identity
+                identities.append(identity.fingerprint)
+                lines.append(BaselineText.Line(offset: offset, length: line.count))
+                return true
             }
-            return closed && findingsClosed
+            if line.elementsEqual("}".utf8) {
+                closed = true
+                return true
+            }
+            // A top-level key at two spaces; nested lines (the summary) start deeper.
+            guard line.starts(with: "  \"".utf8) else { return true }
+            if line.elementsEqual("  \"findings\": [".utf8) {
+                guard !findingsClosed else { return false }
+                inFindings = true
+                return true
+            }
+            if line.elementsEqual("  \"findings\": []".utf8) {
+                findingsClosed = true
+                return true
+            }
+            // A scalar or one-line value: parse it wrapped in braces; anything opening a block is skipped.
+            if let last = line.last, last == UInt8(ascii: "{") || last == UInt8(ascii: "[") { return true }
+            guard case .object(let members)? = try? StrictJSON.parse([UInt8(ascii: "{")] + line + [UInt8(ascii: "}")])
+            else { return false }
+            for (key, value) in members where header[key] == nil { header[key] = value }
+            return true
         }
-        guard ok else { return nil }
-        let generatedAt = try Self.header(header, source: source)
-        return Baseline(generatedAt: generatedAt, source: source, findings: findings)
+        guard ok && closed && findingsClosed else { return nil }
+        let generatedAt = try Self.header(header, source: text.source)
+        return Baseline(
+            generatedAt: generatedAt, source: text.source,
+            findings: BaselineFindings(text: text, lines: lines, keys: keys), identities: identities)
     }
 
-    private static func header(_ object: [String: Any], source: String) throws -> String {
-        guard let version = object["schemaVersion"] as? Int, let generatedAt = object["generatedAt"] as? String else {
+    private static func header(_ object: [String: JSONValue], source: String) throws -> String {
+        guard let version = object["schemaVersion"]?.integer, let generatedAt = object["generatedAt"]?.string else {
             throw BaselineError(
                 code: .notFindingsJSON, path: source,
                 reason: "has no \"schemaVersion\" and \"generatedAt\", so this is not a TrustAudit findings.json")
@@ -246,27 +265,232 @@ public struct Baseline: Sendable {
         return generatedAt
     }
 
-    private static func finding(_ item: Any, index: Int, source: String, keys: [String: String]) throws -> (
-        ResolvedFinding, FindingIdentity
+    static func finding(_ item: JSONValue, index: Int, source: String, keys: [String: String]) throws -> (
+        finding: ResolvedFinding, identity: FindingIdentity
     ) {
-        guard let object = item as? [String: Any], let rule = object["rule"] as? String,
-            let account = object["account"] as? String,
-            let severityText = object["severity"] as? String, let severity = Severity(rawValue: severityText)
+        guard let rule = item["rule"]?.string, let account = item["account"]?.string,
+            let severityText = item["severity"]?.string, let severity = Severity(rawValue: severityText)
         else {
             throw BaselineError(
                 code: .notFindingsJSON, path: source,
                 reason:
                     "finding \(index + 1) has no rule, account and severity, so this is not a TrustAudit findings.json")
         }
-        let dn = object["dn"] as? String
-        let message = object["message"] as? String ?? ""
-        var detail: String?
-        if let key = keys[rule], let details = object["details"] as? [String: Any] {
-            detail = details[key] as? String
-        }
+        let dn = item["dn"]?.string
+        let message = item["message"]?.string ?? ""
+        let detail = keys[rule].flatMap { item["details"]?[$0]?.string }
         return (
             ResolvedFinding(rule: rule, severity: severity, account: account, distinguishedName: dn, message: message),
             FindingIdentity(rule: rule, account: account, distinguishedName: dn, distinguishingDetail: detail)
+        )
+    }
+}
+
+/// Findings of a baseline run, in its order. Those of a file in TrustAudit's one-per-line layout
+/// are read from it again when asked for, so holding them costs twelve bytes each.
+public struct BaselineFindings: RandomAccessCollection, Sendable, Equatable, ExpressibleByArrayLiteral {
+    private enum Storage: Sendable {
+        case held([ResolvedFinding])
+        /// The file's findings at `picked` (all of them when nil), by their index in the file.
+        case lines(BaselineText, [BaselineText.Line], keys: [String: String], picked: [UInt32]?)
+    }
+
+    private let storage: Storage
+
+    private init(storage: Storage) { self.storage = storage }
+
+    public init(_ findings: [ResolvedFinding]) { storage = .held(findings) }
+
+    public init(arrayLiteral findings: ResolvedFinding...) { self.init(findings) }
+
+    init(text: BaselineText, lines: [BaselineText.Line], keys: [String: String]) {
+        storage = .lines(text, lines, keys: keys, picked: nil)
+    }
+
+    public var startIndex: Int { 0 }
+
+    public var endIndex: Int {
+        switch storage {
+        case .held(let findings): return findings.count
+        case .lines(_, let lines, _, let picked): return picked?.count ?? lines.count
+        }
+    }
+
+    public subscript(position: Int) -> ResolvedFinding {
+        switch storage {
+        case .held(let findings):
+            return findings[position]
+        case .lines(let text, let lines, let keys, let picked):
+            let index = picked.map { Int($0[position]) } ?? position
+            return text.finding(at: lines[index], index: index, keys: keys)
+        }
+    }
+
+    /// The findings at `positions` (ascending), in that order.
+    func picking(_ positions: [UInt32]) -> BaselineFindings {
+        switch storage {
+        case .held(let findings):
+            return BaselineFindings(positions.map { findings[Int($0)] })
+        case .lines(let text, let lines, let keys, let picked):
+            let inFile = picked.map { picked in positions.map { picked[Int($0)] } } ?? positions
+            return BaselineFindings(storage: .lines(text, lines, keys: keys, picked: inFile))
+        }
+    }
+
+    public static func == (lhs: BaselineFindings, rhs: BaselineFindings) -> Bool { lhs.elementsEqual(rhs) }
+}
+
+/// The text of a baseline findings.json: the open file, or bytes given in memory.
+final class BaselineText: Sendable {
+    /// Where one finding's line is, without its line feed and trailing comma.
+    struct Line: Sendable {
+        let offset: UInt64
+        let length: UInt32
+
+        init(offset: UInt64, length: Int) {
+            self.offset = offset
+            self.length = UInt32(length)
+        }
+    }
+
+    private enum Bytes: Sendable {
+        case file(Int32)
+        case memory(Data)
+    }
+
+    private let bytes: Bytes
+    let source: String
+
+    /// Takes over `descriptor`, which is closed when the last finding that may be read from it is gone.
+    init(descriptor: Int32, source: String) {
+        bytes = .file(descriptor)
+        self.source = source
+    }
+
+    init(data: Data, source: String) {
+        bytes = .memory(data)
+        self.source = source
+    }
+
+    deinit {
+        if case .file(let descriptor) = bytes { close(descriptor) }
+    }
+
+    /// Calls `body` with each line (without its line feed) and its offset, until `body` returns false.
+    /// Returns false if it did.
+    func forEachLine(_ body: (UnsafeBufferPointer<UInt8>, UInt64) throws -> Bool) throws -> Bool {
+        switch bytes {
+        case .memory(let data):
+            return try data.withUnsafeBytes { raw in
+                try Self.lines(of: raw.bindMemory(to: UInt8.self), from: 0, final: true, body).keepGoing
+            }
+        case .file(let descriptor):
+            // A window of the file; a line longer than the window grows it.
+            var window = [UInt8](repeating: 0, count: 1 << 20)
+            var filled = 0
+            var windowOffset: UInt64 = 0
+            while true {
+                if filled == window.count { window += [UInt8](repeating: 0, count: window.count) }
+                let count = window.withUnsafeMutableBytes { raw in
+                    read(descriptor, raw.baseAddress! + filled, raw.count - filled)
+                }
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    throw BaselineError(
+                        code: .unreadable, path: source,
+                        reason: "cannot read the file (\(String(cString: strerror(errno)))); check the disk")
+                }
+                filled += count
+                let atEnd = count == 0
+                let (keepGoing, consumed) = try window.withUnsafeBufferPointer { buffer in
+                    try Self.lines(
+                        of: UnsafeBufferPointer(rebasing: buffer[0..<filled]), from: windowOffset, final: atEnd, body)
+                }
+                if !keepGoing { return false }
+                if atEnd { return true }
+                window.withUnsafeMutableBufferPointer { buffer in
+                    _ = UnsafeMutableBufferPointer(rebasing: buffer[0..<(filled - consumed)])
+                        .update(fromContentsOf: buffer[consumed..<filled])
+                }
+                filled -= consumed
+                windowOffset += UInt64(consumed)
+            }
+        }
+    }
+
+    /// The complete lines of `buffer` (and the unterminated last one when `final`), and how many
+    /// bytes they took.
+    private static func lines(
+        of buffer: UnsafeBufferPointer<UInt8>, from offset: UInt64, final: Bool,
+        _ body: (UnsafeBufferPointer<UInt8>, UInt64) throws -> Bool
+    ) throws -> (keepGoing: Bool, consumed: Int) {
+        var start = 0
+        while start < buffer.count {
+            guard let end = buffer[start...].firstIndex(of: 0x0A) else {
+                guard final else { break }
+                let keepGoing = try body(UnsafeBufferPointer(rebasing: buffer[start...]), offset + UInt64(start))
+                return (keepGoing, buffer.count)
+            }
+            guard try body(UnsafeBufferPointer(rebasing: buffer[start..<end]), offset + UInt64(start)) else {
+                return (false, start)
+            }
+            start = end + 1
+        }
+        return (true, start)
+    }
+
+    /// The whole text, for the layouts read as one document.
+    func readAll() throws -> [UInt8] {
+        switch bytes {
+        case .memory(let data):
+            return [UInt8](data)
+        case .file(let descriptor):
+            var bytes: [UInt8] = []
+            var chunk = [UInt8](repeating: 0, count: 1 << 20)
+            var offset: off_t = 0
+            while true {
+                let count = chunk.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, offset) }
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    throw BaselineError(
+                        code: .unreadable, path: source,
+                        reason: "cannot read the file (\(String(cString: strerror(errno)))); check the disk")
+                }
+                if count == 0 { return bytes }
+                bytes += chunk[0..<count]
+                offset += off_t(count)
+            }
+        }
+    }
+
+    /// The finding on `line`, read again; the `index`th of the file, for the message if it cannot be.
+    func finding(at line: Line, index: Int, keys: [String: String]) -> ResolvedFinding {
+        var text = [UInt8](repeating: 0, count: Int(line.length))
+        var filled = 0
+        switch bytes {
+        case .memory(let data):
+            text = [UInt8](data[(data.startIndex + Int(line.offset))...].prefix(Int(line.length)))
+            filled = text.count
+        case .file(let descriptor):
+            while filled < text.count {
+                let count = text.withUnsafeMutableBytes {
+                    pread(descriptor, $0.baseAddress! + filled, $0.count - filled, off_t(line.offset) + off_t(filled))
+                }
+                if count < 0 && errno == EINTR { continue }
+                if count <= 0 { break }
+                filled += count
+            }
+        }
+        if filled == text.count, let item = try? StrictJSON.parse(text),
+            let read = try? Baseline.finding(item, index: index, source: source, keys: keys)
+        {
+            return read.finding
+        }
+        // Only if the file was changed in place while this run read it.
+        return ResolvedFinding(
+            rule: "unknown", severity: .info, account: "", distinguishedName: nil,
+            message:
+                "Finding \(index + 1) of the baseline \(source) could not be read again: the file changed during this run."
         )
     }
 }
@@ -278,39 +502,42 @@ public struct FindingChanges: Sendable {
     public let baselineSource: String
     /// One entry per finding of the result, in the same order.
     public let changes: [FindingChange]
-    /// Baseline findings this run no longer reports, in the baseline's order.
-    public let resolved: [ResolvedFinding]
+    /// Baseline findings this run no longer reports, in the baseline's order, each identity once.
+    public let resolved: BaselineFindings
     public let newCount: Int
     public let persistingCount: Int
 
     /// Compares `result` with `baseline`.
     public init(result: AuditResult, baseline: Baseline) {
-        let before = Set(baseline.identities)
-        var now = Set<FindingIdentity>()
-        now.reserveCapacity(result.findingStore.count)
+        // The first baseline finding of each identity, and whether this run reports it again.
+        var firstOfIdentity: [Fingerprint: UInt32] = [:]
+        firstOfIdentity.reserveCapacity(baseline.identities.count)
+        for (index, identity) in baseline.identities.enumerated() where firstOfIdentity[identity] == nil {
+            firstOfIdentity[identity] = UInt32(index)
+        }
+        var reportedAgain = [UInt64](repeating: 0, count: (baseline.identities.count + 63) / 64)
         var changes: [FindingChange] = []
         changes.reserveCapacity(result.findingStore.count)
         var newCount = 0
         let keys = FindingIdentity.distinguishingDetails(result.registry)
         for finding in result.findingStore {
-            let identity = FindingIdentity(finding, distinguishingDetails: keys)
-            now.insert(identity)
-            if before.contains(identity) {
+            if let first = firstOfIdentity[FindingIdentity(finding, distinguishingDetails: keys).fingerprint] {
                 changes.append(.persisting)
+                reportedAgain[Int(first) / 64] |= 1 << (first % 64)
             } else {
                 changes.append(.new)
                 newCount += 1
             }
         }
-        var resolved: [ResolvedFinding] = []
-        var reported = Set<FindingIdentity>()
-        for (finding, identity) in zip(baseline.findings, baseline.identities) where !now.contains(identity) {
-            if reported.insert(identity).inserted { resolved.append(finding) }
+        var resolved: [UInt32] = []
+        for (index, identity) in baseline.identities.enumerated()
+        where reportedAgain[index / 64] & (1 << (index % 64)) == 0 && firstOfIdentity[identity] == UInt32(index) {
+            resolved.append(UInt32(index))
         }
         baselineGeneratedAt = baseline.generatedAt
         baselineSource = baseline.source
         self.changes = changes
-        self.resolved = resolved
+        self.resolved = baseline.findings.picking(resolved)
         self.newCount = newCount
         persistingCount = changes.count - newCount
     }

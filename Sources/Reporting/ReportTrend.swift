@@ -145,14 +145,9 @@ public struct ReportTrend: Sendable, Equatable {
         } else if !prefix.complete {
             return nil
         }
-        guard case .object(let root)? = try? StrictJSON.parse(document) else { return nil }
-        func member(_ object: [(key: String, value: JSONValue)], _ key: String) -> JSONValue? {
-            object.first { $0.key == key }?.value
-        }
-        guard member(root, "schemaVersion")?.integer == 1, let generatedAt = member(root, "generatedAt")?.string,
-            case .object(let summary)? = member(root, "summary"),
-            case .object(let severities)? = member(summary, "bySeverity"),
-            case .object(let rules)? = member(summary, "byRule")
+        guard let root = try? StrictJSON.parse(document), root["schemaVersion"]?.integer == 1,
+            let generatedAt = root["generatedAt"]?.string, let summary = root["summary"],
+            case .object(let severities)? = summary["bySeverity"], case .object(let rules)? = summary["byRule"]
         else { return nil }
         var bySeverity: [Severity: Int] = [:]
         for (key, value) in severities {

@@ -60,7 +60,9 @@ public enum InputFile {
         close(try open(path, kind: kind, limit: limit))
     }
 
-    private static func open(_ path: String, kind: String, limit: Int) throws(InputFileError) -> Int32 {
+    /// The file opened for reading, checked as `read` checks it, for a reader that keeps it open
+    /// and reads it in pieces (the baseline findings.json); the caller closes the descriptor.
+    public static func open(_ path: String, kind: String, limit: Int) throws(InputFileError) -> Int32 {
         let descriptor = posixOpen(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
         guard descriptor >= 0 else {
             let code: InputFileError.Code = errno == ENOENT || errno == ENOTDIR ? .notFound : .unreadable

@@ -31,6 +31,12 @@ public enum JSONValue: Sendable, Equatable {
         return Int(text)
     }
 
+    /// The member named `key` of an object; nil when there is none or this is not an object.
+    public subscript(key: String) -> JSONValue? {
+        guard case .object(let members) = self else { return nil }
+        return members.first { $0.key == key }?.value
+    }
+
     public var string: String? {
         if case .string(let text) = self { return text }
         return nil
@@ -231,23 +237,25 @@ public enum StrictJSON {
         mutating func string() throws(JSONSyntaxError) -> String {
             let start = index
             index += 1
-            var scalars = String.UnicodeScalarView()
+            // The decoded bytes, once an escape is met; until then the string is the file's bytes.
+            var decoded: [UInt8]?
             var runStart = index
-            func flush(_ parser: Parser, upTo end: Int, into scalars: inout String.UnicodeScalarView) {
-                scalars.append(contentsOf: String(decoding: parser.bytes[runStart..<end], as: UTF8.self).unicodeScalars)
-            }
             while true {
                 guard index < bytes.count else { throw error("the file ends inside a string", at: start) }
                 let byte = bytes[index]
                 switch byte {
                 case UInt8(ascii: "\""):
-                    flush(self, upTo: index, into: &scalars)
-                    index += 1
-                    return String(scalars)
+                    defer { index += 1 }
+                    guard var decoded else { return String(decoding: bytes[runStart..<index], as: UTF8.self) }
+                    decoded += bytes[runStart..<index]
+                    return String(decoding: decoded, as: UTF8.self)
                 case UInt8(ascii: "\\"):
-                    flush(self, upTo: index, into: &scalars)
+                    var text = decoded ?? []
+                    decoded = nil  // so `text` is the only reference and grows in place
+                    text += bytes[runStart..<index]
                     index += 1
-                    scalars.append(try escape())
+                    text += try escape().utf8
+                    decoded = text
                     runStart = index
                 case 0x00..<0x20:
                     throw error("a control character inside a string (write it as an escape such as \\n)")
@@ -268,8 +276,9 @@ public enum StrictJSON {
             default: throw error("the file is not valid UTF-8")
             }
             guard index + length <= bytes.count else { throw error("the file is not valid UTF-8") }
-            let sequence = Array(bytes[index..<index + length])
-            guard String(validating: sequence, as: UTF8.self) != nil else { throw error("the file is not valid UTF-8") }
+            guard String(validating: bytes[index..<index + length], as: UTF8.self) != nil else {
+                throw error("the file is not valid UTF-8")
+            }
             index += length
         }
 

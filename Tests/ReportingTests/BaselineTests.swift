@@ -77,6 +77,78 @@ final class BaselineTests: XCTestCase {
         XCTAssertEqual(changes.newCount, Fixtures.findings.count)
     }
 
+    /// The nightly run: the baseline is this directory's findings.json, which the run's reports
+    /// replace by rename before the resolved findings are written out of it.
+    func testResolvedFindingsAreReadBackFromTheFileAfterItIsReplaced() throws {
+        // Four thousand findings of about 700 bytes: lines straddle the 1 MiB read window's edges.
+        var previous = (0..<4000).map { number -> Finding in
+            var finding = Fixtures.stale(number)
+            finding.message += " \u{1F600} \"quoted\" back\\slash\ttab \u{0} Ü \(number)"
+            if number % 7 == 0 { finding.account = "wks-ü\(number)$" }
+            return finding
+        }
+        previous.append(previous[10])  // one identity twice: resolved once
+        let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("findings.json")
+        let output = ReportOutput()
+        try FindingsJSON.write(Fixtures.result(previous), to: output)
+        let written = Data(output.bytes)
+        XCTAssertGreaterThan(written.count, 2 << 20)
+        try written.write(to: path)
+
+        let baseline = try Baseline.load(from: path.path)
+        XCTAssertEqual(baseline.findings.count, previous.count)
+        XCTAssertEqual(baseline.identities, try Baseline.parse(written, source: "copy").identities)
+        let replacement = directory.appendingPathComponent("findings.json.new")
+        try Data("{}".utf8).write(to: replacement)
+        XCTAssertEqual(rename(replacement.path, path.path), 0)
+
+        let current = previous.filter { !$0.account.hasSuffix("0$") }
+        let changes = FindingChanges(result: Fixtures.result(current), baseline: baseline)
+        XCTAssertEqual(changes.newCount, 0)
+        XCTAssertEqual(changes.persistingCount, current.count)
+
+        // What the file said, read by Foundation's parser, is what is listed as resolved.
+        let root = try XCTUnwrap(JSONSerialization.jsonObject(with: written) as? [String: Any])
+        let listed = try XCTUnwrap(root["findings"] as? [[String: Any]])
+        var expected: [ResolvedFinding] = []
+        for item in listed {
+            let account = try XCTUnwrap(item["account"] as? String)
+            guard account.hasSuffix("0$"), !expected.contains(where: { $0.account == account }) else { continue }
+            expected.append(
+                ResolvedFinding(
+                    rule: try XCTUnwrap(item["rule"] as? String),
+                    severity: try XCTUnwrap(Severity(rawValue: try XCTUnwrap(item["severity"] as? String))),
+                    account: account, distinguishedName: item["dn"] as? String,
+                    message: try XCTUnwrap(item["message"] as? String)))
+        }
+        XCTAssertEqual(expected.count, 400)
+        XCTAssertEqual(changes.resolved.count, expected.count)
+        let mismatch = zip(changes.resolved, expected).enumerated().first { $0.element.0 != $0.element.1 }
+        XCTAssertNil(mismatch, "the first resolved finding read back wrong")
+        XCTAssertEqual(changes.resolved.last, expected.last)
+    }
+
+    func testABaselineChangedInPlaceDuringTheRunSaysSoInsteadOfInventingAFinding() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("findings.json")
+        let output = ReportOutput()
+        try FindingsJSON.write(Fixtures.result(), to: output)
+        try Data(output.bytes).write(to: path)
+        let baseline = try Baseline.load(from: path.path)
+        let handle = try FileHandle(forWritingTo: path)
+        try handle.truncate(atOffset: 0)
+        try handle.close()
+
+        let changes = FindingChanges(result: Fixtures.result([]), baseline: baseline)
+        XCTAssertEqual(changes.resolved.count, Fixtures.findings.count)
+        let first = try XCTUnwrap(changes.resolved.first)
+        XCTAssertEqual(first.account, "")
+        XCTAssertTrue(first.message.contains("\(path.path) could not be read again"), first.message)
+    }
+
     func testMalformedBaselinesAreTypedErrors() throws {
         func code(_ text: String) -> BaselineError.Code? {
             do {

@@ -120,6 +120,19 @@ final class StrictJSONTests: XCTestCase {
         XCTAssertNil(JSONValue.number("60.0").integer)
     }
 
+    /// Strings decode as Foundation encodes them, whether escapes open, close or fill them.
+    func testStringsDecodeAsFoundationEncodesThem() throws {
+        let pieces = ["a", "Ü", "😀", "\"", "\\", "/", "\n", "\t", "\u{0}", "\u{1F}", "\u{7F}", "\u{2028}", "<b>", " "]
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2000 {
+            let text = (0..<Int.random(in: 0...12, using: &generator)).map { _ in pieces.randomElement()! }.joined()
+            let encoded = try JSONSerialization.data(withJSONObject: [text], options: [.fragmentsAllowed])
+            XCTAssertEqual(try StrictJSON.parse([UInt8](encoded)), .array([.string(text)]), text.debugDescription)
+        }
+        XCTAssertEqual(try parse(#""\u00e9\ud83d\ude00x\"""#), .string("é😀x\""))
+        XCTAssertEqual(try parse(#""plain""#), .string("plain"))
+    }
+
     func testTrailingCommasAreRefused() {
         assertRejected("{\n  \"stalePasswordDays\": 60,\n}", line: 3, column: 1, "trailing comma")
         assertRejected("[1, 2,]", line: 1, column: 7, "trailing comma")
