@@ -138,27 +138,44 @@ public final class LDAPConnection {
         forEachPage body: (LDAPSearchPage) throws -> Void
     ) throws {
         for control in controls { try check(control) }
-        var cookie: [UInt8] = []
+        let size = pageSize > 0 ? Int32(clamping: pageSize) : nil
+        // Each next page is asked for as soon as this page's cookie is in, and this page is handed
+        // to `body` while the server prepares that one: the server's work and the caller's overlap
+        // instead of taking turns. libldap keeps the next page's answers queued meanwhile, even
+        // across the base reads that complete ranged attributes.
+        var request = try sendSearch(
+            base: base, scope: scope, filter: filter, attributes: attributes, paging: size.map { ($0, []) },
+            controls: controls)
         var number = 0
-        repeat {
-            let page = try searchOnce(
-                base: base, scope: scope, filter: filter, attributes: attributes,
-                paging: pageSize > 0 ? (Int32(clamping: pageSize), cookie) : nil, controls: controls)
+        while true {
+            let page = try collectPage(request)
             number += 1
-            var entries = page.entries
-            for index in entries.indices where entries[index].attributes.contains(where: { isRanged($0.name) }) {
-                entries[index] = try completeRanges(of: entries[index], step: rangeStep, controls: controls)
+            let cookie = page.cookie ?? []
+            var following: Int32?
+            if let size, !cookie.isEmpty {
+                following = try sendSearch(
+                    base: base, scope: scope, filter: filter, attributes: attributes, paging: (size, cookie),
+                    controls: controls)
             }
-            cookie = page.cookie ?? []
             do {
+                var entries = page.entries
+                for index in entries.indices
+                where entries[index].attributes.contains(where: { isRanged($0.name) }) {
+                    entries[index] = try completeRanges(of: entries[index], step: rangeStep, controls: controls)
+                }
                 try body(LDAPSearchPage(number: number, entries: entries, skippedReferences: page.references))
             } catch {
-                if !cookie.isEmpty {
-                    abandonPagedSearch(base: base, scope: scope, filter: filter, cookie: cookie, controls: controls)
+                if let following {
+                    // The page already asked for is read and dropped; its cookie then ends the search.
+                    if let next = try? collectPage(following), let cookie = next.cookie, !cookie.isEmpty {
+                        abandonPagedSearch(base: base, scope: scope, filter: filter, cookie: cookie, controls: controls)
+                    }
                 }
                 throw error
             }
-        } while !cookie.isEmpty
+            guard let following else { return }
+            request = following
+        }
     }
 
     /// Searches and hands over one entry at a time (pages are still fetched one by one).
@@ -199,13 +216,24 @@ public final class LDAPConnection {
         var cookie: [UInt8]?
     }
 
-    /// One ldap_search_ext_s round trip: one page, or the whole result when `paging` is nil.
+    /// One round trip: one page, or the whole result when `paging` is nil.
     private func searchOnce(
         base: String, scope: LDAPSearchScope, filter: String, attributes: [String],
         paging: (size: Int32, cookie: [UInt8])?, controls: [LDAPServerControl]
     ) throws -> RawPage {
+        try collectPage(
+            sendSearch(
+                base: base, scope: scope, filter: filter, attributes: attributes, paging: paging, controls: controls))
+    }
+
+    /// Sends a search request (one page of it when `paging` is set) and returns its message id.
+    private func sendSearch(
+        base: String, scope: LDAPSearchScope, filter: String, attributes: [String],
+        paging: (size: Int32, cookie: [UInt8])?, controls: [LDAPServerControl]
+    ) throws -> Int32 {
         var control: UnsafeMutablePointer<LDAPControl>?
-        // The control is ours: ldap_control_free below, whatever happens.
+        // The control is ours: ldap_control_free below, whatever happens (the request is encoded
+        // when it is sent).
         defer { if let control { ldap_control_free(control) } }
         if let paging {
             var cookie = paging.cookie
@@ -218,20 +246,37 @@ public final class LDAPConnection {
             }
             guard rc == LDAP_SUCCESS else { throw error(rc, .search) }
         }
+        var timeout = Self.timeval(seconds: options.operationTimeout)
+        var id: Int32 = 0
+        let rc = Self.withCStringArray(attributes) { attrs in
+            Self.withServerControls(controls, paging: control) { serverControls in
+                ldap_search_ext(handle, base, scope.rawValue, filter, attrs, 0, serverControls, nil, &timeout, 0, &id)
+            }
+        }
+        guard rc == LDAP_SUCCESS else { throw error(rc, .search) }
+        return id
+    }
 
+    /// Waits for every message of the search `id` (as ldap_search_ext_s would, with its timeout)
+    /// and reads them into a page.
+    private func collectPage(_ id: Int32) throws -> RawPage {
         var result: OpaquePointer?
         // The message chain is ours: ldap_msgfree below, even when the search failed.
         defer { if let result { ldap_msgfree(result) } }
         var timeout = Self.timeval(seconds: options.operationTimeout)
-        let rc = Self.withCStringArray(attributes) { attrs in
-            Self.withServerControls(controls, paging: control) { serverControls in
-                ldap_search_ext_s(
-                    handle, base, scope.rawValue, filter, attrs, 0, serverControls, nil, &timeout, 0, &result)
+        let type = ldap_result(handle, id, LDAP_MSG_ALL, &timeout, &result)
+        guard type > 0, result != nil else {
+            var code: Int32 = LDAP_OTHER
+            _ = ldap_get_option(handle, LDAP_OPT_RESULT_CODE, &code)
+            if type == 0 {
+                // Timed out: the request is dropped on the server too.
+                _ = ldap_abandon_ext(handle, id, nil, nil)
+                code = LDAP_TIMEOUT
             }
+            throw error(code, .search)
         }
-        guard let result else { throw error(rc, .search) }
-
         var page = RawPage()
+        var finished = false
         var message = ldap_first_message(handle, result)
         while let current = message {
             switch ldap_msgtype(current) {
@@ -239,14 +284,15 @@ public final class LDAPConnection {
                 page.entries.append(readEntry(current))
             case 0x73:  // LDAP_RES_SEARCH_REFERENCE: a continuation reference; skipped, not chased.
                 page.references += 1
-            case 0x65:  // LDAP_RES_SEARCH_RESULT
+            case 0x65:  // LDAP_RES_SEARCH_RESULT: a result code other than success throws here.
                 page.cookie = try readResult(current)
+                finished = true
             default:
                 break
             }
             message = ldap_next_message(handle, current)
         }
-        if page.cookie == nil, rc != LDAP_SUCCESS { throw error(rc, .search) }
+        guard finished else { throw error(LDAP_OTHER, .search) }
         return page
     }
 
@@ -359,8 +405,12 @@ public final class LDAPConnection {
     private func abandonPagedSearch(
         base: String, scope: LDAPSearchScope, filter: String, cookie: [UInt8], controls: [LDAPServerControl]
     ) {
+        // libldap's ldap_create_page_control refuses a size of 0, so the value is encoded here:
+        // SEQUENCE { INTEGER 0, OCTET STRING cookie } (RFC 2696 section 3).
+        let value = Self.berTLV(0x30, [0x02, 0x01, 0x00] + Self.berTLV(0x04, cookie))
+        let end = LDAPServerControl(oid: Self.pagedResultsOID, value: value, isCritical: true)
         _ = try? searchOnce(
-            base: base, scope: scope, filter: filter, attributes: ["1.1"], paging: (0, cookie), controls: controls)
+            base: base, scope: scope, filter: filter, attributes: ["1.1"], paging: nil, controls: [end] + controls)
     }
 
     /// Refuses a control whose OID is not in numeric form before anything is sent: libldap would
@@ -383,6 +433,18 @@ public final class LDAPConnection {
     // MARK: - Static helpers
 
     static let pagedResultsOID = "1.2.840.113556.1.4.319"
+
+    /// One BER element of `tag` around `content`, in the definite length form DER uses.
+    static func berTLV(_ tag: UInt8, _ content: [UInt8]) -> [UInt8] {
+        guard content.count >= 0x80 else { return [tag, UInt8(content.count)] + content }
+        var length: [UInt8] = []
+        var rest = content.count
+        while rest > 0 {
+            length.insert(UInt8(rest & 0xFF), at: 0)
+            rest >>= 8
+        }
+        return [tag, 0x80 | UInt8(length.count)] + length + content
+    }
 
     /// Creates and configures a handle, with the handshake guard installed. Frees it itself when
     /// configuration fails.

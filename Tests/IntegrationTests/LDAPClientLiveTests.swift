@@ -100,6 +100,31 @@ final class LDAPClientLiveTests: XCTestCase {
         XCTAssertGreaterThan(references, 0, "the domain root search returns continuation references")
     }
 
+    /// A caller that stops mid-search: the page already asked for is read, the server is told to
+    /// drop the search (size 0 with its cookie, which libldap's own helper refuses to encode), and
+    /// the connection pages through the next search as before.
+    func testAPagedSearchEndedByTheCallerLeavesTheConnectionUsable() throws {
+        struct Stop: Error {}
+        let configuration = try LiveTestConfiguration.require()
+        let connection = try configuration.boundConnection()
+        let base = try XCTUnwrap(connection.rootDSE().string("defaultNamingContext"))
+        XCTAssertThrowsError(
+            try connection.search(base: base, attributes: ["cn"], pageSize: 10) { (page: LDAPSearchPage) in
+                if page.number == 2 { throw Stop() }
+            }
+        ) { error in
+            XCTAssertTrue(error is Stop, "\(error)")
+        }
+        var pages = 0
+        var count = 0
+        try connection.search(base: base, attributes: ["1.1"], pageSize: 10) { (page: LDAPSearchPage) in
+            pages += 1
+            count += page.entries.count
+        }
+        XCTAssertGreaterThan(pages, 2)
+        XCTAssertEqual(count, try connection.searchAll(base: base, attributes: ["1.1"], pageSize: 0).count)
+    }
+
     func testRangedAttributeIsFetchedInFull() throws {
         let configuration = try LiveTestConfiguration.require()
         let connection = try configuration.boundConnection()

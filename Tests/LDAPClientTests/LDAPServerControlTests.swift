@@ -55,6 +55,19 @@ final class LDAPServerControlTests: XCTestCase {
         XCTAssertEqual(list.map(\.oid), ["1.2.840.113556.1.4.319", "1.2.840.113556.1.4.417"])
     }
 
+    /// The value that ends a paged search (size 0 and the cookie): AD's cookies are often longer
+    /// than 127 bytes, which takes BER's long length form.
+    func testTheEndOfAPagedSearchEncodesLongCookiesInTheLongLengthForm() {
+        XCTAssertEqual(LDAPConnection.berTLV(0x04, [0xAA, 0xBB]), [0x04, 0x02, 0xAA, 0xBB])
+        XCTAssertEqual(Array(LDAPConnection.berTLV(0x04, [UInt8](repeating: 7, count: 127)).prefix(2)), [0x04, 0x7F])
+        let cookie = [UInt8](repeating: 0x5A, count: 200)
+        XCTAssertEqual(Array(LDAPConnection.berTLV(0x04, cookie).prefix(3)), [0x04, 0x81, 0xC8])
+        XCTAssertEqual(LDAPConnection.berTLV(0x04, cookie).count, 203)
+        let long = LDAPConnection.berTLV(0x30, [UInt8](repeating: 0, count: 300))
+        XCTAssertEqual(Array(long.prefix(4)), [0x30, 0x82, 0x01, 0x2C])
+        XCTAssertEqual(long.count, 304)
+    }
+
     func testAnOIDThatIsNoOIDIsRefusedBeforeAnythingIsSent() throws {
         // Nothing listens on port 1: a refusal that came from the network would be serverDown.
         let connection = try LDAPConnection(options: LDAPConnectionOptions(uri: "ldap://127.0.0.1:1"))

@@ -18,6 +18,8 @@ final class ScriptedLDAPServer: @unchecked Sendable {
     private let rootDSE: [(String, [String])]
     private let entries: [(dn: String, attributes: [(String, [String])])]
     private let answer: Answer?
+    /// When set, a search that sends the paged results control gets `entries` this many at a time.
+    private let pageSize: Int?
 
     typealias Entry = (dn: String, attributes: [(String, [String])])
     /// The entries for a search of `base` with `scope` (0 base, 1 one level, 2 subtree); nil: `entries`.
@@ -25,11 +27,12 @@ final class ScriptedLDAPServer: @unchecked Sendable {
 
     init(
         rootDSE: [(String, [String])], entries: [(dn: String, attributes: [(String, [String])])],
-        answer: Answer? = nil
+        answer: Answer? = nil, pageSize: Int? = nil
     ) throws {
         self.rootDSE = rootDSE
         self.entries = entries
         self.answer = answer
+        self.pageSize = pageSize
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw POSIXError(.EIO) }
         var address = sockaddr_in()
@@ -89,9 +92,19 @@ final class ScriptedLDAPServer: @unchecked Sendable {
         case 0x63:  // searchRequest: the root DSE for base "", else the entries
             let base = Self.searchBase(of: message) ?? ""
             var reply: [UInt8] = []
-            let found =
+            var found =
                 base == ""
                 ? [(dn: "", attributes: rootDSE)] : answer?(base, Self.searchScope(of: message) ?? -1) ?? entries
+            var done = Self.tlv(0x65, Self.success)
+            if let pageSize, base != "", let paging = Self.pagingRequest(in: message) {
+                // The cookie says where the next page starts ("page-8"); a size of 0 ends the search.
+                let start = min(paging.start, found.count)
+                let end = paging.size == 0 ? start : min(start + pageSize, found.count)
+                let cookie = end < found.count && paging.size != 0 ? "page-\(end)" : ""
+                found = Array(found[start..<end])
+                let value = Self.tlv(0x30, Self.integer(0) + Self.octets(cookie))
+                done += Self.tlv(0xA0, Self.tlv(0x30, Self.octets(Self.pagedResultsOID) + Self.tlv(0x04, value)))
+            }
             for entry in found {
                 var attributes: [UInt8] = []
                 for (name, values) in entry.attributes {
@@ -100,10 +113,28 @@ final class ScriptedLDAPServer: @unchecked Sendable {
                 reply += Self.tlv(
                     0x30, Self.integer(id) + Self.tlv(0x64, Self.octets(entry.dn) + Self.tlv(0x30, attributes)))
             }
-            return reply + Self.tlv(0x30, Self.integer(id) + Self.tlv(0x65, Self.success))
+            return reply + Self.tlv(0x30, Self.integer(id) + done)
         default:  // unbind, abandon: done
             return nil
         }
+    }
+
+    static let pagedResultsOID = "1.2.840.113556.1.4.319"
+
+    /// The page size a search asks for and where its cookie (this server's "page-N") starts it;
+    /// nil without the paged results control.
+    static func pagingRequest(in message: [UInt8]) -> (size: Int, start: Int)? {
+        guard let oid = message.firstRange(of: octets(pagedResultsOID)) else { return nil }
+        // The control's value follows its OID (and criticality): OCTET STRING { SEQUENCE { size, cookie } }.
+        var index = oid.upperBound
+        if index < message.count, message[index] == 0x01 { index += 3 }
+        guard let value = element(message, at: index), value.tag == 0x04,
+            let sequence = element(message, at: value.start), let size = element(message, at: sequence.start),
+            let cookie = element(message, at: size.end)
+        else { return nil }
+        let sizeValue = message[size.start..<size.end].reduce(0) { $0 << 8 | Int($1) }
+        let text = String(decoding: message[cookie.start..<cookie.end], as: UTF8.self)
+        return (sizeValue, text.hasPrefix("page-") ? Int(text.dropFirst(5)) ?? 0 : 0)
     }
 
     // MARK: BER, as little as LDAP needs
