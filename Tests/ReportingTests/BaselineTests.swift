@@ -130,6 +130,26 @@ final class BaselineTests: XCTestCase {
         XCTAssertEqual(changes.resolved.last, expected.last)
     }
 
+    /// A line longer than the read window (a hostile or runaway message) grows the window.
+    func testAFindingLongerThanTheReadWindowIsReadWholeBothTimes() throws {
+        var long = Fixtures.stale(1)
+        long.message = String(repeating: "x\u{1F600}\"", count: 600_000)  // 3.6 MB escaped
+        let findings = [Fixtures.stale(0), long, Fixtures.stale(2)]
+        let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("findings.json")
+        let output = ReportOutput()
+        try FindingsJSON.write(Fixtures.result(findings), to: output)
+        try Data(output.bytes).write(to: path)
+
+        let baseline = try Baseline.load(from: path.path)
+        XCTAssertEqual(baseline.findings.map(\.account), findings.map(\.account))
+        let changes = FindingChanges(result: Fixtures.result([findings[0], findings[2]]), baseline: baseline)
+        XCTAssertEqual(changes.resolved.count, 1)
+        XCTAssertEqual(changes.resolved.first?.message, long.message)
+        XCTAssertEqual(changes.persistingCount, 2)
+    }
+
     func testABaselineChangedInPlaceDuringTheRunSaysSoInsteadOfInventingAFinding() throws {
         let directory = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
