@@ -150,6 +150,30 @@ final class LDAPClientLiveTests: XCTestCase {
         XCTAssertEqual(twoRounds.strings("servicePrincipalName"), expected)
     }
 
+    /// Ranged attributes are completed with base reads while the next page is already asked for:
+    /// libldap must keep that page's answers apart from the base reads' on the one connection.
+    func testRangesAreCompletedWhileTheNextPageIsOnItsWay() throws {
+        let configuration = try LiveTestConfiguration.require()
+        let connection = try configuration.boundConnection()
+        let base = try XCTUnwrap(connection.rootDSE().string("defaultNamingContext"))
+        let filter = "(&(objectClass=computer)(servicePrincipalName=*))"
+        let whole = try connection.searchAll(base: base, filter: filter, attributes: ["servicePrincipalName"])
+        XCTAssertGreaterThan(whole.count, 4)
+        var ranged: [LDAPEntry] = []
+        var pages = 0
+        try connection.search(
+            base: base, filter: filter, attributes: ["servicePrincipalName;range=0-0"], pageSize: 2, rangeStep: 1
+        ) { (page: LDAPSearchPage) in
+            pages += 1
+            ranged += page.entries
+        }
+        XCTAssertGreaterThan(pages, 2)
+        XCTAssertEqual(ranged.map(\.dn), whole.map(\.dn))
+        XCTAssertEqual(
+            ranged.map { Set($0.strings("servicePrincipalName")) },
+            whole.map { Set($0.strings("servicePrincipalName")) })
+    }
+
     func testMissingBaseIsNoSuchObject() throws {
         let configuration = try LiveTestConfiguration.require()
         let connection = try configuration.boundConnection()
