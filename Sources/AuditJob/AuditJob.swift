@@ -59,9 +59,11 @@ public struct AuditJob {
         }
         writer.hints = settings.hints
 
-        let baseline: Baseline?
+        // Checked now, so a bad baseline stops the run before a long read; read once the source has
+        // been, so the previous findings do not add to the read's peak memory.
+        let baselinePath: String?
         do {
-            baseline = try loadBaseline(warn)
+            baselinePath = try checkBaseline(warn)
         } catch {
             return .usage(error)
         }
@@ -99,6 +101,13 @@ public struct AuditJob {
         if let failure = result.findingStore.spillFailure { warn(.findingsHeldInMemory(failure)) }
         if let sentence = HTMLReport.notInExport(result.summary) {
             warn(.attributesNotInExport(source: settings.source.description, sentence: sentence))
+        }
+        let baseline: Baseline?
+        do {
+            baseline = try loadBaseline(baselinePath, rules: result.registry, warn)
+        } catch {
+            computers?.discard()
+            return .usage(error)
         }
         let changes = baseline.map { FindingChanges(result: result, baseline: $0) }
         // The nights kept so far and this one, for the chart in report.html and the mail; read
@@ -144,24 +153,39 @@ public struct AuditJob {
         return .completed(completion)
     }
 
-    /// The run to compare with (see `AuditJobSettings.Baseline`).
-    func loadBaseline(_ warn: (AuditJobWarning) -> Void) throws -> Baseline? {
+    /// The findings.json to compare with (see `AuditJobSettings.Baseline`), checked; nil for none.
+    /// A named baseline that cannot be used throws; the previous run's is a warning and no comparison.
+    func checkBaseline(_ warn: (AuditJobWarning) -> Void) throws -> String? {
         switch settings.baseline {
         case .none:
             return nil
         case .file(let path):
-            return try Baseline.load(from: path)
+            try Baseline.check(path)
+            return path
         case .previousRun:
             guard settings.formats.contains(.json) else { return nil }
             let previous = settings.outputDirectory.appendingPathComponent(ReportFormat.json.fileName).path
             do {
-                return try Baseline.load(from: previous)
+                try Baseline.check(previous)
+                return previous
             } catch let error as BaselineError where error.code == .missing {
                 return nil
             } catch {
                 warn(.baselineUnusable(error))
                 return nil
             }
+        }
+    }
+
+    /// The baseline `checkBaseline` chose, read whole; its errors as `checkBaseline` treats them.
+    func loadBaseline(_ path: String?, rules: [any Rule.Type], _ warn: (AuditJobWarning) -> Void) throws -> Baseline? {
+        guard let path else { return nil }
+        if case .file = settings.baseline { return try Baseline.load(from: path, rules: rules) }
+        do {
+            return try Baseline.load(from: path, rules: rules)
+        } catch {
+            warn(.baselineUnusable(error))
+            return nil
         }
     }
 

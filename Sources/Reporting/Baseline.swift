@@ -128,6 +128,22 @@ public struct Baseline: Sendable {
     ///
     /// `rules` says which detail identifies a finding of each rule (pass the registry the audit runs).
     public static func load(from path: String, rules: [any Rule.Type] = AuditRules.all) throws -> Baseline {
+        let text = try open(path)
+        let keys = FindingIdentity.distinguishingDetails(rules)
+        if let baseline = try parseLines(text, keys: keys) { return baseline }
+        return try parseWhole(try text.readAll(), source: path, keys: keys)
+    }
+
+    /// Whether `path` is a findings.json this version can compare with, read only up to its
+    /// findings in TrustAudit's own layout (any other layout is read whole), with the errors
+    /// `load(from:rules:)` would give: checked before a long audit, read after it.
+    public static func check(_ path: String) throws {
+        let text = try open(path)
+        if try parseLines(text, keys: [:], headerOnly: true) != nil { return }
+        _ = try parseWhole(try text.readAll(), source: path, keys: [:])
+    }
+
+    private static func open(_ path: String) throws -> BaselineText {
         guard FileManager.default.fileExists(atPath: path) else {
             throw BaselineError(
                 code: .missing, path: path,
@@ -140,10 +156,7 @@ public struct Baseline: Sendable {
         } catch {
             throw BaselineError(code: .unreadable, path: path, reason: error.reason)
         }
-        let text = BaselineText(descriptor: descriptor, source: path)
-        let keys = FindingIdentity.distinguishingDetails(rules)
-        if let baseline = try parseLines(text, keys: keys) { return baseline }
-        return try parseWhole(try text.readAll(), source: path, keys: keys)
+        return BaselineText(descriptor: descriptor, source: path)
     }
 
     /// Parses the text of a `findings.json`; `source` names it in errors and in the reports.
@@ -189,10 +202,13 @@ public struct Baseline: Sendable {
     }
 
     /// The fast path for the layout FindingsJSON writes; nil when the file is laid out otherwise.
-    private static func parseLines(_ text: BaselineText, keys: [String: String]) throws -> Baseline? {
+    /// `headerOnly` stops where the findings begin, with none read.
+    private static func parseLines(_ text: BaselineText, keys: [String: String], headerOnly: Bool = false) throws
+        -> Baseline?
+    {
         var header: [String: JSONValue] = [:]
         var identities: [Fingerprint] = []
-        var lines: [BaselineText.Line] = []
+        var lines = BaselineText.Lines()
         var inFindings = false
         var findingsClosed = false
         var sawOpen = false
@@ -208,6 +224,7 @@ public struct Baseline: Sendable {
             }
             if inFindings {
                 if line.elementsEqual("  ]".utf8) {
+                    lines.end = offset
                     inFindings = false
                     findingsClosed = true
                     return true
@@ -217,7 +234,7 @@ public struct Baseline: Sendable {
                 }
                 let identity = try finding(item, index: identities.count, source: text.source, keys: keys).identity
                 identities.append(identity.fingerprint)
-                lines.append(BaselineText.Line(offset: offset, length: line.count))
+                lines.starts.append(offset)
                 return true
             }
             if line.elementsEqual("}".utf8) {
@@ -228,6 +245,11 @@ public struct Baseline: Sendable {
             guard line.starts(with: "  \"".utf8) else { return true }
             if line.elementsEqual("  \"findings\": [".utf8) {
                 guard !findingsClosed else { return false }
+                if headerOnly {
+                    // What follows is not read: taken as well-formed here, checked by `load`.
+                    (findingsClosed, closed) = (true, true)
+                    return false
+                }
                 inFindings = true
                 return true
             }
@@ -242,8 +264,12 @@ public struct Baseline: Sendable {
             for (key, value) in members where header[key] == nil { header[key] = value }
             return true
         }
-        guard ok && closed && findingsClosed else { return nil }
+        guard (ok || headerOnly) && closed && findingsClosed else { return nil }
         let generatedAt = try Self.header(header, source: text.source)
+        // Held through the whole audit: without the up to half of each array that growing left
+        // spare (about 25 MB for a million previous findings).
+        identities = Array(identities[...])
+        lines.starts = Array(lines.starts[...])
         return Baseline(
             generatedAt: generatedAt, source: text.source,
             findings: BaselineFindings(text: text, lines: lines, keys: keys), identities: identities)
@@ -287,12 +313,12 @@ public struct Baseline: Sendable {
 }
 
 /// Findings of a baseline run, in its order. Those of a file in TrustAudit's one-per-line layout
-/// are read from it again when asked for, so holding them costs twelve bytes each.
+/// are read from it again when asked for, so holding them costs eight bytes each.
 public struct BaselineFindings: RandomAccessCollection, Sendable, Equatable, ExpressibleByArrayLiteral {
     private enum Storage: Sendable {
         case held([ResolvedFinding])
         /// The file's findings at `picked` (all of them when nil), by their index in the file.
-        case lines(BaselineText, [BaselineText.Line], keys: [String: String], picked: [UInt32]?)
+        case lines(BaselineText, BaselineText.Lines, keys: [String: String], picked: [UInt32]?)
     }
 
     private let storage: Storage
@@ -303,7 +329,7 @@ public struct BaselineFindings: RandomAccessCollection, Sendable, Equatable, Exp
 
     public init(arrayLiteral findings: ResolvedFinding...) { self.init(findings) }
 
-    init(text: BaselineText, lines: [BaselineText.Line], keys: [String: String]) {
+    init(text: BaselineText, lines: BaselineText.Lines, keys: [String: String]) {
         storage = .lines(text, lines, keys: keys, picked: nil)
     }
 
@@ -322,7 +348,7 @@ public struct BaselineFindings: RandomAccessCollection, Sendable, Equatable, Exp
             return findings[position]
         case .lines(let text, let lines, let keys, let picked):
             let index = picked.map { Int($0[position]) } ?? position
-            return text.finding(at: lines[index], index: index, keys: keys)
+            return text.finding(at: lines.span(index), index: index, keys: keys)
         }
     }
 
@@ -342,14 +368,17 @@ public struct BaselineFindings: RandomAccessCollection, Sendable, Equatable, Exp
 
 /// The text of a baseline findings.json: the open file, or bytes given in memory.
 final class BaselineText: Sendable {
-    /// Where one finding's line is, without its line feed and trailing comma.
-    struct Line: Sendable {
-        let offset: UInt64
-        let length: UInt32
+    /// Where each finding's line starts. A line ends where the next one starts, the last where the
+    /// findings array closes (`end`); its line feed and comma are dropped when it is read again.
+    struct Lines: Sendable {
+        var starts: [UInt64] = []
+        var end: UInt64 = 0
 
-        init(offset: UInt64, length: Int) {
-            self.offset = offset
-            self.length = UInt32(length)
+        var count: Int { starts.count }
+
+        func span(_ index: Int) -> (offset: UInt64, length: Int) {
+            let next = index + 1 < starts.count ? starts[index + 1] : end
+            return (starts[index], Int(next - starts[index]))
         }
     }
 
@@ -464,12 +493,12 @@ final class BaselineText: Sendable {
     }
 
     /// The finding on `line`, read again; the `index`th of the file, for the message if it cannot be.
-    func finding(at line: Line, index: Int, keys: [String: String]) -> ResolvedFinding {
-        var text = [UInt8](repeating: 0, count: Int(line.length))
+    func finding(at line: (offset: UInt64, length: Int), index: Int, keys: [String: String]) -> ResolvedFinding {
+        var text = [UInt8](repeating: 0, count: line.length)
         var filled = 0
         switch bytes {
         case .memory(let data):
-            text = [UInt8](data[(data.startIndex + Int(line.offset))...].prefix(Int(line.length)))
+            text = [UInt8](data[(data.startIndex + Int(line.offset))...].prefix(line.length))
             filled = text.count
         case .file(let descriptor):
             while filled < text.count {
@@ -481,7 +510,10 @@ final class BaselineText: Sendable {
                 filled += count
             }
         }
-        if filled == text.count, let item = try? StrictJSON.parse(text),
+        let complete = filled == text.count
+        if text.last == 0x0A { text.removeLast() }
+        if text.last == UInt8(ascii: ",") { text.removeLast() }
+        if complete, let item = try? StrictJSON.parse(text),
             let read = try? Baseline.finding(item, index: index, source: source, keys: keys)
         {
             return read.finding
@@ -510,18 +542,15 @@ public struct FindingChanges: Sendable {
     /// Compares `result` with `baseline`.
     public init(result: AuditResult, baseline: Baseline) {
         // The first baseline finding of each identity, and whether this run reports it again.
-        var firstOfIdentity: [Fingerprint: UInt32] = [:]
-        firstOfIdentity.reserveCapacity(baseline.identities.count)
-        for (index, identity) in baseline.identities.enumerated() where firstOfIdentity[identity] == nil {
-            firstOfIdentity[identity] = UInt32(index)
-        }
+        let firstOfIdentity = FirstOfIdentity(baseline.identities)
         var reportedAgain = [UInt64](repeating: 0, count: (baseline.identities.count + 63) / 64)
         var changes: [FindingChange] = []
         changes.reserveCapacity(result.findingStore.count)
         var newCount = 0
         let keys = FindingIdentity.distinguishingDetails(result.registry)
         for finding in result.findingStore {
-            if let first = firstOfIdentity[FindingIdentity(finding, distinguishingDetails: keys).fingerprint] {
+            if let first = firstOfIdentity.first(of: FindingIdentity(finding, distinguishingDetails: keys).fingerprint)
+            {
                 changes.append(.persisting)
                 reportedAgain[Int(first) / 64] |= 1 << (first % 64)
             } else {
@@ -531,7 +560,9 @@ public struct FindingChanges: Sendable {
         }
         var resolved: [UInt32] = []
         for (index, identity) in baseline.identities.enumerated()
-        where reportedAgain[index / 64] & (1 << (index % 64)) == 0 && firstOfIdentity[identity] == UInt32(index) {
+        where reportedAgain[index / 64] & (1 << (index % 64)) == 0
+            && firstOfIdentity.first(of: identity) == UInt32(index)
+        {
             resolved.append(UInt32(index))
         }
         baselineGeneratedAt = baseline.generatedAt
@@ -545,6 +576,42 @@ public struct FindingChanges: Sendable {
     /// The change of the finding at `index` of the result, nil when out of range.
     public func change(at index: Int) -> FindingChange? {
         changes.indices.contains(index) ? changes[index] : nil
+    }
+}
+
+/// The first of a baseline's findings with each identity, by fingerprint: open-addressed slots
+/// holding positions into the baseline's fingerprints, 4 bytes a slot at most 2/3 full, where a
+/// Dictionary of fingerprints took 20 bytes a slot (42 MB for a million previous findings).
+struct FirstOfIdentity {
+    private static let empty = UInt32.max
+    private let identities: [Fingerprint]
+    private var slots: [UInt32]
+
+    init(_ identities: [Fingerprint]) {
+        self.identities = identities
+        slots = [UInt32](repeating: Self.empty, count: identities.count + identities.count / 2 + 16)
+        for (index, identity) in identities.enumerated() {
+            let slot = self.slot(of: identity)
+            if slots[slot] == Self.empty { slots[slot] = UInt32(index) }
+        }
+    }
+
+    /// The position of the first baseline finding with `identity`, nil when there is none.
+    func first(of identity: Fingerprint) -> UInt32? {
+        let position = slots[slot(of: identity)]
+        return position == Self.empty ? nil : position
+    }
+
+    /// The slot holding `identity`'s first position, or the empty one where it goes (linear probing).
+    private func slot(of identity: Fingerprint) -> Int {
+        let capacity = slots.count
+        let hash = UInt64(bitPattern: Int64(identity.hashValue))
+        var slot = Int(truncatingIfNeeded: hash.multipliedFullWidth(by: UInt64(capacity)).high)
+        while slots[slot] != Self.empty && identities[Int(slots[slot])] != identity {
+            slot += 1
+            if slot == capacity { slot = 0 }
+        }
+        return slot
     }
 }
 

@@ -150,6 +150,20 @@ final class NightlyRunTests: XCTestCase {
             wrong.stderr.contains("garbage.json") && wrong.stderr.contains("not a TrustAudit findings.json"),
             wrong.stderr)
 
+        // Cut short in its findings: the header passes the check before the read, and the findings,
+        // read after it, fail it; still exit 2, and the read's reports are not kept.
+        XCTAssertEqual(try audit().status, 0)
+        let whole = try String(contentsOf: output.appendingPathComponent("findings.json"), encoding: .utf8)
+        let findingsStart = try XCTUnwrap(whole.range(of: "  \"findings\": [\n    {"))
+        let cut = workDirectory.appendingPathComponent("cut.json")
+        try Data(whole[..<whole.index(findingsStart.upperBound, offsetBy: 40)].utf8).write(to: cut)
+        try FileManager.default.removeItem(at: output)
+        let cutShort = try audit(extra: ["--baseline", cut.path])
+        XCTAssertEqual(cutShort.status, 2, cutShort.stderr)
+        XCTAssertTrue(cutShort.stderr.contains("cut.json"), cutShort.stderr)
+        let left = (try? FileManager.default.contentsOfDirectory(atPath: output.path)) ?? []
+        XCTAssertFalse(left.contains { $0.hasSuffix(".csv") || $0.hasSuffix(".json") }, "\(left)")
+
         // A damaged previous findings.json must not stop every night after it: warn, and replace it.
         try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
         try Data("{\"schemaVersion\": 1, \"gen".utf8).write(to: output.appendingPathComponent("findings.json"))
@@ -158,6 +172,15 @@ final class NightlyRunTests: XCTestCase {
         XCTAssertTrue(damaged.stderr.contains("warning: not comparing with the previous run"), damaged.stderr)
         XCTAssertTrue(try json()["baseline"] is NSNull)
         XCTAssertEqual(try audit(extra: ["--quiet"]).stderr, "", "the next night compares again")
+
+        // The same when only the findings are damaged, which the check before the read cannot see.
+        try Data(whole[..<whole.index(findingsStart.upperBound, offsetBy: 40)].utf8).write(
+            to: output.appendingPathComponent("findings.json"))
+        let damagedFindings = try audit(extra: ["--quiet"])
+        XCTAssertEqual(damagedFindings.status, 0, damagedFindings.stderr)
+        XCTAssertTrue(
+            damagedFindings.stderr.contains("warning: not comparing with the previous run"), damagedFindings.stderr)
+        XCTAssertTrue(try json()["baseline"] is NSNull)
     }
 
     func testKeepMakesDatedCopiesAndPrunesByName() throws {

@@ -150,6 +150,40 @@ final class BaselineTests: XCTestCase {
         XCTAssertEqual(changes.persistingCount, 2)
     }
 
+    /// The check before a long audit reads TrustAudit's layout only up to the findings; any other
+    /// layout, and every finding, waits for `load`.
+    func testTheCheckBeforeTheAuditReadsTheHeaderAndLoadReadsTheRest() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let output = ReportOutput()
+        try FindingsJSON.write(Fixtures.result(), to: output)
+        let text = String(decoding: output.bytes, as: UTF8.self)
+        let findings = try XCTUnwrap(text.range(of: "  \"findings\": [\n"))
+
+        let cut = directory.appendingPathComponent("cut.json")
+        try Data((text[..<findings.upperBound] + "    {\"rule\": ").utf8).write(to: cut)
+        XCTAssertNoThrow(try Baseline.check(cut.path))
+        XCTAssertThrowsError(try Baseline.load(from: cut.path)) { error in
+            XCTAssertEqual((error as? BaselineError)?.code, .notFindingsJSON, "\(error)")
+        }
+
+        let future = directory.appendingPathComponent("future.json")
+        try Data(text.replacingOccurrences(of: "\"schemaVersion\": 1,", with: "\"schemaVersion\": 7,").utf8).write(
+            to: future)
+        XCTAssertThrowsError(try Baseline.check(future.path)) { error in
+            XCTAssertEqual((error as? BaselineError)?.code, .unsupportedSchemaVersion, "\(error)")
+        }
+        // Re-laid out as one line: read whole by the check too.
+        let minified = directory.appendingPathComponent("minified.json")
+        try Data(text.replacingOccurrences(of: "\n", with: "").utf8).write(to: minified)
+        XCTAssertNoThrow(try Baseline.check(minified.path))
+        try Data(text.replacingOccurrences(of: "\n", with: "").dropLast(3).utf8).write(to: minified)
+        XCTAssertThrowsError(try Baseline.check(minified.path))
+        XCTAssertThrowsError(try Baseline.check(directory.appendingPathComponent("none.json").path)) { error in
+            XCTAssertEqual((error as? BaselineError)?.code, .missing, "\(error)")
+        }
+    }
+
     func testABaselineChangedInPlaceDuringTheRunSaysSoInsteadOfInventingAFinding() throws {
         let directory = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
