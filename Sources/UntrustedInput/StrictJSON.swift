@@ -237,8 +237,10 @@ public enum StrictJSON {
         mutating func string() throws(JSONSyntaxError) -> String {
             let start = index
             index += 1
-            // The decoded bytes, once an escape is met; until then the string is the file's bytes.
-            var decoded: [UInt8]?
+            // What the escapes met so far decoded to, with the text before them; a string without
+            // an escape is the file's bytes as they are.
+            var decoded: [UInt8] = []
+            var escaped = false
             var runStart = index
             while true {
                 guard index < bytes.count else { throw error("the file ends inside a string", at: start) }
@@ -246,16 +248,14 @@ public enum StrictJSON {
                 switch byte {
                 case UInt8(ascii: "\""):
                     defer { index += 1 }
-                    guard var decoded else { return String(decoding: bytes[runStart..<index], as: UTF8.self) }
+                    guard escaped else { return String(decoding: bytes[runStart..<index], as: UTF8.self) }
                     decoded += bytes[runStart..<index]
                     return String(decoding: decoded, as: UTF8.self)
                 case UInt8(ascii: "\\"):
-                    var text = decoded ?? []
-                    decoded = nil  // so `text` is the only reference and grows in place
-                    text += bytes[runStart..<index]
+                    decoded += bytes[runStart..<index]
                     index += 1
-                    text += try escape().utf8
-                    decoded = text
+                    decoded += try escape().utf8
+                    escaped = true
                     runStart = index
                 case 0x00..<0x20:
                     throw error("a control character inside a string (write it as an escape such as \\n)")
