@@ -474,20 +474,14 @@ final class BaselineText: Sendable {
         case .memory(let data):
             return [UInt8](data)
         case .file(let descriptor):
-            var bytes: [UInt8] = []
-            var chunk = [UInt8](repeating: 0, count: 1 << 20)
-            var offset: off_t = 0
-            while true {
-                let count = chunk.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, offset) }
-                if count < 0 {
-                    if errno == EINTR { continue }
-                    throw BaselineError(
-                        code: .unreadable, path: source,
-                        reason: "cannot read the file (\(String(cString: strerror(errno)))); check the disk")
+            do throws(InputFileError) {
+                guard lseek(descriptor, 0, SEEK_SET) == 0 else {
+                    throw InputFileError(
+                        .unreadable, path: source, kind: "baseline", reason: String(cString: strerror(errno)))
                 }
-                if count == 0 { return bytes }
-                bytes += chunk[0..<count]
-                offset += off_t(count)
+                return try InputFile.read(descriptor, path: source, kind: "baseline", limit: Baseline.maximumFileBytes)
+            } catch {
+                throw BaselineError(code: .unreadable, path: source, reason: error.reason)
             }
         }
     }

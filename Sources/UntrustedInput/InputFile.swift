@@ -31,6 +31,13 @@ public enum InputFile {
     public static func read(_ path: String, kind: String, limit: Int) throws(InputFileError) -> [UInt8] {
         let descriptor = try open(path, kind: kind, limit: limit)
         defer { close(descriptor) }
+        return try read(descriptor, path: path, kind: kind, limit: limit)
+    }
+
+    /// The rest of an open file (from `open`), with `read`'s errors; the descriptor stays open.
+    public static func read(_ descriptor: Int32, path: String, kind: String, limit: Int) throws(InputFileError)
+        -> [UInt8]
+    {
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 64 << 10)
         while true {
