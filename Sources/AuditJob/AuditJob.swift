@@ -180,10 +180,10 @@ public struct AuditJob {
     /// The baseline `checkBaseline` chose, read whole; its errors as `checkBaseline` treats them.
     func loadBaseline(_ path: String?, rules: [any Rule.Type], _ warn: (AuditJobWarning) -> Void) throws -> Baseline? {
         guard let path else { return nil }
-        if case .file = settings.baseline { return try Baseline.load(from: path, rules: rules) }
         do {
             return try Baseline.load(from: path, rules: rules)
         } catch {
+            guard case .previousRun = settings.baseline else { throw error }
             warn(.baselineUnusable(error))
             return nil
         }
